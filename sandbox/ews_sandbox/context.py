@@ -1,0 +1,33 @@
+"""What every operation handler receives about the request it serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ItemError
+
+RIGHTS = ("read", "create", "send")
+
+
+@dataclass
+class RequestContext:
+    user: Any              # config.User: the authenticated account
+    mailbox: str           # SMTP address of the effective mailbox (impersonated one, else the user's)
+    directory: Any         # config.Directory
+    store: Any             # store.Store
+    delivery: Any          # delivery.Delivery
+    server_version: str    # RequestServerVersion value
+    culture: str | None = None
+
+    def check_access(self, owner_smtp: str, right: str) -> None:
+        """Raise ErrorAccessDenied unless the effective mailbox may use ``right`` on ``owner_smtp``'s folders."""
+        if right not in RIGHTS:
+            raise ValueError(right)
+        owner = owner_smtp.lower()
+        if owner == self.mailbox.lower():
+            return
+        if self.directory.by_smtp(owner) is None:
+            raise ItemError("ErrorNonExistentMailbox", "No mailbox with such guid.")
+        if right not in self.directory.rights_of(self.mailbox, on=owner):
+            raise ItemError("ErrorAccessDenied", "Access is denied. Check credentials and try again.")

@@ -1,0 +1,27 @@
+"""Request-level failures, answered as a SOAP fault shaped like Exchange's."""
+
+
+class EwsFault(Exception):
+    """A fault that aborts the whole request (as opposed to an item-level Error message).
+
+    ``code`` is the Exchange ResponseCode (``ErrorSchemaValidation``,
+    ``ErrorImpersonateUserDenied``, ``ErrorServerBusy``...), ``message`` the
+    human text; ``details`` become ``t:MessageXml`` ``t:Value`` entries
+    (for example ``{"BackOffMilliseconds": "500"}``).
+    """
+
+    def __init__(self, code: str, message: str, http_status: int = 500, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.details = details or {}
+
+
+class ItemError(Exception):
+    """An item-level error: becomes a ResponseClass="Error" response message for that item."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message

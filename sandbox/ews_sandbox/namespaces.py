@@ -1,0 +1,18 @@
+"""XML namespaces of the EWS protocol and helpers for qualified names."""
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+M = "http://schemas.microsoft.com/exchange/services/2006/messages"
+T = "http://schemas.microsoft.com/exchange/services/2006/types"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+NSMAP = {"s": SOAP, "m": M, "t": T}
+
+
+def qm(name: str) -> str:
+    """Clark notation for an element of the messages namespace."""
+    return "{%s}%s" % (M, name)
+
+
+def qt(name: str) -> str:
+    """Clark notation for an element of the types namespace."""
+    return "{%s}%s" % (T, name)
