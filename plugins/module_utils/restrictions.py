@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: exchange.ews contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Builders for FindItem ``Restriction`` and ``SortOrder`` elements.
+
+Every builder returns a new lxml element in the EWS types namespace, ready to
+be placed under ``m:Restriction``; path arguments are copied (lxml would move
+them otherwise), so one path can serve several expressions. Restrictions are built as XML rather than as
+zeep objects because the schema models search expressions as an abstract
+element with a substitution group, which zeep cannot serialise.
+
+Exchange evaluates the whole tree server-side, so callers combine every
+filter into one expression instead of filtering results in Python.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import datetime
+
+try:
+    from lxml import etree
+except ImportError:  # pragma: no cover - reported by the plugin that imports us
+    etree = None
+
+MESSAGES_NS = "http://schemas.microsoft.com/exchange/services/2006/messages"
+TYPES_NS = "http://schemas.microsoft.com/exchange/services/2006/types"
+
+CONTAINMENT_MODES = ("FullString", "Prefixed", "Substring", "PrefixOnWords", "ExactPhrase")
+CONTAINMENT_COMPARISONS = ("Exact", "IgnoreCase", "IgnoreNonSpacingCharacters", "Loose",
+                           "IgnoreCaseAndNonSpacingCharacters", "LooseAndIgnoreCase",
+                           "LooseAndIgnoreNonSpace", "LooseAndIgnoreCaseAndIgnoreNonSpace")
+SORT_DIRECTIONS = ("Ascending", "Descending")
+
+
+def _t(name):
+    return "{%s}%s" % (TYPES_NS, name)
+
+
+def _m(name):
+    return "{%s}%s" % (MESSAGES_NS, name)
+
+
+def field_uri(uri):
+    """A property path for a schema property, for example ``item:Subject``."""
+    return etree.Element(_t("FieldURI"), FieldURI=uri)
+
+
+def extended_field_uri(property_set_id, property_name, property_type="String"):
+    """A property path for a named extended property in a property set (a GUID)."""
+    return etree.Element(_t("ExtendedFieldURI"), PropertySetId=property_set_id,
+                         PropertyName=property_name, PropertyType=property_type)
+
+
+def constant_text(value):
+    """The text Exchange expects in ``t:Constant/@Value`` for a Python value.
+
+    Datetimes become xs:dateTime in UTC (naive ones are taken as UTC), booleans
+    ``true``/``false``; everything else is converted with ``str``.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return str(value)
+
+
+def _comparison(operator, path, value):
+    expression = etree.Element(_t(operator))
+    expression.append(copy.deepcopy(path))
+    operand = etree.SubElement(expression, _t("FieldURIOrConstant"))
+    etree.SubElement(operand, _t("Constant"), Value=constant_text(value))
+    return expression
+
+
+def is_equal_to(path, value):
+    return _comparison("IsEqualTo", path, value)
+
+
+def is_greater_than_or_equal_to(path, value):
+    return _comparison("IsGreaterThanOrEqualTo", path, value)
+
+
+def is_less_than(path, value):
+    return _comparison("IsLessThan", path, value)
+
+
+def contains(path, value, mode="Substring", comparison="IgnoreCase"):
+    """Text containment; ``mode`` and ``comparison`` are the EWS attribute values."""
+    if mode not in CONTAINMENT_MODES:
+        raise ValueError("unknown ContainmentMode %r" % (mode,))
+    if comparison not in CONTAINMENT_COMPARISONS:
+        raise ValueError("unknown ContainmentComparison %r" % (comparison,))
+    expression = etree.Element(_t("Contains"), ContainmentMode=mode, ContainmentComparison=comparison)
+    expression.append(copy.deepcopy(path))
+    etree.SubElement(expression, _t("Constant"), Value=constant_text(value))
+    return expression
+
+
+def _combine(operator, expressions):
+    # None stands for "no condition", so callers can pass optional filters straight in.
+    # The schema requires at least one operand, and a single operand needs no wrapper.
+    operands = [expression for expression in expressions if expression is not None]
+    if not operands:
+        return None
+    if len(operands) == 1:
+        return operands[0]
+    combined = etree.Element(_t(operator))
+    combined.extend(operands)
+    return combined
+
+
+def and_(*expressions):
+    """All of ``expressions``; ``None`` operands are ignored, no operands gives ``None``."""
+    return _combine("And", expressions)
+
+
+def or_(*expressions):
+    """Any of ``expressions``; ``None`` operands are ignored, no operands gives ``None``."""
+    return _combine("Or", expressions)
+
+
+def not_(expression):
+    negated = etree.Element(_t("Not"))
+    negated.append(expression)
+    return negated
+
+
+def restriction(expression):
+    """Wrap a search expression in the ``m:Restriction`` element FindItem takes."""
+    wrapper = etree.Element(_m("Restriction"))
+    wrapper.append(expression)
+    return wrapper
+
+
+def sort_order(*field_orders):
+    """``m:SortOrder`` from ``(path, "Ascending" | "Descending")`` pairs, most significant first."""
+    wrapper = etree.Element(_m("SortOrder"))
+    for path, direction in field_orders:
+        if direction not in SORT_DIRECTIONS:
+            raise ValueError("unknown sort direction %r" % (direction,))
+        field_order = etree.SubElement(wrapper, _t("FieldOrder"), Order=direction)
+        field_order.append(copy.deepcopy(path))
+    return wrapper
