@@ -25,3 +25,17 @@ class ItemError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class SchemaValidationError(EwsFault):
+    """ErrorSchemaValidation: the fault Exchange answers for XML it cannot parse or that breaks its schema.
+
+    ``line``/``position`` locate the violation in the request, as Exchange's
+    ``t:MessageXml`` ``t:LineNumber`` / ``t:LinePosition`` do.
+    """
+
+    def __init__(self, violation: str, line: int = 0, position: int = 0):
+        super().__init__("ErrorSchemaValidation", "The request failed schema validation: " + violation)
+        self.violation = violation
+        self.line = line
+        self.position = position

@@ -1,0 +1,120 @@
+"""The ``/_sandbox/*`` JSON endpoints tests and benchmarks use to steer and inspect the sandbox."""
+
+from __future__ import annotations
+
+import json
+
+from .faults import Fault
+
+SEED_FIELDS = {"mailbox", "folder", "count", "subject", "to", "item_class", "extended_properties"}
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def handle(app, method: str, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, object]:
+    """Answer one admin request: (HTTP status, JSON-serialisable payload)."""
+    route = ROUTES.get((method, path))
+    if route is None:
+        methods = sorted(m for m, p in ROUTES if p == path)
+        if methods:
+            return 405, {"error": f"use {' or '.join(methods)} on /_sandbox/{path}"}
+        return 404, {"error": f"no admin endpoint /_sandbox/{path}"}
+    try:
+        return 200, route(app, query, _json_body(body))
+    except AdminError as exc:
+        return exc.status, {"error": str(exc)}
+    except (ValueError, TypeError, KeyError) as exc:
+        return 400, {"error": str(exc)}
+
+
+def _json_body(body: bytes):
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise AdminError(400, f"the body is not JSON: {exc}") from None
+
+
+def _since(query: dict[str, list[str]]) -> int:
+    try:
+        return int(query.get("since", ["0"])[0])
+    except ValueError:
+        raise AdminError(400, "'since' must be an integer sequence number") from None
+
+
+def health(app, query, data):
+    return {"ok": True}
+
+
+def add_fault(app, query, data):
+    fault = Fault.from_json(data)
+    app.faults.add(fault)
+    return {"ok": True, "faults": app.faults.pending()}
+
+
+def list_faults(app, query, data):
+    return {"faults": app.faults.pending()}
+
+
+def clear_faults(app, query, data):
+    app.faults.clear()
+    return {"ok": True}
+
+
+def requests_log(app, query, data):
+    return app.requests.since(_since(query))
+
+
+def deliveries(app, query, data):
+    return app.delivery.log(_since(query))
+
+
+def seed(app, query, data):
+    if not isinstance(data, dict):
+        raise AdminError(400, "the seed request must be a JSON object")
+    unknown = sorted(set(data) - SEED_FIELDS)
+    if unknown:
+        raise AdminError(400, f"unknown seed field(s): {', '.join(unknown)}")
+    mailbox = data.get("mailbox")
+    if not isinstance(mailbox, str) or app.directory.by_smtp(mailbox) is None:
+        raise AdminError(400, f"'mailbox' must be the SMTP address of a sandbox user, not {mailbox!r}")
+    count = data.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise AdminError(400, "'count' must be a positive integer")
+    created = app.store.seed(**data)
+    return {"ids": [{"id": item_id, "change_key": change_key} for item_id, change_key in created]}
+
+
+def reset(app, query, data):
+    app.store.reset()
+    app.delivery.reset()
+    app.requests.clear()
+    app.faults.clear()
+    return {"ok": True}
+
+
+def quirks(app, query, data):
+    if "delegate_quirks" in data:
+        if not isinstance(data["delegate_quirks"], bool):
+            raise AdminError(400, "'delegate_quirks' must be true or false")
+        app.store.delegate_quirks = data["delegate_quirks"]
+    return {"delegate_quirks": app.store.delegate_quirks}
+
+
+ROUTES = {
+    ("GET", "health"): health,
+    ("POST", "faults"): add_fault,
+    ("GET", "faults"): list_faults,
+    ("DELETE", "faults"): clear_faults,
+    ("GET", "requests"): requests_log,
+    ("GET", "deliveries"): deliveries,
+    ("POST", "seed"): seed,
+    ("POST", "reset"): reset,
+    ("POST", "quirks"): quirks,
+    ("GET", "quirks"): quirks,
+}

@@ -1,0 +1,171 @@
+"""Command line: ``serve``, ``fault add`` / ``fault clear`` and ``log``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import validation
+from .auth import Authenticator
+from .config import UsersFileError, load_directory, write_demo_users
+from .delivery import Delivery
+from .faults import KINDS, FaultRegistry
+from .http_server import EwsServer, SandboxApp
+from .request_log import RequestLog
+from .store import Store
+from .testing import AdminClient, SandboxError
+from .tls import ensure_material
+
+log = logging.getLogger("ews_sandbox")
+
+STORE_FILE = "store.sqlite3"
+DEMO_USERS_FILE = "users.yml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.func(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ews_sandbox", description="A local stand-in for Exchange EWS.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the sandbox server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    serve.add_argument("--data", default="./.sandbox-data", help="data folder (store, CA, users)")
+    serve.add_argument("--users", help="users file (YAML); default: <data>/users.yml with demo users")
+    serve.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
+    serve.add_argument("--smarthost", type=_host_port, help="HOST:PORT to relay mail for outside recipients")
+    serve.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.set_defaults(func=serve_command)
+
+    admin_options = argparse.ArgumentParser(add_help=False)
+    admin_options.add_argument("--admin-url", default=os.environ.get("EWS_ADMIN_URL"),
+                               help="the EWS_ADMIN_URL the server printed (default: $EWS_ADMIN_URL)")
+    admin_options.add_argument("--ca", default=os.environ.get("EWS_CA_PATH"),
+                               help="the EWS_CA_PATH the server printed (default: $EWS_CA_PATH)")
+
+    fault = commands.add_parser("fault", help="inject or clear faults")
+    fault_commands = fault.add_subparsers(dest="fault_command", required=True)
+    add = fault_commands.add_parser("add", parents=[admin_options], help="inject a fault")
+    add.add_argument("--kind", required=True, choices=KINDS)
+    add.add_argument("--operation", help="only requests for this operation, e.g. SendItem")
+    add.add_argument("--times", type=int, default=1, help="requests it hits (0 = until cleared)")
+    add.add_argument("--back-off-ms", type=int, default=500, help="server_busy: BackOffMilliseconds")
+    add.add_argument("--retry-after", type=int, default=1, help="http_503: Retry-After seconds")
+    add.add_argument("--delay-ms", type=int, default=0, help="delay: milliseconds before answering")
+    add.add_argument("--code", default="ErrorInternalServerError", help="soap_fault: the ResponseCode")
+    add.set_defaults(func=fault_add_command)
+    clear = fault_commands.add_parser("clear", parents=[admin_options], help="remove every pending fault")
+    clear.set_defaults(func=fault_clear_command)
+
+    request_log = commands.add_parser("log", parents=[admin_options], help="print the request log (JSON lines)")
+    request_log.add_argument("--since", type=int, default=0)
+    request_log.set_defaults(func=log_command)
+    return parser
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def serve_command(args) -> int:
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    data_dir = Path(args.data).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    users_file = Path(args.users).resolve() if args.users else data_dir / DEMO_USERS_FILE
+    if not args.users and not users_file.exists():
+        write_demo_users(users_file)
+    try:
+        directory = load_directory(users_file)
+    except UsersFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    tls = None if args.http else ensure_material(data_dir, args.host)
+    store = Store(data_dir / STORE_FILE)
+    app = SandboxApp(
+        directory=directory,
+        authenticator=Authenticator(directory, data_dir, tls.channel_binding_data() if tls else None, realm=args.host),
+        store=store,
+        delivery=Delivery(store, directory, smarthost=args.smarthost),
+        faults=FaultRegistry(),
+        requests=RequestLog(),
+        tls=tls,
+        data_dir=data_dir,
+        users_file=users_file,
+    )
+    validation.preload()
+    try:
+        server = EwsServer((args.host, args.port), app)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+    scheme = "http" if args.http else "https"
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "") else ("[::1]" if args.host == "::" else args.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    base = f"{scheme}://{host}:{server.server_address[1]}"
+    print(f"EWS_URL={base}/EWS/Exchange.asmx")
+    print(f"EWS_CA_PATH={tls.ca_path if tls else ''}")
+    print(f"EWS_ADMIN_URL={base}/_sandbox")
+    print(f"EWS_USERS_FILE={users_file}", flush=True)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    serving = threading.Thread(target=server.serve_forever, name="ews-sandbox-accept", daemon=True)
+    serving.start()
+    stop.wait()
+    log.info("stopping")
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+def fault_add_command(args) -> int:
+    result = _admin_call(args, lambda admin: admin.add_fault(
+        args.kind, operation=args.operation, times=args.times, back_off_ms=args.back_off_ms,
+        retry_after=args.retry_after, delay_ms=args.delay_ms, code=args.code))
+    if result is None:
+        return 1
+    print(json.dumps(result["faults"], indent=2))
+    return 0
+
+
+def fault_clear_command(args) -> int:
+    return 0 if _admin_call(args, lambda admin: admin.clear_faults() or True) else 1
+
+
+def log_command(args) -> int:
+    entries = _admin_call(args, lambda admin: admin.requests(since=args.since))
+    if entries is None:
+        return 1
+    for entry in entries:
+        print(json.dumps(entry))
+    return 0
+
+
+def _admin_call(args, call):
+    """Run ``call(AdminClient)``; print the reason and return None when it fails."""
+    if not args.admin_url:
+        print("error: give --admin-url (or set EWS_ADMIN_URL)", file=sys.stderr)
+        return None
+    try:
+        return call(AdminClient(args.admin_url, args.ca))
+    except (SandboxError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None

@@ -1,0 +1,245 @@
+"""The HTTP side: a threading HTTP/1.1 server (TLS, keep-alive), IIS-like authentication, EWS and admin routing."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from . import admin, soap
+from .auth import Authenticator, ConnectionAuth
+from .config import Directory
+from .context import RequestContext
+from .errors import EwsFault
+from .faults import Fault, FaultRegistry
+from .request_log import RequestLog
+from .tls import TlsMaterial
+
+log = logging.getLogger(__name__)
+
+EWS_PATH = "/ews/exchange.asmx"
+ADMIN_PREFIX = "/_sandbox/"
+MAX_BODY = 64 * 1024 * 1024  # EWS's default maxRequestLength is far below; anything bigger is abuse
+
+SERVER_BUSY_MESSAGE = "The server cannot service this request right now. Try again later."
+INTERNAL_ERROR_MESSAGE = "An internal server error occurred. The operation failed."
+
+# Bodies IIS / HTTP.sys send with these statuses.
+IIS_401 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
+           b"\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\r\n<html><head><title>401 - Unauthorized: "
+           b"Access is denied due to invalid credentials.</title></head>\r\n<body><h2>401 - Unauthorized: Access is "
+           b"denied due to invalid credentials.</h2>\r\n<h3>You do not have permission to view this directory or page "
+           b"using the credentials that you supplied.</h3></body></html>\r\n")
+HTTPSYS_503 = (b"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\"\"http://www.w3.org/TR/html4/strict.dtd\">\r\n"
+               b"<HTML><HEAD><TITLE>Service Unavailable</TITLE>\r\n<META HTTP-EQUIV=\"Content-Type\" "
+               b"Content=\"text/html; charset=us-ascii\"></HEAD>\r\n<BODY><h2>Service Unavailable</h2>\r\n<hr><p>HTTP "
+               b"Error 503. The service is unavailable.</p>\r\n</BODY></HTML>\r\n")
+IIS_500 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
+           b"\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\r\n<html xmlns=\"http://www.w3.org/1999/xhtml\">"
+           b"\r\n<head>\r\n<title>500 - Internal server error.</title>\r\n</head>\r\n<body>\r\n<div id=\"header\">"
+           b"<h1>Server Error</h1></div>\r\n<div id=\"content\">\r\n <div class=\"content-container\"><fieldset>\r\n"
+           b"  <h2>500 - Internal server error.</h2>\r\n  <h3>There is a problem with the resource you are looking "
+           b"for, and it cannot be displayed.</h3>\r\n </fieldset></div>\r\n</div>\r\n</body>\r\n</html>\r\n")
+
+
+@dataclass
+class SandboxApp:
+    """Everything a request needs, built once at start and shared by all threads."""
+
+    directory: Directory
+    authenticator: Authenticator
+    store: object       # store.Store
+    delivery: object    # delivery.Delivery
+    faults: FaultRegistry
+    requests: RequestLog
+    tls: TlsMaterial | None
+    data_dir: Path
+    users_file: Path
+
+
+class EwsServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256  # a benchmark opens many connections at once
+
+    def __init__(self, address: tuple[str, int], app: SandboxApp):
+        self.app = app
+        self.ssl_context = app.tls.server_context() if app.tls else None
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, EwsRequestHandler)
+
+    def finish_request(self, request, client_address):
+        # Runs in the connection's own thread, so a slow TLS handshake never holds up accept().
+        if self.ssl_context is None:
+            return super().finish_request(request, client_address)
+        try:
+            request = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("TLS handshake with %s failed: %s", client_address, exc)
+            return
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            request.close()
+
+    def handle_error(self, request, client_address):
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class EwsRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-IIS/10.0"
+    sys_version = ""
+    # Headers and body go out in separate writes; without this, Nagle plus delayed ACKs add ~40 ms per request.
+    disable_nagle_algorithm = True
+    timeout = 300  # idle keep-alive connections are closed after this
+
+    server: EwsServer
+
+    def setup(self):
+        super().setup()
+        self.auth = ConnectionAuth()
+
+    def log_message(self, format, *args):
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # -- routing -----------------------------------------------------------------------
+
+    def do_POST(self):
+        self._route("POST")
+
+    def do_GET(self):
+        self._route("GET")
+
+    def do_DELETE(self):
+        self._route("DELETE")
+
+    def _route(self, method: str):
+        url = urlsplit(self.path)
+        path = url.path.lower()
+        body = self._read_body()
+        if body is None:
+            return
+        if path == EWS_PATH and method == "POST":
+            self._ews(body)
+        elif path.startswith(ADMIN_PREFIX):
+            self._admin(method, path[len(ADMIN_PREFIX):], parse_qs(url.query), body)
+        else:
+            self._send(404, b"Not Found", "text/plain")
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._send(411, b"Length Required", "text/plain", close=True)
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self._send(400, b"Bad Request", "text/plain", close=True)
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, content_type: str, headers=(), close: bool = False):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    # -- admin -------------------------------------------------------------------------
+
+    def _admin(self, method: str, path: str, query: dict, body: bytes):
+        if not ipaddress.ip_address(self.client_address[0].split("%")[0]).is_loopback:
+            status, payload = 403, {"error": "the admin endpoints answer on loopback only"}
+        else:
+            status, payload = admin.handle(self.server.app, method, path.strip("/"), query, body)
+        self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+
+    # -- EWS ---------------------------------------------------------------------------
+
+    def _ews(self, body: bytes):
+        app = self.server.app
+        started = time.perf_counter()
+        result = app.authenticator.authenticate(self.auth, self.headers.get("Authorization"))
+        user = result.user
+        if user is None:
+            headers = ([("WWW-Authenticate", result.continuation)] if result.continuation
+                       else app.authenticator.challenge_headers(result.bearer_rejected))
+            self._send(401, IIS_401, "text/html", headers)
+            app.requests.record(None, None, None, 0, 401, _ms(started))
+            return
+
+        version = soap.DEFAULT_REQUEST_VERSION
+        operation = mailbox = None
+        items = 0
+        try:
+            request = soap.parse_request(body)
+            version, operation = request.server_version, request.operation
+            items = soap.count_items(request.body)
+            mailbox = soap.effective_mailbox(request, user, app.directory)
+            fault = app.faults.take(operation)
+            if fault is not None and self._answer_with_fault(fault, started, operation, user.login, mailbox, items):
+                return
+            context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
+                                     delivery=app.delivery, server_version=version, culture=request.culture)
+            payload = soap.dispatch(context, request)
+            if fault is not None and fault.kind == "drop_after_commit":
+                self._drop_connection()
+                app.requests.record(operation, user.login, mailbox, items, 0, _ms(started))
+                return
+            status, data = 200, soap.response_envelope(payload, version)
+        except EwsFault as exc:
+            status, data = exc.http_status, soap.fault_envelope(exc, version)
+        except Exception:
+            log.exception("%s failed", operation or "request")
+            status, data = 500, soap.fault_envelope(EwsFault("ErrorInternalServerError", INTERNAL_ERROR_MESSAGE), version)
+        self._send(status, data, "text/xml; charset=utf-8")
+        app.requests.record(operation, user.login, mailbox, items, status, _ms(started))
+
+    def _answer_with_fault(self, fault: Fault, started: float, operation: str, login: str, mailbox: str,
+                           items: int) -> bool:
+        """Apply an injected fault. True when it answered the request; False when the operation still runs."""
+        if fault.kind == "delay":
+            time.sleep(fault.delay_ms / 1000)
+            return False
+        if fault.kind == "drop_after_commit":
+            return False  # the operation runs and commits; the answer is dropped afterwards
+        if fault.kind == "server_busy":
+            raise EwsFault("ErrorServerBusy", SERVER_BUSY_MESSAGE, details={"BackOffMilliseconds": fault.back_off_ms})
+        if fault.kind == "soap_fault":
+            message = INTERNAL_ERROR_MESSAGE if fault.code == "ErrorInternalServerError" else f"Injected fault {fault.code}."
+            raise EwsFault(fault.code, message)
+        if fault.kind == "http_503":
+            self._send(503, HTTPSYS_503, "text/html; charset=us-ascii", [("Retry-After", str(fault.retry_after))])
+            status = 503
+        else:  # html_error
+            self._send(500, IIS_500, "text/html", [])
+            status = 500
+        self.server.app.requests.record(operation, login, mailbox, items, status, _ms(started))
+        return True
+
+    def _drop_connection(self):
+        """Close the TCP connection without a byte of answer, as a crashed front end would."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

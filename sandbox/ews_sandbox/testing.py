@@ -1,0 +1,199 @@
+"""Run a sandbox from tests: ``Sandbox`` (a server in a subprocess on a free port) and ``AdminClient``.
+
+    with Sandbox() as sandbox:
+        session.verify = sandbox.ca_path
+        session.post(sandbox.url, ...)
+        sandbox.admin.add_fault("server_busy", operation="SendItem")
+        assert sandbox.admin.requests(since=0)[-1]["http_status"] == 500
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from .config import User, load_directory
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding ews_sandbox, for PYTHONPATH
+START_KEYS = ("EWS_URL", "EWS_CA_PATH", "EWS_ADMIN_URL", "EWS_USERS_FILE")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox did not start, or an admin request failed (the message holds the sandbox's reason)."""
+
+
+class AdminClient:
+    """Client of the ``/_sandbox`` JSON endpoints; ``ca_path`` is needed when the sandbox speaks HTTPS."""
+
+    def __init__(self, admin_url: str, ca_path: str | None = None, timeout: float = 30):
+        self.admin_url = admin_url.rstrip("/")
+        self.timeout = timeout
+        self._ssl = ssl.create_default_context(cafile=ca_path) if admin_url.startswith("https:") else None
+
+    def _call(self, method: str, path: str, body: dict | None = None, since: int | None = None):
+        url = f"{self.admin_url}/{path}"
+        if since is not None:
+            url += "?" + urllib.parse.urlencode({"since": since})
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method,
+                                         headers={"Content-Type": "application/json"} if data else {})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self._ssl) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                reason = json.loads(exc.read()).get("error", exc.reason)
+            except ValueError:
+                reason = exc.reason
+            raise SandboxError(f"{method} /_sandbox/{path}: HTTP {exc.code}: {reason}") from None
+
+    def health(self) -> dict:
+        return self._call("GET", "health")
+
+    def add_fault(self, kind: str, operation: str | None = None, times: int = 1, **options) -> dict:
+        """options: back_off_ms, retry_after, delay_ms, code (see faults.Fault)."""
+        return self._call("POST", "faults", {"kind": kind, "operation": operation, "times": times, **options})
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")["faults"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def requests(self, since: int = 0) -> list[dict]:
+        return self._call("GET", "requests", since=since)
+
+    def deliveries(self, since: int = 0) -> list[dict]:
+        return self._call("GET", "deliveries", since=since)
+
+    def seed(self, mailbox: str, count: int = 1, folder: str = "drafts", **fields) -> list[dict]:
+        """Bulk-create items; fields: subject, to, item_class, extended_properties. Returns [{"id", "change_key"}]."""
+        return self._call("POST", "seed", {"mailbox": mailbox, "count": count, "folder": folder, **fields})["ids"]
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
+
+    def set_quirks(self, delegate_quirks: bool) -> dict:
+        return self._call("POST", "quirks", {"delegate_quirks": delegate_quirks})
+
+
+class Sandbox:
+    """A sandbox server in a subprocess on a free port; a context manager.
+
+    ``data_dir`` defaults to a fresh temporary folder removed on stop. The
+    server's log goes to ``<data_dir>/server.log``.
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, users_file: str | Path | None = None,
+                 http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1",
+                 python: str = sys.executable, startup_timeout: float = 20):
+        self._tmp = None
+        if data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ews-sandbox-")
+            data_dir = self._tmp.name
+        self.data_dir = Path(data_dir).resolve()
+        self.command = [python, "-m", "ews_sandbox", "serve", "--host", host, "--port", "0", "--data", str(self.data_dir)]
+        if users_file:
+            self.command += ["--users", str(users_file)]
+        if http:
+            self.command.append("--http")
+        if smarthost:
+            self.command += ["--smarthost", smarthost]
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+        self._pump: threading.Thread | None = None
+        self.url = self.ca_path = self.admin_url = self.users_file = None
+        self.admin: AdminClient | None = None
+        self.users: dict[str, User] = {}
+        self.startup_seconds: float | None = None
+
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        started = time.perf_counter()
+        with open(self.data_dir / "server.log", "ab") as server_log:
+            self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=server_log,
+                                            stdin=subprocess.DEVNULL, env=env, text=True)
+        facts = self._read_start_lines()
+        self.url, self.ca_path = facts["EWS_URL"], facts["EWS_CA_PATH"] or None
+        self.admin_url, self.users_file = facts["EWS_ADMIN_URL"], facts["EWS_USERS_FILE"]
+        self.admin = AdminClient(self.admin_url, self.ca_path)
+        self._wait_healthy(started)
+        self.startup_seconds = time.perf_counter() - started
+        self.users = {u.login: u for u in load_directory(Path(self.users_file)).users}
+
+    def _read_start_lines(self) -> dict[str, str]:
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump(stream):
+            # Keep draining stdout so the server can never block on a full pipe.
+            for line in stream:
+                lines.put(line)
+            lines.put(None)
+
+        self._pump = threading.Thread(target=pump, args=(self.process.stdout,), daemon=True)
+        self._pump.start()
+        facts: dict[str, str] = {}
+        deadline = time.monotonic() + self.startup_timeout
+        while not all(key in facts for key in START_KEYS):
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self._fail("did not print its start lines in time")
+            if line is None:
+                self._fail("exited before it was ready")
+            key, sep, value = line.strip().partition("=")
+            if sep and key in START_KEYS:
+                facts[key] = value
+        return facts
+
+    def _wait_healthy(self, started: float) -> None:
+        while True:
+            try:
+                if self.admin.health().get("ok"):
+                    return
+            except (OSError, SandboxError):
+                pass
+            if time.perf_counter() - started > self.startup_timeout:
+                self._fail("did not answer /_sandbox/health in time")
+            time.sleep(0.02)
+
+    def _fail(self, what: str):
+        self.stop(remove_data=False)
+        log_tail = (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+        raise SandboxError(f"the sandbox ({' '.join(self.command)}) {what}; server log:\n{log_tail}")
+
+    def stop(self, remove_data: bool = True) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._pump is not None:
+            self._pump.join(timeout=5)  # the server exited, so its stdout reaches EOF
+            self.process.stdout.close()
+            self._pump = None
+        if remove_data and self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
