@@ -25,8 +25,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the plugin that imports us
     etree = None
 
-MESSAGES_NS = "http://schemas.microsoft.com/exchange/services/2006/messages"
-TYPES_NS = "http://schemas.microsoft.com/exchange/services/2006/types"
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import TYPES_NS
 
 CONTAINMENT_MODES = ("FullString", "Prefixed", "Substring", "PrefixOnWords", "ExactPhrase")
 CONTAINMENT_COMPARISONS = ("Exact", "IgnoreCase", "IgnoreNonSpacingCharacters", "Loose",
@@ -39,19 +38,23 @@ def _t(name):
     return "{%s}%s" % (TYPES_NS, name)
 
 
-def _m(name):
-    return "{%s}%s" % (MESSAGES_NS, name)
+def _element(name, **attributes):
+    # Declaring the usual "t" prefix keeps requests readable in logs and captures.
+    return etree.Element(_t(name), attributes, nsmap={"t": TYPES_NS})
 
 
 def field_uri(uri):
     """A property path for a schema property, for example ``item:Subject``."""
-    return etree.Element(_t("FieldURI"), FieldURI=uri)
+    return _element("FieldURI", FieldURI=uri)
 
 
-def extended_field_uri(property_set_id, property_name, property_type="String"):
-    """A property path for a named extended property in a property set (a GUID)."""
-    return etree.Element(_t("ExtendedFieldURI"), PropertySetId=property_set_id,
-                         PropertyName=property_name, PropertyType=property_type)
+def extended_field_uri(path):
+    """A property path for an extended property, from its ``ExtendedFieldURI`` attributes.
+
+    ``path`` is a dict such as ``properties.path(name)`` returns
+    (``PropertySetId``, ``PropertyName``, ``PropertyType``).
+    """
+    return _element("ExtendedFieldURI", **path)
 
 
 def constant_text(value):
@@ -70,7 +73,7 @@ def constant_text(value):
 
 
 def _comparison(operator, path, value):
-    expression = etree.Element(_t(operator))
+    expression = _element(operator)
     expression.append(copy.deepcopy(path))
     operand = etree.SubElement(expression, _t("FieldURIOrConstant"))
     etree.SubElement(operand, _t("Constant"), Value=constant_text(value))
@@ -95,7 +98,7 @@ def contains(path, value, mode="Substring", comparison="IgnoreCase"):
         raise ValueError("unknown ContainmentMode %r" % (mode,))
     if comparison not in CONTAINMENT_COMPARISONS:
         raise ValueError("unknown ContainmentComparison %r" % (comparison,))
-    expression = etree.Element(_t("Contains"), ContainmentMode=mode, ContainmentComparison=comparison)
+    expression = _element("Contains", ContainmentMode=mode, ContainmentComparison=comparison)
     expression.append(copy.deepcopy(path))
     etree.SubElement(expression, _t("Constant"), Value=constant_text(value))
     return expression
@@ -109,7 +112,7 @@ def _combine(operator, expressions):
         return None
     if len(operands) == 1:
         return operands[0]
-    combined = etree.Element(_t(operator))
+    combined = _element(operator)
     combined.extend(operands)
     return combined
 
@@ -125,24 +128,21 @@ def or_(*expressions):
 
 
 def not_(expression):
-    negated = etree.Element(_t("Not"))
+    negated = _element("Not")
     negated.append(expression)
     return negated
 
 
-def restriction(expression):
-    """Wrap a search expression in the ``m:Restriction`` element FindItem takes."""
-    wrapper = etree.Element(_m("Restriction"))
-    wrapper.append(expression)
-    return wrapper
+def field_orders(*orders):
+    """``t:FieldOrder`` elements for ``SortOrder`` from ``(path, "Ascending" | "Descending")`` pairs.
 
-
-def sort_order(*field_orders):
-    """``m:SortOrder`` from ``(path, "Ascending" | "Descending")`` pairs, most significant first."""
-    wrapper = etree.Element(_m("SortOrder"))
-    for path, direction in field_orders:
+    The first pair is the most significant key.
+    """
+    elements = []
+    for path, direction in orders:
         if direction not in SORT_DIRECTIONS:
             raise ValueError("unknown sort direction %r" % (direction,))
-        field_order = etree.SubElement(wrapper, _t("FieldOrder"), Order=direction)
+        field_order = _element("FieldOrder", Order=direction)
         field_order.append(copy.deepcopy(path))
-    return wrapper
+        elements.append(field_order)
+    return elements

@@ -79,6 +79,6 @@ def draft_restriction(subject=None, subject_contains=None, to=None, created_afte
     return r.and_(*conditions)
 
 
-def draft_sort_order(sort):
-    """The ``m:SortOrder`` element for a ``sort`` option value."""
-    return r.sort_order(*[(r.field_uri(uri), direction) for uri, direction in SORT_CHOICES[sort]])
+def draft_field_orders(sort):
+    """The ``t:FieldOrder`` elements for a ``sort`` option value."""
+    return r.field_orders(*[(r.field_uri(uri), direction) for uri, direction in SORT_CHOICES[sort]])

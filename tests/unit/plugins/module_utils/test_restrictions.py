@@ -11,7 +11,7 @@ from lxml import etree
 
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 
-NS = {"t": r.TYPES_NS, "m": r.MESSAGES_NS}
+NS = {"t": r.TYPES_NS}
 SUBJECT = r.field_uri("item:Subject")
 
 
@@ -59,19 +59,19 @@ def test_and_or_drop_none_and_unwrap_single_operands():
     assert both.find("t:Not/t:IsEqualTo", NS) is not None
 
 
-def test_extended_property_path_and_restriction_wrapper():
-    path = r.extended_field_uri("2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1", "ExchangeEwsDraftKey")
-    wrapped = r.restriction(r.or_(r.is_equal_to(path, "k1"), r.is_equal_to(path, "k2")))
-    assert wrapped.tag == "{%s}Restriction" % r.MESSAGES_NS
-    uris = wrapped.findall("t:Or/t:IsEqualTo/t:ExtendedFieldURI", NS)
+def test_extended_property_path():
+    path = r.extended_field_uri({"PropertySetId": "2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1",
+                                 "PropertyName": "ExchangeEwsDraftKey", "PropertyType": "String"})
+    expression = r.or_(r.is_equal_to(path, "k1"), r.is_equal_to(path, "k2"))
+    uris = expression.findall("t:IsEqualTo/t:ExtendedFieldURI", NS)
     assert [uri.get("PropertyName") for uri in uris] == ["ExchangeEwsDraftKey"] * 2
     assert uris[0].get("PropertyType") == "String"
 
 
-def test_sort_order():
-    element = r.sort_order((r.field_uri("item:DateTimeCreated"), "Descending"))
-    order = element.find("t:FieldOrder", NS)
-    assert order.get("Order") == "Descending"
-    assert order.find("t:FieldURI", NS).get("FieldURI") == "item:DateTimeCreated"
+def test_field_orders():
+    orders = r.field_orders((r.field_uri("item:DateTimeCreated"), "Descending"), (SUBJECT, "Ascending"))
+    assert [order.get("Order") for order in orders] == ["Descending", "Ascending"]
+    assert orders[0].tag == "{%s}FieldOrder" % r.TYPES_NS
+    assert orders[0].find("t:FieldURI", NS).get("FieldURI") == "item:DateTimeCreated"
     with pytest.raises(ValueError):
-        r.sort_order((SUBJECT, "Sideways"))
+        r.field_orders((SUBJECT, "Sideways"))

@@ -64,7 +64,6 @@ def test_single_filter_is_not_wrapped():
 
 def test_sort_orders():
     for sort in f.SORT_CHOICES:
-        element = f.draft_sort_order(sort)
-        assert element.find("t:FieldOrder", NS) is not None
-    newest = f.draft_sort_order("newest_first").find("t:FieldOrder", NS)
-    assert newest.get("Order") == "Descending"
+        assert f.draft_field_orders(sort)
+    newest = f.draft_field_orders("newest_first")
+    assert [order.get("Order") for order in newest] == ["Descending"]
