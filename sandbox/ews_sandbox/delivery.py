@@ -1,0 +1,128 @@
+"""What happens to a sent message: copies in local recipients' Inboxes, SMTP relay for the rest, a durable log.
+
+Every send appends one row to the delivery log (SQLite, same database as the
+store), so a message sent twice shows up twice; ``marker`` carries the
+``ExchangeEwsSendMarker`` extended property so tests can count sends per draft.
+"""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import datetime, timezone
+
+from .store import Item, Store, utc_now
+
+MARKER_PROPERTY = "ExchangeEwsSendMarker"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    internet_message_id TEXT,
+    subject TEXT,
+    from_address TEXT,
+    recipients TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    route TEXT NOT NULL,
+    undelivered TEXT NOT NULL,
+    marker TEXT,
+    time TEXT NOT NULL
+);
+"""
+
+
+def send_marker(item: Item) -> str | None:
+    """The value of the named property ExchangeEwsSendMarker, whatever its property set."""
+    for key, (_, value) in item.extended.items():
+        if key.endswith(":name:" + MARKER_PROPERTY):
+            return value
+    return None
+
+
+def build_mime(item: Item, from_address: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = from_address
+    to = [r["email"] for r in item.fields["to_recipients"]]
+    cc = [r["email"] for r in item.fields["cc_recipients"]]
+    if to:
+        message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Subject"] = item.fields["subject"] or ""
+    message["Message-ID"] = item.fields["internet_message_id"] or make_msgid(domain="sandbox.test")
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    subtype = "html" if (item.fields["body_type"] or "").upper() == "HTML" else "plain"
+    message.set_content(item.fields["body"] or "", subtype=subtype)
+    return message.as_bytes()
+
+
+class Delivery:
+    """Delivers sent items. ``smarthost`` ("HOST:PORT") relays recipients outside the sandbox's directory."""
+
+    def __init__(self, store: Store, directory, smarthost: str | None = None):
+        self.store = store
+        self.directory = directory
+        self.smarthost = smarthost
+        self.store.connection().executescript(_SCHEMA)
+
+    def deliver(self, sender_mailbox: str, item: Item) -> dict:
+        """Deliver ``item`` sent by ``sender_mailbox``; joins the caller's store transaction if there is one."""
+        from_mailbox = item.fields.get("from_mailbox") or {"email": sender_mailbox}
+        from_address = from_mailbox["email"]
+        addresses = list(dict.fromkeys(r["email"].lower() for r in item.recipients() if r.get("email")))
+        local = [a for a in addresses if self.directory.by_smtp(a) is not None]
+        remote = [a for a in addresses if a not in local]
+        now = utc_now()
+        with self.store.transaction() as conn:
+            for address in local:
+                inbox = self.store.distinguished_folder(address, "inbox")
+                self.store.copy_item(item, inbox, {
+                    "is_draft": False, "is_read": False, "received": now, "sent": now,
+                    "bcc_recipients": [], "from_mailbox": from_mailbox,
+                }, with_extended=False)
+            undelivered = remote if remote and not self.smarthost else []
+            if remote and self.smarthost:
+                undelivered = self._relay(from_address, remote, build_mime(item, from_address))
+            entry = {
+                "internet_message_id": item.fields["internet_message_id"],
+                "subject": item.fields["subject"],
+                "from": from_address,
+                "recipients": addresses,
+                "mailbox": item.mailbox,
+                "route": "smtp" if remote else "local",
+                "undelivered": undelivered,
+                "marker": send_marker(item),
+                "time": now,
+            }
+            cursor = conn.execute(
+                "INSERT INTO deliveries (internet_message_id, subject, from_address, recipients, mailbox, route,"
+                " undelivered, marker, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry["internet_message_id"], entry["subject"], entry["from"], json.dumps(addresses),
+                 entry["mailbox"], entry["route"], json.dumps(undelivered), entry["marker"], now))
+            entry["seq"] = cursor.lastrowid
+        return entry
+
+    def _relay(self, mail_from: str, recipients: list[str], mime: bytes) -> list[str]:
+        """Relay through the smarthost; a relay failure is logged as undelivered, never fails the send (like an NDR)."""
+        from . import smtp_relay  # on use only: most runs have no smarthost
+
+        try:
+            smtp_relay.relay(self.smarthost, mail_from, recipients, mime)
+        except Exception:  # noqa: BLE001 - any relay failure means "not delivered", recorded in the log
+            return recipients
+        return []
+
+    def log(self, since: int = 0) -> list[dict]:
+        """Delivery log entries with seq > ``since``, oldest first."""
+        rows = self.store.connection().execute(
+            "SELECT seq, internet_message_id, subject, from_address, recipients, mailbox, route, undelivered, marker, time"
+            " FROM deliveries WHERE seq > ? ORDER BY seq", (since,))
+        return [{"seq": seq, "internet_message_id": message_id, "subject": subject, "from": from_address,
+                 "recipients": json.loads(recipients), "mailbox": mailbox, "route": route,
+                 "undelivered": json.loads(undelivered), "marker": marker, "time": time}
+                for seq, message_id, subject, from_address, recipients, mailbox, route, undelivered, marker, time in rows]
+
+    def reset(self) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM deliveries")

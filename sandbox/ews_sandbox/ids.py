@@ -1,0 +1,80 @@
+"""Opaque identifiers shaped like Exchange's: base64 ItemId / FolderId and ChangeKey.
+
+An ItemId or FolderId encodes the owning mailbox and the store's uuid of the
+object, so a server can tell a malformed id (ErrorInvalidIdMalformed) from a
+well-formed id whose object is gone (ErrorItemNotFound). A ChangeKey is an
+opaque version token; the store issues a fresh one on every write.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import uuid
+from dataclasses import dataclass
+
+from .errors import ItemError
+
+# Leading bytes chosen so ids look like Exchange's ("AAMk..." ids, "CQAAAB..." change keys).
+_ID_PREFIX = b"\x00\x03\x24"
+_KIND_ITEM = 0x07
+_KIND_FOLDER = 0x01
+_CHANGE_KEY_PREFIX = b"\x09\x00\x00\x00\x16\x00\x00\x00"
+
+MALFORMED = ("ErrorInvalidIdMalformed", "Id is malformed.")
+
+
+@dataclass(frozen=True)
+class StoreId:
+    mailbox: str
+    uuid: str     # 32 hex digits
+
+
+def _encode(kind: int, mailbox: str, object_uuid: str) -> str:
+    mailbox_bytes = mailbox.lower().encode("utf-8")
+    raw = _ID_PREFIX + bytes([kind, len(mailbox_bytes)]) + mailbox_bytes + uuid.UUID(hex=object_uuid).bytes
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _decode(kind: int, text: str | None) -> StoreId:
+    try:
+        raw = base64.b64decode((text or "").encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise ItemError(*MALFORMED) from None
+    header = len(_ID_PREFIX) + 2
+    if len(raw) < header or not raw.startswith(_ID_PREFIX) or raw[len(_ID_PREFIX)] != kind:
+        raise ItemError(*MALFORMED)
+    mailbox_len = raw[len(_ID_PREFIX) + 1]
+    if len(raw) != header + mailbox_len + 16:
+        raise ItemError(*MALFORMED)
+    try:
+        mailbox = raw[header:header + mailbox_len].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ItemError(*MALFORMED) from None
+    return StoreId(mailbox, raw[header + mailbox_len:].hex())
+
+
+def encode_item_id(mailbox: str, item_uuid: str) -> str:
+    return _encode(_KIND_ITEM, mailbox, item_uuid)
+
+
+def decode_item_id(text: str | None) -> StoreId:
+    """Raise ItemError(ErrorInvalidIdMalformed) unless ``text`` is an ItemId this server issued."""
+    return _decode(_KIND_ITEM, text)
+
+
+def encode_folder_id(mailbox: str, folder_uuid: str) -> str:
+    return _encode(_KIND_FOLDER, mailbox, folder_uuid)
+
+
+def decode_folder_id(text: str | None) -> StoreId:
+    return _decode(_KIND_FOLDER, text)
+
+
+def new_uuid() -> str:
+    return uuid.uuid4().hex
+
+
+def new_change_key() -> str:
+    return base64.b64encode(_CHANGE_KEY_PREFIX + os.urandom(12)).decode("ascii")

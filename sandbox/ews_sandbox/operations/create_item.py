@@ -1,0 +1,73 @@
+"""CreateItem: save a message (SaveOnly), send it (SendOnly) or both (SendAndSaveCopy)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..context import RequestContext
+from ..errors import ItemError
+from ..namespaces import qm, qt
+from ..store import Folder, Item
+from .lookup import folder_id_elements, resolve_folder
+from .properties import item_id_element, parse_item_content
+from .responses import OperationResponse
+from .send_item import NO_RECIPIENTS, sent_fields
+
+DISPOSITION_REQUIRED = ("ErrorMessageDispositionRequired", "MessageDisposition attribute is required.")
+UNSUPPORTED_ITEM = ("ErrorInvalidItemForOperationCreateItem", "The item type is not valid for the CreateItem operation.")
+
+
+def _target_folder(ctx: RequestContext, folder_element, default: str, right: str) -> Folder:
+    if folder_element is not None:
+        return resolve_folder(ctx, folder_element, right)
+    return ctx.store.folder(ctx.store.distinguished_folder(ctx.mailbox, default))
+
+
+def create_one(ctx: RequestContext, element: etree._Element, disposition: str | None, folder_element) -> Item | None:
+    """Create (and maybe send) one item; returns the saved draft for SaveOnly, else None."""
+    if element.tag not in (qt("Message"), qt("Item")):
+        raise ItemError(*UNSUPPORTED_ITEM)
+    if element.tag == qt("Message") and not disposition:
+        raise ItemError(*DISPOSITION_REQUIRED)
+    content = parse_item_content(element)
+    fields = content.fields
+    fields.setdefault("item_class", "IPM.Note" if element.tag == qt("Message") else "IPM.Item")
+    store = ctx.store
+    if disposition in (None, "SaveOnly"):
+        folder = _target_folder(ctx, folder_element, "drafts", "create")
+        fields.setdefault("from_mailbox", {"name": folder.mailbox, "email": folder.mailbox})
+        return store.create_item(folder.uuid, dict(fields, is_draft=True), content.extended)
+    if not (fields.get("to_recipients") or fields.get("cc_recipients") or fields.get("bcc_recipients")):
+        raise ItemError(*NO_RECIPIENTS)
+    folder = _target_folder(ctx, folder_element, "sentitems", "create")
+    with store.transaction():
+        # Created in its final folder (or the Drafts of a SendOnly) within the send's transaction.
+        if disposition == "SendOnly":
+            folder = store.folder(store.distinguished_folder(ctx.mailbox, "drafts"))
+        ctx.check_access(folder.mailbox, "send")
+        fields.setdefault("from_mailbox", {"name": folder.mailbox, "email": folder.mailbox})
+        item = store.create_item(folder.uuid, fields, content.extended)
+        store.update_item(item, sent_fields(ctx, item))
+        ctx.delivery.deliver(ctx.mailbox, item)
+        if disposition == "SendOnly":
+            store.delete_item(item)
+    return None
+
+
+def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
+    response = OperationResponse("CreateItem")
+    disposition = request.get("MessageDisposition")
+    folder_elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
+    folder_element = folder_elements[0] if folder_elements else None
+    for element in request.find(qm("Items")):
+        if not isinstance(element.tag, str):
+            continue
+        try:
+            saved = create_one(ctx, element, disposition, folder_element)
+        except ItemError as error:
+            response.item_error(error, "Items")
+            continue
+        items = etree.SubElement(response.success(), qm("Items"))
+        if saved is not None:
+            item_id_element(etree.SubElement(items, element.tag), saved)
+    return response.element

@@ -1,0 +1,64 @@
+"""FindItem (Shallow): items of a folder, restricted, sorted and paged, one response message per parent folder.
+
+Like Exchange, at most 1000 items are returned per call (the EWS FindCountLimit):
+clients page with IndexedPageItemView.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..context import RequestContext
+from ..errors import ItemError
+from ..namespaces import qm, qt
+from .lookup import folder_id_elements, resolve_folder
+from .properties import item_element, parse_shape
+from .responses import OperationResponse
+from .restrictions import order_sql, restriction_sql
+
+FIND_COUNT_LIMIT = 1000
+
+
+def _paging(request: etree._Element) -> tuple[int, int, bool]:
+    """(offset, max entries, from the end) of the IndexedPageItemView, if any."""
+    view = request.find(qm("IndexedPageItemView"))
+    if view is None:
+        return 0, FIND_COUNT_LIMIT, False
+    maximum = min(int(view.get("MaxEntriesReturned", FIND_COUNT_LIMIT)), FIND_COUNT_LIMIT)
+    return int(view.get("Offset", "0")), maximum, view.get("BasePoint", "Beginning") == "End"
+
+
+def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
+    response = OperationResponse("FindItem")
+    shape = parse_shape(request.find(qm("ItemShape")))
+    offset, maximum, from_end = _paging(request)
+    load_extended = bool(shape.extended)
+    shallow = request.get("Traversal", "Shallow") == "Shallow"
+    for folder_id in folder_id_elements(request.find(qm("ParentFolderIds"))):
+        try:
+            folder = resolve_folder(ctx, folder_id, "read")
+            where, params = restriction_sql(request.find(qm("Restriction")))
+            order_by = order_sql(request.find(qm("SortOrder")))
+        except ItemError as error:
+            response.item_error(error)
+            continue
+        if not shallow:
+            # The sandbox keeps neither soft-deleted nor associated (FAI) items.
+            total, items, start = 0, [], 0
+        elif from_end:
+            total, _ = ctx.store.find_items([folder.uuid], where, params, order_by, limit=0)
+            start = max(total - offset - maximum, 0)
+            _, items = ctx.store.find_items([folder.uuid], where, params, order_by, start,
+                                            max(total - offset - start, 0), load_extended)
+        else:
+            start = offset
+            total, items = ctx.store.find_items([folder.uuid], where, params, order_by, offset, maximum, load_extended)
+        root = etree.SubElement(response.success(), qm("RootFolder"))
+        root.set("IndexedPagingOffset", str(offset + len(items)))
+        root.set("TotalItemsInView", str(total))
+        last = start <= 0 if from_end else offset + len(items) >= total
+        root.set("IncludesLastItemInRange", "true" if last else "false")
+        container = etree.SubElement(root, qt("Items"))
+        for item in items:
+            item_element(container, item, shape)
+    return response.element

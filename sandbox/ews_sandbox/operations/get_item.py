@@ -1,0 +1,27 @@
+"""GetItem: items by id, shaped by ItemShape (BaseShape + AdditionalProperties)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..context import RequestContext
+from ..errors import ItemError
+from ..namespaces import qm
+from .lookup import resolve_item
+from .properties import item_element, parse_shape
+from .responses import OperationResponse
+
+
+def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
+    response = OperationResponse("GetItem")
+    shape = parse_shape(request.find(qm("ItemShape")))
+    for item_id in request.find(qm("ItemIds")):
+        if not isinstance(item_id.tag, str):
+            continue
+        try:
+            item = resolve_item(ctx, item_id, "read")
+        except ItemError as error:
+            response.item_error(error, "Items")
+            continue
+        item_element(etree.SubElement(response.success(), qm("Items")), item, shape)
+    return response.element

@@ -1,0 +1,52 @@
+"""Resolving request ids (t:ItemId, t:FolderId, t:DistinguishedFolderId) to store objects, with access checks."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..context import RequestContext
+from ..errors import ItemError
+from ..ids import decode_folder_id, decode_item_id
+from ..namespaces import qt
+from ..store import DISTINGUISHED_FOLDERS, Folder, Item
+
+ITEM_NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
+FOLDER_NOT_FOUND = ("ErrorFolderNotFound", "The specified folder could not be found in the store.")
+
+
+def folder_owner(ctx: RequestContext, element: etree._Element) -> str:
+    """Mailbox a folder id element names: its t:Mailbox, else the request's effective mailbox."""
+    address = element.findtext("%s/%s" % (qt("Mailbox"), qt("EmailAddress")))
+    return (address or ctx.mailbox).strip().lower()
+
+
+def resolve_folder(ctx: RequestContext, element: etree._Element, right: str) -> Folder:
+    """A t:DistinguishedFolderId or t:FolderId -> Folder; raises ItemError (not found, malformed, access)."""
+    if element.tag == qt("DistinguishedFolderId"):
+        owner = folder_owner(ctx, element)
+        ctx.check_access(owner, right)
+        name = element.get("Id")
+        if name not in DISTINGUISHED_FOLDERS:
+            raise ItemError(*FOLDER_NOT_FOUND)
+        return ctx.store.folder(ctx.store.distinguished_folder(owner, name))
+    folder = ctx.store.folder(decode_folder_id(element.get("Id")).uuid)
+    if folder is None:
+        raise ItemError(*FOLDER_NOT_FOUND)
+    ctx.check_access(folder.mailbox, right)
+    return folder
+
+
+def folder_id_elements(container: etree._Element | None) -> list[etree._Element]:
+    """The t:FolderId / t:DistinguishedFolderId children of a FolderIds-like container."""
+    if container is None:
+        return []
+    return [child for child in container if child.tag in (qt("FolderId"), qt("DistinguishedFolderId"))]
+
+
+def resolve_item(ctx: RequestContext, element: etree._Element, right: str) -> Item:
+    """A t:ItemId -> the stored Item; ErrorInvalidIdMalformed / ErrorItemNotFound / access errors as ItemError."""
+    item = ctx.store.get_item(decode_item_id(element.get("Id")).uuid)
+    if item is None:
+        raise ItemError(*ITEM_NOT_FOUND)
+    ctx.check_access(item.mailbox, right)
+    return item

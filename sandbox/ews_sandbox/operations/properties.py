@@ -1,0 +1,290 @@
+"""FieldURI / ExtendedFieldURI <-> store fields: parsing t:Message content and shaping items for responses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lxml import etree
+
+from ..errors import ItemError
+from ..ids import encode_folder_id, encode_item_id
+from ..namespaces import qt
+from ..store import Item, extended_key, is_array_type
+
+EXTENDED = "ExtendedProperty"   # marks where t:ExtendedProperty goes in the schema's element order
+
+
+@dataclass(frozen=True)
+class Field:
+    uri: str            # FieldURI value, e.g. "item:Subject"
+    element: str        # element name inside t:Message
+    column: str | None  # store column (None: computed)
+    kind: str           # text | bool | datetime | body | recipients | mailbox | strings | computed
+    message_only: bool = False
+
+
+# In the order the types schema's ItemType / MessageType sequences require.
+FIELDS = [
+    Field("item:ItemId", "ItemId", None, "computed"),
+    Field("item:ParentFolderId", "ParentFolderId", None, "computed"),
+    Field("item:ItemClass", "ItemClass", "item_class", "text"),
+    Field("item:Subject", "Subject", "subject", "text"),
+    Field("item:Body", "Body", "body", "body"),
+    Field("item:DateTimeReceived", "DateTimeReceived", "received", "datetime"),
+    Field("item:Size", "Size", None, "computed"),
+    Field("item:Categories", "Categories", "categories", "strings"),
+    Field("item:Importance", "Importance", "importance", "text"),
+    Field("item:IsDraft", "IsDraft", "is_draft", "bool"),
+    Field("item:DateTimeSent", "DateTimeSent", "sent", "datetime"),
+    Field("item:DateTimeCreated", "DateTimeCreated", "created", "datetime"),
+    Field("item:DisplayCc", "DisplayCc", None, "computed"),
+    Field("item:DisplayTo", "DisplayTo", None, "computed"),
+    Field("item:HasAttachments", "HasAttachments", None, "computed"),
+    Field(EXTENDED, EXTENDED, None, "computed"),
+    Field("item:LastModifiedTime", "LastModifiedTime", "last_modified", "datetime"),
+    Field("item:IsAssociated", "IsAssociated", None, "computed"),
+    Field("message:Sender", "Sender", "sender_mailbox", "mailbox", True),
+    Field("message:ToRecipients", "ToRecipients", "to_recipients", "recipients", True),
+    Field("message:CcRecipients", "CcRecipients", "cc_recipients", "recipients", True),
+    Field("message:BccRecipients", "BccRecipients", "bcc_recipients", "recipients", True),
+    Field("message:From", "From", "from_mailbox", "mailbox", True),
+    Field("message:InternetMessageId", "InternetMessageId", "internet_message_id", "text", True),
+    Field("message:IsRead", "IsRead", "is_read", "bool", True),
+]
+FIELDS_BY_URI = {f.uri: f for f in FIELDS if f.uri != EXTENDED}
+FIELDS_BY_ELEMENT = {f.element: f for f in FIELDS if f.uri != EXTENDED}
+
+DEFAULT_SHAPE = {"item:ItemId", "item:ParentFolderId", "item:ItemClass", "item:Subject", "item:DateTimeReceived",
+                 "item:Size", "item:Importance", "item:IsDraft", "item:DateTimeSent", "item:DateTimeCreated",
+                 "item:HasAttachments", "message:ToRecipients", "message:From", "message:IsRead"}
+ALL_PROPERTIES = {f.uri for f in FIELDS if f.uri != EXTENDED}
+
+_URI_ATTRIBUTES = ("DistinguishedPropertySetId", "PropertySetId", "PropertyTag", "PropertyName", "PropertyId", "PropertyType")
+
+
+# -- values --------------------------------------------------------------------------
+
+def parse_bool(text: str | None) -> bool:
+    return (text or "").strip().lower() in ("true", "1")
+
+
+def normalize_datetime(text: str) -> str:
+    """xs:dateTime in any offset -> the store's UTC form."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_mailbox(element: etree._Element) -> dict:
+    return {"name": element.findtext(qt("Name")) or element.findtext(qt("EmailAddress")) or "",
+            "email": (element.findtext(qt("EmailAddress")) or "").strip()}
+
+
+def _mailbox_element(parent: etree._Element, mailbox: dict) -> None:
+    element = etree.SubElement(parent, qt("Mailbox"))
+    etree.SubElement(element, qt("Name")).text = mailbox.get("name") or mailbox["email"]
+    etree.SubElement(element, qt("EmailAddress")).text = mailbox["email"]
+    etree.SubElement(element, qt("RoutingType")).text = "SMTP"
+    etree.SubElement(element, qt("MailboxType")).text = "Mailbox"
+
+
+def parse_field_value(f: Field, element: etree._Element):
+    """The store value of ``f`` carried by its element in a t:Message."""
+    if f.kind == "text":
+        return element.text or ""
+    if f.kind == "bool":
+        return parse_bool(element.text)
+    if f.kind == "datetime":
+        return normalize_datetime(element.text)
+    if f.kind == "body":
+        return element.text or ""
+    if f.kind == "recipients":
+        return [_parse_mailbox(mailbox) for mailbox in element.iter(qt("Mailbox"))]
+    if f.kind == "mailbox":
+        mailbox = element.find(qt("Mailbox"))
+        return _parse_mailbox(mailbox) if mailbox is not None else None
+    if f.kind == "strings":
+        return [s.text or "" for s in element.iter(qt("String"))]
+    raise ItemError("ErrorInvalidPropertySet", "Set action is invalid for property.")
+
+
+# -- extended properties -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExtendedPath:
+    key: str                 # store.extended_key
+    prop_type: str
+    attributes: tuple        # the ExtendedFieldURI attributes, echoed back in responses
+
+
+def parse_extended_uri(uri: etree._Element) -> ExtendedPath:
+    attributes = tuple((name, uri.get(name)) for name in _URI_ATTRIBUTES if uri.get(name) is not None)
+    values = dict(attributes)
+    try:
+        key = extended_key(values.get("PropertyTag"), values.get("PropertySetId"), values.get("DistinguishedPropertySetId"),
+                           values.get("PropertyName"), values.get("PropertyId"))
+    except (TypeError, ValueError):
+        raise ItemError("ErrorInvalidExtendedProperty", "The extended property attribute combination is invalid.") from None
+    return ExtendedPath(key, values.get("PropertyType", "String"), attributes)
+
+
+def parse_extended_property(element: etree._Element) -> tuple[ExtendedPath, object]:
+    """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values."""
+    path = parse_extended_uri(element.find(qt("ExtendedFieldURI")))
+    if is_array_type(path.prop_type):
+        return path, [v.text or "" for v in element.iter(qt("Value"))]
+    return path, element.findtext(qt("Value")) or ""
+
+
+def extended_property_element(parent: etree._Element, path: ExtendedPath, value) -> None:
+    element = etree.SubElement(parent, qt("ExtendedProperty"))
+    etree.SubElement(element, qt("ExtendedFieldURI"), dict(path.attributes))
+    if is_array_type(path.prop_type):
+        values = etree.SubElement(element, qt("Values"))
+        for v in value:
+            etree.SubElement(values, qt("Value")).text = v
+    else:
+        etree.SubElement(element, qt("Value")).text = value
+
+
+# -- paths (FieldURI | ExtendedFieldURI) ----------------------------------------------
+
+def parse_path(element: etree._Element) -> Field | ExtendedPath:
+    """A t:FieldURI or t:ExtendedFieldURI element -> Field or ExtendedPath."""
+    if element.tag == qt("ExtendedFieldURI"):
+        return parse_extended_uri(element)
+    if element.tag == qt("FieldURI") and element.get("FieldURI") in FIELDS_BY_URI:
+        return FIELDS_BY_URI[element.get("FieldURI")]
+    raise ItemError("ErrorInvalidPropertyRequest", "This property is not supported by this operation.")
+
+
+def find_path(parent: etree._Element) -> Field | ExtendedPath:
+    """The first path child of ``parent`` (SetItemField, IsEqualTo, FieldOrder...)."""
+    for child in parent:
+        if child.tag in (qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI")):
+            return parse_path(child)
+    raise ItemError("ErrorInvalidPropertyRequest", "This property is not supported by this operation.")
+
+
+# -- t:Message content ----------------------------------------------------------------
+
+@dataclass
+class ItemContent:
+    """What a t:Message (or t:Item) element sets: store fields and extended properties."""
+    fields: dict = field(default_factory=dict)
+    extended: dict = field(default_factory=dict)   # key -> (prop_type, value)
+
+
+def parse_item_content(element: etree._Element) -> ItemContent:
+    content = ItemContent()
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name == EXTENDED:
+            path, value = parse_extended_property(child)
+            content.extended[path.key] = (path.prop_type, value)
+        elif name == "Body":
+            content.fields["body"] = child.text or ""
+            content.fields["body_type"] = child.get("BodyType", "Text")
+        elif name in FIELDS_BY_ELEMENT and FIELDS_BY_ELEMENT[name].column:
+            f = FIELDS_BY_ELEMENT[name]
+            content.fields[f.column] = parse_field_value(f, child)
+    return content
+
+
+# -- shapes and item elements ----------------------------------------------------------
+
+@dataclass
+class Shape:
+    uris: set
+    extended: list      # ExtendedPath, in request order
+
+
+def parse_shape(shape: etree._Element | None) -> Shape:
+    """t:ItemShape -> the FieldURIs and extended properties to return."""
+    if shape is None:
+        return Shape({"item:ItemId"}, [])
+    base = shape.findtext(qt("BaseShape"))
+    uris = {"IdOnly": {"item:ItemId"}, "Default": set(DEFAULT_SHAPE), "AllProperties": set(ALL_PROPERTIES)}.get(
+        base, {"item:ItemId"})
+    uris = set(uris)
+    uris.add("item:ItemId")
+    extended = []
+    additional = shape.find(qt("AdditionalProperties"))
+    for child in additional if additional is not None else ():
+        if child.tag == qt("FieldURI") and child.get("FieldURI") in FIELDS_BY_URI:
+            uris.add(child.get("FieldURI"))
+        elif child.tag == qt("ExtendedFieldURI"):
+            extended.append(parse_extended_uri(child))
+    return Shape(uris, extended)
+
+
+def is_message(item: Item) -> bool:
+    return (item.fields["item_class"] or "").startswith("IPM.Note")
+
+
+def item_id_element(parent: etree._Element, item: Item) -> None:
+    etree.SubElement(parent, qt("ItemId"), Id=encode_item_id(item.mailbox, item.uuid), ChangeKey=item.change_key)
+
+
+def _display(recipients: list[dict]) -> str:
+    return "; ".join(r.get("name") or r["email"] for r in recipients)
+
+
+def _computed(f: Field, item: Item):
+    if f.uri == "item:Size":
+        return str(len((item.fields["body"] or "").encode()) + len((item.fields["subject"] or "").encode()) + 256)
+    if f.uri == "item:DisplayTo":
+        return _display(item.fields["to_recipients"])
+    if f.uri == "item:DisplayCc":
+        return _display(item.fields["cc_recipients"])
+    return "false"   # HasAttachments, IsAssociated: the sandbox stores neither attachments nor FAI
+
+
+def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Element:
+    """t:Message (or t:Item for other classes) with the properties ``shape`` asks for, in schema order."""
+    message = is_message(item)
+    element = etree.SubElement(parent, qt("Message" if message else "Item"))
+    for f in FIELDS:
+        if f.uri == EXTENDED:
+            for path in shape.extended:
+                if path.key in item.extended:
+                    extended_property_element(element, path, item.extended[path.key][1])
+            continue
+        if f.uri not in shape.uris or (f.message_only and not message):
+            continue
+        if f.uri == "item:ItemId":
+            item_id_element(element, item)
+        elif f.uri == "item:ParentFolderId":
+            etree.SubElement(element, qt("ParentFolderId"), Id=encode_folder_id(item.mailbox, item.folder_uuid))
+        elif f.kind == "computed":
+            value = _computed(f, item)
+            if value:
+                etree.SubElement(element, qt(f.element)).text = value
+        else:
+            _field_element(element, f, item.fields.get(f.column), item)
+    return element
+
+
+def _field_element(parent: etree._Element, f: Field, value, item: Item) -> None:
+    if value is None or value == [] or (f.kind == "datetime" and not value):
+        return
+    child = etree.SubElement(parent, qt(f.element))
+    if f.kind == "bool":
+        child.text = "true" if value else "false"
+    elif f.kind == "body":
+        child.set("BodyType", item.fields.get("body_type") or "Text")
+        child.text = value
+    elif f.kind == "recipients":
+        for mailbox in value:
+            _mailbox_element(child, mailbox)
+    elif f.kind == "mailbox":
+        _mailbox_element(child, value)
+    elif f.kind == "strings":
+        for text in value:
+            etree.SubElement(child, qt("String")).text = text
+    else:
+        child.text = value

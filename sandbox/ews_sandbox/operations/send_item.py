@@ -1,0 +1,108 @@
+"""SendItem: send drafts already in the store, one response message per ItemId, in order.
+
+Each item is sent in its own store transaction that re-reads the item and its
+ChangeKey, so two concurrent requests for the same id can never both send it.
+
+The seed's two delegate quirks are modelled when ``store.delegate_quirks`` is on:
+1. a delegate sends a draft from the principal's Drafts saving to Sent Items
+   without naming the principal's mailbox: sent, no copy saved, the draft stays;
+2. a delegate sends a draft from their own Drafts saving to the principal's
+   Sent Items: sent, no copy anywhere, the draft stays.
+A draft left behind is no longer a draft (IsDraft false) and has a new ChangeKey.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..context import RequestContext
+from ..errors import ItemError
+from ..ids import decode_item_id
+from ..namespaces import qm, qt
+from ..store import Folder, Item, utc_now
+from .lookup import ITEM_NOT_FOUND, folder_id_elements, resolve_folder
+from .properties import is_message, parse_bool
+from .responses import OperationResponse
+
+STALE = ("ErrorStaleObject", "The change key passed in the request does not match the current change key for the item.")
+NOT_A_MESSAGE = ("ErrorInvalidItemForOperationSendItem", "The item type is not valid for the SendItem operation.")
+NO_RECIPIENTS = ("ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
+SAVE_SETTINGS = ("ErrorInvalidSendItemSaveSettings", "SavedItemFolderId is not allowed when SaveItemToFolder is false.")
+
+
+def sent_fields(ctx: RequestContext, item: Item) -> dict:
+    """What sending changes on the message: no longer a draft, sent now, From/Sender set."""
+    owner = {"name": item.mailbox, "email": item.mailbox}
+    from_mailbox = item.fields.get("from_mailbox") or owner
+    fields = {"is_draft": False, "sent": utc_now(), "from_mailbox": from_mailbox}
+    if ctx.mailbox.lower() != from_mailbox["email"].lower():
+        fields["sender_mailbox"] = {"name": ctx.mailbox, "email": ctx.mailbox}
+    return fields
+
+
+def _left_behind_by_quirk(ctx: RequestContext, item: Item, folder_element, target: Folder) -> bool:
+    """True when one of the seed's delegate quirks applies: Success, but no copy saved and the draft stays."""
+    if not ctx.store.delegate_quirks:
+        return False
+    me = ctx.mailbox.lower()
+    if item.mailbox != me:
+        # Quirk 1: principal's draft, Sent Items named without the principal's mailbox (or not named at all).
+        in_principal_drafts = item.folder_uuid == ctx.store.distinguished_folder(item.mailbox, "drafts")
+        unqualified = folder_element is None or (
+            folder_element.tag == qt("DistinguishedFolderId") and folder_element.get("Id") == "sentitems"
+            and folder_element.find(qt("Mailbox")) is None)
+        return in_principal_drafts and unqualified
+    # Quirk 2: own draft, saved copy asked for in another mailbox.
+    in_own_drafts = item.folder_uuid == ctx.store.distinguished_folder(me, "drafts")
+    return in_own_drafts and target.mailbox != me
+
+
+def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element) -> None:
+    """Send one draft atomically; raise ItemError for an Error response message."""
+    if not save and folder_element is not None:
+        raise ItemError(*SAVE_SETTINGS)
+    item_uuid = decode_item_id(item_id.get("Id")).uuid
+    store = ctx.store
+    with store.transaction():
+        item = store.get_item(item_uuid)
+        if item is None:
+            raise ItemError(*ITEM_NOT_FOUND)
+        ctx.check_access(item.mailbox, "send")
+        change_key = item_id.get("ChangeKey")
+        if change_key and change_key != item.change_key:
+            raise ItemError(*STALE)
+        if not is_message(item):
+            raise ItemError(*NOT_A_MESSAGE)
+        if not item.recipients():
+            raise ItemError(*NO_RECIPIENTS)
+        target = None
+        if save:
+            target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
+                      else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
+        changes = sent_fields(ctx, item)
+        item.fields.update(changes)
+        ctx.delivery.deliver(ctx.mailbox, item)
+        if save and _left_behind_by_quirk(ctx, item, folder_element, target):
+            store.update_item(item, changes)
+        elif save:
+            # The saved copy is the same message moved: new ItemId, all extended properties kept.
+            store.move_item(item, target.uuid, changes)
+        else:
+            store.delete_item(item)
+
+
+def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
+    response = OperationResponse("SendItem")
+    save = parse_bool(request.get("SaveItemToFolder"))
+    folder_elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
+    folder_element = folder_elements[0] if folder_elements else None
+    for item_id in request.find(qm("ItemIds")):
+        if not isinstance(item_id.tag, str):
+            continue
+        try:
+            send_one(ctx, item_id, save, folder_element)
+        except ItemError as error:
+            response.item_error(error)
+        else:
+            response.success()
+    return response.element

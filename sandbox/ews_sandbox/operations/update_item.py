@@ -1,0 +1,125 @@
+"""UpdateItem: SetItemField / AppendToItemField / DeleteItemField on item fields and extended properties.
+
+With ConflictResolution="NeverOverwrite" the ChangeKey is a compare-and-set:
+it is checked inside the write transaction, so of two concurrent updates
+carrying the same ChangeKey exactly one succeeds.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..context import RequestContext
+from ..errors import ItemError
+from ..namespaces import qm, qt
+from ..store import Item
+from .lookup import resolve_item
+from .properties import (EXTENDED, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
+                         parse_field_value)
+from .responses import OperationResponse
+
+CONFLICT = ("ErrorIrresolvableConflict", "The send or update operation could not be performed because the change key "
+            "passed in the request does not match the current change key for the item.")
+CHANGE_KEY_REQUIRED = ("ErrorChangeKeyRequiredForWriteOperations",
+                       "ChangeKey is required if overriding conflicts is not allowed.")
+INVALID_SET = ("ErrorInvalidPropertySet", "Set action is invalid for property.")
+INVALID_APPEND = ("ErrorInvalidPropertyAppend", "Append action is invalid for property.")
+INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for property.")
+UNSUPPORTED_DISPOSITION = ("ErrorInvalidOperation", "The sandbox supports MessageDisposition SaveOnly only for UpdateItem.")
+
+_READ_ONLY = {"item:ItemId", "item:ParentFolderId", "item:DateTimeCreated", "item:LastModifiedTime", "item:Size",
+              "item:DisplayTo", "item:DisplayCc", "item:HasAttachments", "item:IsAssociated",
+              "message:InternetMessageId"}
+_APPENDABLE = {"recipients", "strings", "body"}
+
+
+def _new_value(update: etree._Element, path):
+    """The value carried by the t:Message / t:Item inside a Set or Append update."""
+    item = next((child for child in update if isinstance(child.tag, str) and child.tag not in
+                 (qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI"))), None)
+    if item is None:
+        raise ItemError(*INVALID_SET)
+    if isinstance(path, ExtendedPath):
+        for element in item.iter(qt(EXTENDED)):
+            found, value = parse_extended_property(element)
+            if found.key == path.key:
+                return found, value
+        raise ItemError(*INVALID_SET)
+    element = item.find(qt(path.element))
+    if element is None:
+        raise ItemError(*INVALID_SET)
+    return element, parse_field_value(path, element)
+
+
+def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, list]:
+    """(fields, extended properties to set, extended keys to delete) for an ItemChange's t:Updates."""
+    fields: dict = {}
+    set_extended: dict = {}
+    delete_extended: list = []
+    for update in updates:
+        if not isinstance(update.tag, str):
+            continue
+        action = etree.QName(update).localname
+        path = find_path(update)
+        if isinstance(path, ExtendedPath):
+            if action == "DeleteItemField":
+                delete_extended.append(path.key)
+                set_extended.pop(path.key, None)
+            else:
+                found, value = _new_value(update, path)
+                set_extended[path.key] = (found.prop_type, value)
+            continue
+        if path.uri in _READ_ONLY or not path.column:
+            raise ItemError(*{"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND}.get(action, INVALID_DELETE))
+        if action == "DeleteItemField":
+            if path.column == "item_class":
+                raise ItemError(*INVALID_DELETE)
+            fields[path.column] = [] if path.kind in ("recipients", "strings") else None
+            continue
+        element, value = _new_value(update, path)
+        if path.kind == "body":
+            fields["body_type"] = element.get("BodyType", "Text")
+        if action == "AppendToItemField":
+            if path.kind not in _APPENDABLE:
+                raise ItemError(*INVALID_APPEND)
+            current = fields.get(path.column, item.fields.get(path.column))
+            value = (current or ([] if path.kind != "body" else "")) + value
+        fields[path.column] = value
+    return fields, set_extended, delete_extended
+
+
+def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution: str) -> Item:
+    item_id = change.find(qt("ItemId"))
+    store = ctx.store
+    with store.transaction():
+        item = resolve_item(ctx, item_id, "create")
+        change_key = item_id.get("ChangeKey")
+        if conflict_resolution == "NeverOverwrite":
+            if not change_key:
+                raise ItemError(*CHANGE_KEY_REQUIRED)
+            if change_key != item.change_key:
+                raise ItemError(*CONFLICT)
+        fields, set_extended, delete_extended = collect_changes(item, change.find(qt("Updates")))
+        return store.update_item(item, fields, set_extended, delete_extended)
+
+
+def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
+    response = OperationResponse("UpdateItem")
+    conflict_resolution = request.get("ConflictResolution", "AutoResolve")
+    disposition = request.get("MessageDisposition")
+    for change in request.find(qm("ItemChanges")):
+        if not isinstance(change.tag, str):
+            continue
+        try:
+            if disposition not in (None, "SaveOnly"):
+                raise ItemError(*UNSUPPORTED_DISPOSITION)
+            item = update_one(ctx, change, conflict_resolution)
+        except ItemError as error:
+            response.item_error(error, "Items")
+            continue
+        message = response.success()
+        updated = etree.SubElement(etree.SubElement(message, qm("Items")), qt("Message" if is_message(item) else "Item"))
+        item_id_element(updated, item)
+        conflicts = etree.SubElement(message, qm("ConflictResults"))
+        etree.SubElement(conflicts, qt("Count")).text = "0"
+    return response.element

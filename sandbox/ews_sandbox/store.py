@@ -1,0 +1,443 @@
+"""The sandbox's mailbox store: SQLite (WAL), folders, items and extended properties.
+
+One connection per thread; every write goes through ``transaction()``, which
+holds a process-wide lock and ``BEGIN IMMEDIATE`` so a check-then-write (a
+ChangeKey compare, a send) is atomic against concurrent requests.
+
+Items are addressed by ``uuid`` (what the ItemId encodes; a move issues a new
+one, like Exchange) and internally by ``seq``, which never changes and keys the
+extended properties.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .ids import encode_item_id, new_change_key, new_uuid
+
+# Distinguished folders every mailbox gets, with Exchange's display names.
+DISTINGUISHED_FOLDERS = {
+    "msgfolderroot": "Top of Information Store",
+    "inbox": "Inbox",
+    "drafts": "Drafts",
+    "sentitems": "Sent Items",
+    "outbox": "Outbox",
+    "deleteditems": "Deleted Items",
+}
+
+# Item columns and how they are stored: "json" (lists, mailboxes), "bool" (0/1) or plain text.
+ITEM_COLUMNS = {
+    "item_class": "text",
+    "subject": "text",
+    "body": "text",
+    "body_type": "text",
+    "to_recipients": "json",
+    "cc_recipients": "json",
+    "bcc_recipients": "json",
+    "from_mailbox": "json",
+    "sender_mailbox": "json",
+    "importance": "text",
+    "categories": "json",
+    "is_draft": "bool",
+    "is_read": "bool",
+    "created": "text",
+    "last_modified": "text",
+    "sent": "text",
+    "received": "text",
+    "internet_message_id": "text",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS folders (
+    uuid TEXT PRIMARY KEY,
+    mailbox TEXT NOT NULL,
+    distinguished TEXT,
+    display_name TEXT NOT NULL,
+    parent_uuid TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS folders_by_name ON folders (mailbox, distinguished);
+CREATE TABLE IF NOT EXISTS items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL UNIQUE,
+    mailbox TEXT NOT NULL,
+    folder_uuid TEXT NOT NULL,
+    change_key TEXT NOT NULL,
+    item_class TEXT NOT NULL,
+    subject TEXT,
+    body TEXT,
+    body_type TEXT,
+    to_recipients TEXT,
+    cc_recipients TEXT,
+    bcc_recipients TEXT,
+    from_mailbox TEXT,
+    sender_mailbox TEXT,
+    importance TEXT,
+    categories TEXT,
+    is_draft INTEGER NOT NULL,
+    is_read INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    sent TEXT,
+    received TEXT,
+    internet_message_id TEXT
+);
+CREATE INDEX IF NOT EXISTS items_by_folder ON items (folder_uuid, created, seq);
+CREATE TABLE IF NOT EXISTS extended_properties (
+    item_seq INTEGER NOT NULL,
+    prop_key TEXT NOT NULL,
+    prop_type TEXT NOT NULL,
+    value TEXT,
+    PRIMARY KEY (item_seq, prop_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS extended_by_value ON extended_properties (prop_key, value COLLATE NOCASE);
+"""
+
+
+def utc_now() -> str:
+    """Timestamps are stored as Exchange prints them; this form also sorts as text."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def extended_key(property_tag=None, property_set_id=None, distinguished_property_set_id=None,
+                 property_name=None, property_id=None) -> str:
+    """Canonical identity of an extended property, independent of how a request spells it."""
+    if property_tag is not None:
+        tag = int(property_tag, 16) if str(property_tag).lower().startswith("0x") else int(property_tag)
+        return "tag:%d" % tag
+    property_set = (property_set_id or "").lower() or distinguished_property_set_id
+    if property_name is not None:
+        return "%s:name:%s" % (property_set, property_name)
+    return "%s:id:%d" % (property_set, int(property_id))
+
+
+def is_array_type(prop_type: str) -> bool:
+    return prop_type.endswith("Array")
+
+
+@dataclass
+class Folder:
+    uuid: str
+    mailbox: str
+    distinguished: str | None
+    display_name: str
+    parent_uuid: str | None
+
+
+@dataclass
+class Item:
+    seq: int
+    uuid: str
+    mailbox: str
+    folder_uuid: str
+    change_key: str
+    fields: dict                                   # ITEM_COLUMNS -> Python value
+    extended: dict = field(default_factory=dict)   # extended_key -> (prop_type, str | list[str])
+
+    def recipients(self) -> list[dict]:
+        return (self.fields["to_recipients"] or []) + (self.fields["cc_recipients"] or []) + (self.fields["bcc_recipients"] or [])
+
+
+def _to_sql(column: str, value):
+    kind = ITEM_COLUMNS[column]
+    if value is None:
+        return None
+    if kind == "json":
+        return json.dumps(value)
+    if kind == "bool":
+        return 1 if value else 0
+    return value
+
+
+def _from_sql(column: str, value):
+    kind = ITEM_COLUMNS[column]
+    if value is None:
+        return [] if column in ("to_recipients", "cc_recipients", "bcc_recipients", "categories") else None
+    if kind == "json":
+        return json.loads(value)
+    if kind == "bool":
+        return bool(value)
+    return value
+
+
+def _extended_to_sql(prop_type: str, value) -> str:
+    return json.dumps(list(value)) if is_array_type(prop_type) else str(value)
+
+
+def _extended_from_sql(prop_type: str, value: str):
+    return json.loads(value) if is_array_type(prop_type) else value
+
+
+_SELECT_ITEM = "SELECT seq, uuid, mailbox, folder_uuid, change_key, %s FROM items" % ", ".join(ITEM_COLUMNS)
+
+
+class Store:
+    """Mailboxes, folders, items. Safe to share between the server's threads."""
+
+    def __init__(self, path: str | Path, delegate_quirks: bool = True):
+        self.path = str(path)
+        # The seed's two delegate quirks (see operations/send_item.py); toggled by /_sandbox/quirks.
+        self.delegate_quirks = delegate_quirks
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._folder_cache: dict[tuple[str, str], str] = {}
+        self.connection().executescript(_SCHEMA)
+
+    # -- connections and transactions -------------------------------------------------
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; writes use ``transaction()``)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write; nested calls join the outer transaction."""
+        with self._write_lock:
+            conn = self.connection()
+            if conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- mailboxes and folders --------------------------------------------------------
+
+    def ensure_mailbox(self, mailbox: str) -> None:
+        """Create the distinguished folders of ``mailbox`` on first use."""
+        mailbox = mailbox.lower()
+        if (mailbox, "msgfolderroot") in self._folder_cache:
+            return
+        with self.transaction() as conn:
+            rows = conn.execute("SELECT distinguished, uuid FROM folders WHERE mailbox = ?", (mailbox,)).fetchall()
+            existing = dict(rows)
+            root = existing.get("msgfolderroot") or new_uuid()
+            for name, display_name in DISTINGUISHED_FOLDERS.items():
+                if name not in existing:
+                    folder_uuid = root if name == "msgfolderroot" else new_uuid()
+                    parent = None if name == "msgfolderroot" else root
+                    conn.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)", (folder_uuid, mailbox, name, display_name, parent))
+                    existing[name] = folder_uuid
+        for name, folder_uuid in existing.items():
+            self._folder_cache[(mailbox, name)] = folder_uuid
+
+    def distinguished_folder(self, mailbox: str, name: str) -> str:
+        """uuid of the distinguished folder ``name`` (a DISTINGUISHED_FOLDERS key) of ``mailbox``."""
+        self.ensure_mailbox(mailbox)
+        return self._folder_cache[(mailbox.lower(), name)]
+
+    def folder(self, folder_uuid: str) -> Folder | None:
+        row = self.connection().execute(
+            "SELECT uuid, mailbox, distinguished, display_name, parent_uuid FROM folders WHERE uuid = ?", (folder_uuid,)
+        ).fetchone()
+        return Folder(*row) if row else None
+
+    def folder_counts(self, folder_uuid: str) -> tuple[int, int]:
+        """(total, unread) items in the folder."""
+        total, unread = self.connection().execute(
+            "SELECT COUNT(*), COALESCE(SUM(is_read = 0), 0) FROM items WHERE folder_uuid = ?", (folder_uuid,)
+        ).fetchone()
+        return total, unread
+
+    def child_folder_count(self, folder_uuid: str) -> int:
+        return self.connection().execute("SELECT COUNT(*) FROM folders WHERE parent_uuid = ?", (folder_uuid,)).fetchone()[0]
+
+    # -- items ------------------------------------------------------------------------
+
+    def _row_to_item(self, row) -> Item:
+        fields = {column: _from_sql(column, value) for column, value in zip(ITEM_COLUMNS, row[5:])}
+        return Item(row[0], row[1], row[2], row[3], row[4], fields)
+
+    def _load_extended(self, conn, items: list[Item]) -> None:
+        by_seq = {item.seq: item for item in items}
+        seqs = list(by_seq)
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start:start + 500]
+            rows = conn.execute(
+                "SELECT item_seq, prop_key, prop_type, value FROM extended_properties WHERE item_seq IN (%s)"
+                % ",".join("?" * len(chunk)), chunk)
+            for seq, key, prop_type, value in rows:
+                by_seq[seq].extended[key] = (prop_type, _extended_from_sql(prop_type, value))
+
+    def get_items(self, uuids: Iterable[str]) -> dict[str, Item]:
+        """Items by uuid, with their extended properties; absent uuids are left out."""
+        conn = self.connection()
+        wanted = list(dict.fromkeys(uuids))
+        items: list[Item] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            rows = conn.execute(_SELECT_ITEM + " WHERE uuid IN (%s)" % ",".join("?" * len(chunk)), chunk)
+            items.extend(self._row_to_item(row) for row in rows)
+        self._load_extended(conn, items)
+        return {item.uuid: item for item in items}
+
+    def get_item(self, item_uuid: str) -> Item | None:
+        return self.get_items([item_uuid]).get(item_uuid)
+
+    def _new_item_fields(self, fields: dict) -> dict:
+        now = utc_now()
+        values = {
+            "item_class": "IPM.Note", "subject": "", "body": "", "body_type": "Text",
+            "to_recipients": [], "cc_recipients": [], "bcc_recipients": [],
+            "importance": "Normal", "categories": [], "is_draft": True, "is_read": True,
+            "created": now, "last_modified": now,
+            "internet_message_id": "<%s@sandbox.test>" % new_uuid(),
+        }
+        values.update(fields)
+        return values
+
+    def _insert_item(self, conn, mailbox: str, folder_uuid: str, fields: dict, extended: dict) -> Item:
+        values = self._new_item_fields(fields)
+        item_uuid, change_key = new_uuid(), new_change_key()
+        columns = list(ITEM_COLUMNS)
+        cursor = conn.execute(
+            "INSERT INTO items (uuid, mailbox, folder_uuid, change_key, %s) VALUES (?, ?, ?, ?, %s)"
+            % (", ".join(columns), ",".join("?" * len(columns))),
+            [item_uuid, mailbox, folder_uuid, change_key] + [_to_sql(c, values.get(c)) for c in columns])
+        seq = cursor.lastrowid
+        conn.executemany(
+            "INSERT INTO extended_properties VALUES (?, ?, ?, ?)",
+            [(seq, key, prop_type, _extended_to_sql(prop_type, value)) for key, (prop_type, value) in extended.items()])
+        return Item(seq, item_uuid, mailbox, folder_uuid, change_key,
+                    {c: values.get(c, _from_sql(c, None)) for c in columns}, dict(extended))
+
+    def create_item(self, folder_uuid: str, fields: dict, extended: dict | None = None) -> Item:
+        """Insert an item into a folder; ``fields`` are ITEM_COLUMNS values, missing ones get defaults."""
+        folder = self.folder(folder_uuid)
+        with self.transaction() as conn:
+            return self._insert_item(conn, folder.mailbox, folder_uuid, fields, extended or {})
+
+    def update_item(self, item: Item, fields: dict | None = None, set_extended: dict | None = None,
+                    delete_extended: Iterable[str] = ()) -> Item:
+        """Write changes to ``item`` (a fresh ChangeKey, LastModifiedTime now) and return it updated."""
+        fields = dict(fields or {})
+        fields["last_modified"] = utc_now()
+        change_key = new_change_key()
+        with self.transaction() as conn:
+            assignments = ", ".join("%s = ?" % column for column in fields)
+            conn.execute("UPDATE items SET change_key = ?, %s WHERE seq = ?" % assignments,
+                         [change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+            delete_keys = [(item.seq, key) for key in delete_extended]
+            conn.executemany("DELETE FROM extended_properties WHERE item_seq = ? AND prop_key = ?", delete_keys)
+            conn.executemany(
+                "INSERT OR REPLACE INTO extended_properties VALUES (?, ?, ?, ?)",
+                [(item.seq, key, t, _extended_to_sql(t, v)) for key, (t, v) in (set_extended or {}).items()])
+        item.change_key = change_key
+        item.fields.update(fields)
+        for _, key in delete_keys:
+            item.extended.pop(key, None)
+        item.extended.update(set_extended or {})
+        return item
+
+    def move_item(self, item: Item, folder_uuid: str, fields: dict | None = None) -> Item:
+        """Move ``item`` (possibly to another mailbox): it gets a new ItemId and ChangeKey."""
+        folder = self.folder(folder_uuid)
+        fields = dict(fields or {})
+        fields["last_modified"] = utc_now()
+        item_uuid, change_key = new_uuid(), new_change_key()
+        with self.transaction() as conn:
+            assignments = ", ".join("%s = ?" % column for column in fields)
+            conn.execute(
+                "UPDATE items SET uuid = ?, mailbox = ?, folder_uuid = ?, change_key = ?, %s WHERE seq = ?" % assignments,
+                [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+        item.uuid, item.mailbox, item.folder_uuid, item.change_key = item_uuid, folder.mailbox, folder_uuid, change_key
+        item.fields.update(fields)
+        return item
+
+    def copy_item(self, item: Item, folder_uuid: str, fields: dict | None = None, with_extended: bool = True) -> Item:
+        """A new item in ``folder_uuid`` with ``item``'s content (and by default its extended properties)."""
+        folder = self.folder(folder_uuid)
+        values = dict(item.fields)
+        values.update(fields or {})
+        now = utc_now()
+        values.update(created=now, last_modified=now)
+        with self.transaction() as conn:
+            return self._insert_item(conn, folder.mailbox, folder_uuid, values, item.extended if with_extended else {})
+
+    def delete_item(self, item: Item) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM items WHERE seq = ?", (item.seq,))
+            conn.execute("DELETE FROM extended_properties WHERE item_seq = ?", (item.seq,))
+
+    def find_items(self, folder_uuids: list[str], where: str = "", params: list | None = None,
+                   order_by: str = "", offset: int = 0, limit: int | None = None,
+                   load_extended: bool = True) -> tuple[int, list[Item]]:
+        """(total matching, the page of items) in the folders; ``where`` is SQL over ``items`` columns."""
+        conn = self.connection()
+        condition = "folder_uuid IN (%s)" % ",".join("?" * len(folder_uuids))
+        if where:
+            condition += " AND (%s)" % where
+        arguments = list(folder_uuids) + list(params or [])
+        total = conn.execute("SELECT COUNT(*) FROM items WHERE " + condition, arguments).fetchone()[0]
+        order = order_by or "created DESC, seq DESC"
+        page_limit = -1 if limit is None else limit
+        rows = conn.execute(
+            _SELECT_ITEM + " WHERE %s ORDER BY %s LIMIT ? OFFSET ?" % (condition, order),
+            arguments + [page_limit, max(offset, 0)])
+        items = [self._row_to_item(row) for row in rows]
+        if load_extended:
+            self._load_extended(conn, items)
+        return total, items
+
+    # -- bulk and admin ---------------------------------------------------------------
+
+    def seed(self, mailbox: str, folder: str = "drafts", count: int = 1, subject: str = "Seeded message",
+             to: list[str] | None = None, item_class: str = "IPM.Note",
+             extended_properties: list[dict] | None = None) -> list[tuple[str, str]]:
+        """Bulk-create ``count`` items in a distinguished folder; returns (ItemId, ChangeKey) pairs.
+
+        ``extended_properties`` entries: {"property_set_id" | "distinguished_property_set_id" |
+        "property_tag", "property_name" | "property_id", "property_type", "value"}.
+        ``subject`` may contain ``{n}`` (1-based index).
+        """
+        mailbox = mailbox.lower()
+        folder_uuid = self.distinguished_folder(mailbox, folder)
+        recipients = [{"name": address, "email": address} for address in (to or [])]
+        extended = {}
+        for spec in extended_properties or []:
+            key = extended_key(spec.get("property_tag"), spec.get("property_set_id"),
+                               spec.get("distinguished_property_set_id"), spec.get("property_name"), spec.get("property_id"))
+            extended[key] = (spec.get("property_type", "String"), spec["value"])
+        is_draft = folder in ("drafts", "outbox")
+        columns = list(ITEM_COLUMNS)
+        insert_item = "INSERT INTO items (uuid, mailbox, folder_uuid, change_key, %s) VALUES (?, ?, ?, ?, %s)" % (
+            ", ".join(columns), ",".join("?" * len(columns)))
+        created = []
+        with self.transaction() as conn:
+            for n in range(1, count + 1):
+                values = self._new_item_fields({
+                    "item_class": item_class, "subject": subject.replace("{n}", str(n)),
+                    "to_recipients": recipients, "is_draft": is_draft,
+                    "from_mailbox": {"name": mailbox, "email": mailbox},
+                })
+                item_uuid, change_key = new_uuid(), new_change_key()
+                seq = conn.execute(insert_item, [item_uuid, mailbox, folder_uuid, change_key]
+                                   + [_to_sql(c, values.get(c)) for c in columns]).lastrowid
+                conn.executemany("INSERT INTO extended_properties VALUES (?, ?, ?, ?)",
+                                 [(seq, key, t, _extended_to_sql(t, v)) for key, (t, v) in extended.items()])
+                created.append((encode_item_id(mailbox, item_uuid), change_key))
+        return created
+
+    def reset(self) -> None:
+        """Empty every mailbox (folders are recreated on demand); the delivery log has its own reset."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM extended_properties")
+            conn.execute("DELETE FROM items")
+            conn.execute("DELETE FROM folders")
+        self._folder_cache.clear()

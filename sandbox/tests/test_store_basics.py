@@ -1,0 +1,100 @@
+import time
+
+import pytest
+
+from ews_sandbox.errors import ItemError
+from ews_sandbox.ids import decode_folder_id, decode_item_id, encode_folder_id, encode_item_id, new_change_key, new_uuid
+from ews_sandbox.store import Store, extended_key
+
+from ews_test_support import ALICE, MARKER_SET
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "store.sqlite3")
+
+
+def test_ids_round_trip_and_look_like_exchange():
+    item_uuid = new_uuid()
+    item_id = encode_item_id(ALICE, item_uuid)
+    assert item_id.startswith("AAMk")
+    assert decode_item_id(item_id).uuid == item_uuid
+    assert decode_item_id(item_id).mailbox == ALICE
+    assert new_change_key().startswith("CQAAAB")
+    assert new_change_key() != new_change_key()
+
+
+@pytest.mark.parametrize("bad", ["%BadItemId%", "", None, "AAAtAEF=", "AAMkAA==",
+                                 encode_folder_id(ALICE, new_uuid())])
+def test_malformed_item_ids(bad):
+    with pytest.raises(ItemError) as raised:
+        decode_item_id(bad)
+    assert (raised.value.code, raised.value.message) == ("ErrorInvalidIdMalformed", "Id is malformed.")
+
+
+def test_folder_ids_are_not_item_ids():
+    folder_id = encode_folder_id(ALICE, new_uuid())
+    assert decode_folder_id(folder_id).mailbox == ALICE
+    with pytest.raises(ItemError):
+        decode_folder_id(encode_item_id(ALICE, new_uuid()))
+
+
+def test_mailboxes_get_distinguished_folders_on_demand(store):
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    folder = store.folder(drafts)
+    assert (folder.mailbox, folder.distinguished, folder.display_name) == (ALICE, "drafts", "Drafts")
+    assert folder.parent_uuid == store.distinguished_folder(ALICE, "msgfolderroot")
+    assert store.distinguished_folder("ALICE@sandbox.test", "drafts") == drafts
+
+
+def test_writes_change_the_change_key_and_moves_change_the_id(store):
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    key = extended_key(property_set_id=MARKER_SET.upper(), property_name="ExchangeEwsSendMarker")
+    item = store.create_item(drafts, {"subject": "s"}, {key: ("String", "m")})
+    first_key = item.change_key
+    store.update_item(item, {"subject": "t"}, {extended_key(property_tag="0x1000"): ("String", "b")})
+    assert item.change_key != first_key
+    old_uuid = item.uuid
+    store.move_item(item, store.distinguished_folder(ALICE, "sentitems"), {"is_draft": False})
+    assert item.uuid != old_uuid
+    assert store.get_item(old_uuid) is None
+    moved = store.get_item(item.uuid)
+    assert moved.fields["subject"] == "t" and moved.fields["is_draft"] is False
+    assert moved.extended[key] == ("String", "m")
+    assert moved.extended["tag:4096"] == ("String", "b")
+    store.delete_item(moved)
+    assert store.get_item(item.uuid) is None
+
+
+def test_extended_keys_ignore_spelling():
+    assert extended_key(property_set_id=MARKER_SET.upper(), property_name="X") == \
+        extended_key(property_set_id=MARKER_SET, property_name="X")
+    assert extended_key(property_tag="0x0E1D") == extended_key(property_tag="3613")
+
+
+def test_store_is_durable_across_reopen(tmp_path):
+    first = Store(tmp_path / "store.sqlite3")
+    item = first.create_item(first.distinguished_folder(ALICE, "drafts"), {"subject": "kept"})
+    second = Store(tmp_path / "store.sqlite3")
+    assert second.get_item(item.uuid).fields["subject"] == "kept"
+    assert second.distinguished_folder(ALICE, "drafts") == first.distinguished_folder(ALICE, "drafts")
+
+
+def test_seed_is_fast_and_returns_ids(store):
+    started = time.perf_counter()
+    ids = store.seed(ALICE, "drafts", 10000, subject="Seed {n}", to=["bob@sandbox.test"],
+                     extended_properties=[{"property_set_id": MARKER_SET, "property_name": "Batch",
+                                           "property_type": "String", "value": "b1"}])
+    assert time.perf_counter() - started < 10
+    assert len(ids) == 10000 and len({i for i, _ in ids}) == 10000
+    total, unread = store.folder_counts(store.distinguished_folder(ALICE, "drafts"))
+    assert (total, unread) == (10000, 0)
+    item = store.get_item(decode_item_id(ids[41][0]).uuid)
+    assert item.fields["subject"] == "Seed 42" and item.change_key == ids[41][1]
+    assert item.fields["is_draft"] is True
+
+
+def test_reset_empties_every_mailbox(store):
+    store.seed(ALICE, "drafts", 3)
+    store.reset()
+    assert store.folder_counts(store.distinguished_folder(ALICE, "drafts")) == (0, 0)
