@@ -8,10 +8,12 @@ store), so a message sent twice shows up twice; ``marker`` carries the
 from __future__ import annotations
 
 import json
+import smtplib
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 
+from . import smtp_relay
 from .store import Item, Store, utc_now
 
 MARKER_PROPERTY = "ExchangeEwsSendMarker"
@@ -58,9 +60,9 @@ def build_mime(item: Item, from_address: str) -> bytes:
 
 
 class Delivery:
-    """Delivers sent items. ``smarthost`` ("HOST:PORT") relays recipients outside the sandbox's directory."""
+    """Delivers sent items. ``smarthost`` ((host, port)) relays recipients outside the sandbox's directory."""
 
-    def __init__(self, store: Store, directory, smarthost: str | None = None):
+    def __init__(self, store: Store, directory, smarthost: tuple[str, int] | None = None):
         self.store = store
         self.directory = directory
         self.smarthost = smarthost
@@ -105,11 +107,9 @@ class Delivery:
 
     def _relay(self, mail_from: str, recipients: list[str], mime: bytes) -> list[str]:
         """Relay through the smarthost; a relay failure is logged as undelivered, never fails the send (like an NDR)."""
-        from . import smtp_relay  # on use only: most runs have no smarthost
-
         try:
             smtp_relay.relay(self.smarthost, mail_from, recipients, mime)
-        except Exception:  # noqa: BLE001 - any relay failure means "not delivered", recorded in the log
+        except (smtplib.SMTPException, OSError):
             return recipients
         return []
 
