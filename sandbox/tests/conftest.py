@@ -1,0 +1,83 @@
+"""Fixtures: one sandbox server (subprocess, HTTPS, demo users) for the whole session, and EWS request helpers."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from lxml import etree
+from requests_ntlm import HttpNtlmAuth
+
+from ews_sandbox.namespaces import M, SOAP, T
+from ews_sandbox.testing import Sandbox
+
+ERRORS_NS = "http://schemas.microsoft.com/exchange/services/2006/errors"
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    with Sandbox() as running:
+        print(f"\nsandbox started in {running.startup_seconds:.2f} s")
+        yield running
+
+
+@pytest.fixture
+def clean_sandbox(sandbox):
+    """The session sandbox with no pending faults and empty mailboxes and logs."""
+    sandbox.admin.reset()
+    yield sandbox
+    sandbox.admin.clear_faults()
+
+
+def session_for(sandbox: Sandbox, user: str | None = "alice", login: str | None = None,
+                password: str | None = None) -> requests.Session:
+    """A requests session trusting the sandbox CA, authenticating with NTLM as demo ``user``
+    (``login`` and ``password`` override the user's own; ``user=None`` gives no authentication).
+
+    trust_env is off: with REQUESTS_CA_BUNDLE set, requests would otherwise
+    ignore ``session.verify``.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sandbox.ca_path
+    if user is not None:
+        session.auth = HttpNtlmAuth(login or user, password if password is not None else sandbox.users[user].password)
+    return session
+
+
+def envelope(body: str, header: str = '<t:RequestServerVersion Version="Exchange2016"/>',
+             messages_ns: str = M) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<s:Envelope xmlns:s="{SOAP}" xmlns:m="{messages_ns}" xmlns:t="{T}">\n'
+        f"<s:Header>{header}</s:Header>\n"
+        f"<s:Body>{body}</s:Body>\n"
+        "</s:Envelope>"
+    ).encode()
+
+
+GET_DRAFTS = ('<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>'
+              '<m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>')
+
+
+def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: str = "GetFolder") -> requests.Response:
+    return session.post(sandbox.url, data=data, headers={
+        "Content-Type": "text/xml; charset=utf-8",
+        "SOAPAction": f'"{M}/{operation}"',
+    })
+
+
+def fault_of(response: requests.Response) -> dict:
+    """faultcode, faultstring, detail ResponseCode/Message and MessageXml children of a SOAP fault."""
+    root = etree.fromstring(response.content)
+    fault = root.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault")
+    assert fault is not None, response.text
+    message_xml = fault.find(f"detail/{{{T}}}MessageXml")
+    return {
+        "faultcode": fault.findtext("faultcode"),
+        "faultstring": fault.findtext("faultstring"),
+        "code": fault.findtext(f"detail/{{{ERRORS_NS}}}ResponseCode"),
+        "message": fault.findtext(f"detail/{{{ERRORS_NS}}}Message"),
+        "message_xml": {etree.QName(c).localname if c.get("Name") is None else c.get("Name"): c.text
+                        for c in (message_xml if message_xml is not None else [])},
+        "server_version": root.find(f"{{{SOAP}}}Header/{{{T}}}ServerVersionInfo"),
+    }

@@ -1,0 +1,117 @@
+"""Fault injection through the admin endpoint and the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from lxml import etree
+
+from conftest import GET_DRAFTS, envelope, fault_of, post, session_for
+from ews_sandbox.namespaces import M
+from ews_sandbox.testing import PACKAGE_ROOT, SandboxError
+
+CREATE_DRAFT = ('<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId><t:DistinguishedFolderId Id="drafts"/>'
+                '</m:SavedItemFolderId><m:Items><t:Message><t:Subject>dropped answer</t:Subject></t:Message></m:Items>'
+                '</m:CreateItem>')
+FIND_DRAFTS = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>'
+               '<m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>')
+
+
+def drafts_count(session, sandbox) -> int:
+    response = post(session, sandbox, envelope(FIND_DRAFTS), "FindItem")
+    assert response.status_code == 200, response.text
+    return int(etree.fromstring(response.content).find(f".//{{{M}}}RootFolder").get("TotalItemsInView"))
+
+
+def test_server_busy_has_back_off_milliseconds(clean_sandbox):
+    sandbox = clean_sandbox
+    sandbox.admin.add_fault("server_busy", operation="GetFolder", back_off_ms=1234)
+    session = session_for(sandbox)
+    response = post(session, sandbox, envelope(GET_DRAFTS))
+    assert response.status_code == 500
+    fault = fault_of(response)
+    assert fault["faultcode"] == "a:ErrorServerBusy"
+    assert fault["code"] == "ErrorServerBusy"
+    assert fault["message_xml"] == {"BackOffMilliseconds": "1234"}
+    assert post(session, sandbox, envelope(GET_DRAFTS)).status_code == 200  # times=1: consumed
+
+
+def test_operation_filter_and_times(clean_sandbox):
+    sandbox = clean_sandbox
+    sandbox.admin.add_fault("soap_fault", operation="FindItem", times=2, code="ErrorMailboxStoreUnavailable")
+    session = session_for(sandbox)
+    assert post(session, sandbox, envelope(GET_DRAFTS)).status_code == 200  # other operation: untouched
+    for _ in range(2):
+        response = post(session, sandbox, envelope(FIND_DRAFTS), "FindItem")
+        assert fault_of(response)["code"] == "ErrorMailboxStoreUnavailable"
+    assert post(session, sandbox, envelope(FIND_DRAFTS), "FindItem").status_code == 200
+    assert sandbox.admin.faults() == []
+
+
+def test_http_503_with_retry_after(clean_sandbox):
+    sandbox = clean_sandbox
+    sandbox.admin.add_fault("http_503", retry_after=7)
+    response = post(session_for(sandbox), sandbox, envelope(GET_DRAFTS))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "7"
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert sandbox.admin.requests()[-1]["http_status"] == 503
+
+
+def test_html_error_page(clean_sandbox):
+    sandbox = clean_sandbox
+    sandbox.admin.add_fault("html_error")
+    response = post(session_for(sandbox), sandbox, envelope(GET_DRAFTS))
+    assert response.status_code == 500
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "500 - Internal server error." in response.text
+
+
+def test_delay(clean_sandbox):
+    sandbox = clean_sandbox
+    session = session_for(sandbox)
+    post(session, sandbox, envelope(GET_DRAFTS))  # authenticate first, so only the delayed request is timed
+    sandbox.admin.add_fault("delay", delay_ms=300)
+    started = time.perf_counter()
+    assert post(session, sandbox, envelope(GET_DRAFTS)).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_drop_after_commit_runs_the_operation_then_closes(clean_sandbox):
+    sandbox = clean_sandbox
+    session = session_for(sandbox)
+    assert drafts_count(session, sandbox) == 0
+    sandbox.admin.add_fault("drop_after_commit", operation="CreateItem")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        post(session, sandbox, envelope(CREATE_DRAFT), "CreateItem")
+    assert sandbox.admin.requests()[-1]["http_status"] == 0
+    assert drafts_count(session_for(sandbox), sandbox) == 1
+
+
+def test_bad_fault_is_refused(sandbox):
+    with pytest.raises(SandboxError, match="kind"):
+        sandbox.admin.add_fault("meteor_strike")
+    with pytest.raises(SandboxError, match="delay_ms"):
+        sandbox.admin.add_fault("delay", delay_ms=-1)
+
+
+def test_fault_cli(clean_sandbox):
+    sandbox = clean_sandbox
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT), EWS_CA_PATH=sandbox.ca_path)
+    added = subprocess.run([sys.executable, "-m", "ews_sandbox", "fault", "add", "--kind", "server_busy",
+                            "--operation", "SendItem", "--times", "3", "--admin-url", sandbox.admin_url],
+                           env=env, capture_output=True, text=True, timeout=30)
+    assert added.returncode == 0, added.stderr
+    assert sandbox.admin.faults()[0]["times"] == 3
+    cleared = subprocess.run([sys.executable, "-m", "ews_sandbox", "fault", "clear", "--admin-url", sandbox.admin_url],
+                             env=env, capture_output=True, text=True, timeout=30)
+    assert cleared.returncode == 0, cleared.stderr
+    assert sandbox.admin.faults() == []
+    shown = subprocess.run([sys.executable, "-m", "ews_sandbox", "log", "--admin-url", sandbox.admin_url],
+                           env=env, capture_output=True, text=True, timeout=30)
+    assert shown.returncode == 0, shown.stderr
