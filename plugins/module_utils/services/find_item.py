@@ -29,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the plugin that imports us
     etree = None
 
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, EwsResponseLost
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, TYPES_NS
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, item_id
 
@@ -198,7 +198,11 @@ class FindItem:
         """One page as a ``FindItemPage``; raises ``EwsError`` naming the ResponseCode on an Error message."""
         request = find_item_request(parent_folder, additional_properties, restriction, field_orders,
                                     offset, page_size)
-        message = self.client.call(self.operation, request=request)[0]
+        try:
+            message = self.client.call(self.operation, request=request)[0]
+        except EwsResponseLost:
+            # A search changes nothing: repeating it is always safe.
+            message = self.client.call(self.operation, request=request)[0]
         if not message.ok:
             raise EwsError(message.message_text or "search failed", operation=self.operation,
                            response_code=message.response_code)

@@ -1,0 +1,391 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: exchange.ews contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: draft
+author: exchange.ews contributors
+version_added: 0.1.0
+short_description: Create, update or delete an Exchange draft identified by a key
+description:
+  - Manages one draft message in the Drafts folder of a mailbox through Exchange Web Services.
+  - The draft is identified by O(key), which the module stores on the draft as an extended property
+    in the collection's own property set. A later run finds the draft by that key with one
+    server-side C(FindItem) search, so re-running a play never creates a second draft.
+  - With O(state=present) a missing draft is saved with C(CreateItem) (C(SaveOnly), nothing is sent);
+    an existing draft is updated with C(UpdateItem), changing only the fields that differ.
+  - Options that are not given are left as they are on an existing draft.
+  - With O(state=absent) the draft is moved to Deleted Items.
+extends_documentation_fragment:
+  - exchange.ews.connection
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  state:
+    description:
+      - Whether the draft should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  key:
+    description:
+      - The caller's idempotency key for this draft, for example a ticket number or a job id.
+      - Unique per mailbox; a key carried by more than one draft is an error that lists their ids.
+    type: str
+    required: true
+  mailbox:
+    description:
+      - SMTP address of the mailbox whose Drafts folder holds the draft.
+      - Set it to the principal's address to manage a draft in the principal's Drafts as a delegate
+        (the delegate needs create rights there).
+      - Defaults to the authenticated (or impersonated) user's own mailbox.
+    type: str
+  subject:
+    description:
+      - The subject.
+    type: str
+  body:
+    description:
+      - The body, in the format given by O(body_type).
+      - Exchange rewrites HTML bodies when it stores them, so the module compares the body it last
+        wrote (recorded as a SHA-256 digest on the draft) with O(body), not the stored text; an edit
+        made to the body outside Ansible is not detected until O(body) changes.
+    type: str
+  body_type:
+    description:
+      - Format of O(body).
+    type: str
+    choices: [text, html]
+    default: text
+  to:
+    description:
+      - SMTP addresses of the To recipients. An empty list removes all of them.
+      - Compared without regard to order or case.
+    type: list
+    elements: str
+  cc:
+    description:
+      - SMTP addresses of the Cc recipients. An empty list removes all of them.
+    type: list
+    elements: str
+  bcc:
+    description:
+      - SMTP addresses of the Bcc recipients. An empty list removes all of them.
+    type: list
+    elements: str
+  importance:
+    description:
+      - The importance.
+    type: str
+    choices: [low, normal, high]
+  categories:
+    description:
+      - The categories (compared without regard to order). An empty list removes all of them.
+    type: list
+    elements: str
+notes:
+  - Reading an existing draft costs one C(FindItem) and, only when O(to), O(cc) or O(bcc) is given,
+    one C(GetItem) (C(FindItem) cannot return recipients).
+  - An update is a compare-and-set on the draft's ChangeKey (C(ConflictResolution=NeverOverwrite)):
+    if the draft is edited between the read and the write, the task fails with
+    C(ErrorIrresolvableConflict) instead of overwriting the edit.
+  - Pass RV(id) and RV(change_key) to M(exchange.ews.send_item) as an entry of its
+    O(exchange.ews.send_item#module:item_ids), or find drafts later with the
+    P(exchange.ews.draft_ids#lookup) lookup.
+seealso:
+  - module: exchange.ews.send_item
+  - plugin: exchange.ews.draft_ids
+    plugin_type: lookup
+requirements:
+  - zeep
+  - requests-ntlm (for O(auth=ntlm))
+"""
+
+EXAMPLES = r"""
+- name: Prepare the weekly report as a draft (a re-run updates it, never duplicates it)
+  exchange.ews.draft:
+    url: https://mail.example.com/EWS/Exchange.asmx
+    username: EXAMPLE\svc-reports
+    password: "{{ ews_password }}"
+    key: weekly-report-{{ ansible_date_time.date }}
+    subject: Weekly report
+    body: "{{ lookup('ansible.builtin.template', 'report.html.j2') }}"
+    body_type: html
+    to: [team@example.com]
+    categories: [ansible]
+  register: report
+
+- name: Send it
+  exchange.ews.send_item:
+    url: https://mail.example.com/EWS/Exchange.asmx
+    username: EXAMPLE\svc-reports
+    password: "{{ ews_password }}"
+    item_ids:
+      - id: "{{ report.id }}"
+        change_key: "{{ report.change_key }}"
+
+- name: A draft in the principal's Drafts, prepared by a delegate
+  exchange.ews.draft:
+    url: https://mail.example.com/EWS/Exchange.asmx
+    username: EXAMPLE\bob
+    password: "{{ bob_password }}"
+    mailbox: alice@example.com
+    key: ticket-4711
+    subject: Your ticket 4711
+    to: [customer@example.org]
+    importance: high
+
+- name: Remove the draft again
+  exchange.ews.draft:
+    url: https://mail.example.com/EWS/Exchange.asmx
+    username: EXAMPLE\bob
+    password: "{{ bob_password }}"
+    mailbox: alice@example.com
+    key: ticket-4711
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description:
+    - ItemId of the draft; for O(state=absent), of the draft that was deleted.
+    - Absent when there is no draft (nothing to delete, or a draft that check mode would create).
+  returned: when a draft exists or was deleted
+  type: str
+change_key:
+  description: ChangeKey of the draft after this task.
+  returned: when O(state=present) and a draft exists
+  type: str
+changed_fields:
+  description: The fields this task set or would set (all given ones when the draft is created).
+  returned: always
+  type: list
+  elements: str
+  sample: [subject, to]
+"""
+
+import hashlib
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.exchange.ews.plugins.module_utils import properties
+from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
+from ansible_collections.exchange.ews.plugins.module_utils.connection import (
+    CONNECTION_ARGUMENT_SPEC,
+    ConnectionSettings,
+)
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.responses import TYPES_NS, first_item
+from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
+
+if HAS_ZEEP:
+    from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
+    from ansible_collections.exchange.ews.plugins.module_utils.services.create_item import CreateItem
+    from ansible_collections.exchange.ews.plugins.module_utils.services.delete_item import DeleteItem
+    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
+    from ansible_collections.exchange.ews.plugins.module_utils.services.update_message import UpdateMessage
+
+# The draft's identity and the digest of the body this module last wrote (see the body option).
+KEY_PATH = properties.path("ExchangeEwsDraftKey")
+BODY_DIGEST_PATH = properties.path("ExchangeEwsDraftBodyDigest")
+
+RECIPIENT_FIELDS = {"to": "ToRecipients", "cc": "CcRecipients", "bcc": "BccRecipients"}
+BODY_TYPES = {"text": "Text", "html": "HTML"}
+
+
+def body_digest(body_type, body):
+    return hashlib.sha256(("%s\n%s" % (body_type, body)).encode("utf-8")).hexdigest()
+
+
+def desired_state(params):
+    """The managed fields as comparable values; options that are not given are not managed."""
+    desired = {}
+    if params["subject"] is not None:
+        desired["subject"] = params["subject"]
+    if params["body"] is not None:
+        desired["body_sha256"] = body_digest(params["body_type"], params["body"])
+    for option in RECIPIENT_FIELDS:
+        if params[option] is not None:
+            desired[option] = sorted(address.lower() for address in params[option])
+    if params["importance"] is not None:
+        desired["importance"] = params["importance"]
+    if params["categories"] is not None:
+        desired["categories"] = sorted(params["categories"])
+    return desired
+
+
+def field_changes(params, fields):
+    """``(set_fields, delete_field_uris)`` for UpdateMessage.update, for the given option names."""
+    set_fields = []
+    delete_uris = []
+    message = message_content(params, fields)
+    for name in fields:
+        if name == "subject":
+            set_fields.append(("item:Subject", {"Subject": message["Subject"]}))
+        elif name == "body_sha256":
+            set_fields.append(("item:Body", {"Body": message["Body"]}))
+            set_fields.append((BODY_DIGEST_PATH, {"ExtendedProperty": [digest_property(params)]}))
+        elif name == "importance":
+            set_fields.append(("item:Importance", {"Importance": message["Importance"]}))
+        elif name in RECIPIENT_FIELDS or name == "categories":
+            element = RECIPIENT_FIELDS.get(name, "Categories")
+            uri = ("message:" if name in RECIPIENT_FIELDS else "item:") + element
+            if element in message:
+                set_fields.append((uri, {element: message[element]}))
+            else:
+                delete_uris.append(uri)
+    return set_fields, delete_uris
+
+
+def digest_property(params):
+    return {"ExtendedFieldURI": BODY_DIGEST_PATH, "Value": body_digest(params["body_type"], params["body"])}
+
+
+def message_content(params, fields):
+    """The t:Message zeep value setting ``fields`` (names of desired_state); empty lists are left out."""
+    message = {}
+    if "subject" in fields:
+        message["Subject"] = params["subject"]
+    if "body_sha256" in fields:
+        message["Body"] = {"_value_1": params["body"], "BodyType": BODY_TYPES[params["body_type"]]}
+    if "categories" in fields and params["categories"]:
+        message["Categories"] = {"String": params["categories"]}
+    if "importance" in fields:
+        message["Importance"] = params["importance"].capitalize()
+    for option, element in RECIPIENT_FIELDS.items():
+        if option in fields and params[option]:
+            message[element] = {"Mailbox": [{"EmailAddress": address} for address in params[option]]}
+    return message
+
+
+def new_draft(params, fields):
+    message = message_content(params, fields)
+    message["ItemClass"] = "IPM.Note"
+    extended = [{"ExtendedFieldURI": KEY_PATH, "Value": params["key"]}]
+    if "body_sha256" in fields:
+        extended.append(digest_property(params))
+    message["ExtendedProperty"] = extended
+    # Keep the schema's element order: ItemType's fields, then MessageType's.
+    order = ("ItemClass", "Subject", "Body", "Categories", "Importance", "ExtendedProperty",
+             "ToRecipients", "CcRecipients", "BccRecipients")
+    return dict((name, message[name]) for name in order if name in message)
+
+
+class DraftManager:
+    """Reads the draft carrying the key, then creates, updates or deletes it."""
+
+    def __init__(self, client, params, check_mode):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.folder = folder_id("drafts", params["mailbox"])
+
+    def find(self):
+        """``(FoundItem or None, current state dict)`` for the draft carrying the key."""
+        key_path = r.extended_field_uri(KEY_PATH)
+        paths = [r.field_uri("item:Subject"), r.field_uri("item:Importance"), r.field_uri("item:Categories"),
+                 key_path, r.extended_field_uri(BODY_DIGEST_PATH)]
+        # One is expected; up to 10 are read so that the ambiguity error can list them.
+        result = FindItem(self.client).find(self.folder, paths, r.is_equal_to(key_path, self.params["key"]),
+                                            max_items=10)
+        if result.total > 1:
+            raise EwsError("%d drafts carry key %r, expected at most one: %s"
+                           % (result.total, self.params["key"], ", ".join(item.id for item in result.items)),
+                           operation="FindItem")
+        if not result.items:
+            return None, {}
+        item = result.items[0]
+        current = {
+            "subject": item.fields.get("Subject") or "",
+            "body_sha256": item.extended.get(BODY_DIGEST_PATH["PropertyName"]),
+            "importance": (item.fields.get("Importance") or "Normal").lower(),
+            "categories": sorted(item.fields.get("Categories") or []),
+        }
+        if any(self.params[option] is not None for option in RECIPIENT_FIELDS):
+            current.update(self.recipients(item.id))
+        return item, current
+
+    def recipients(self, identifier):
+        """The draft's recipients by option name, lower-cased and sorted (FindItem cannot return them)."""
+        uris = ["message:%s" % element for element in RECIPIENT_FIELDS.values()]
+        response = GetItem(self.client).call([identifier], field_uris=uris)[0]
+        if not response.ok:
+            raise EwsError(response.message_text or "the draft could not be read", operation="GetItem",
+                           response_code=response.response_code, item_id=identifier)
+        item = first_item(response)
+        found = {}
+        for option, element in RECIPIENT_FIELDS.items():
+            addresses = item.iterfind("{%s}%s/{%s}Mailbox/{%s}EmailAddress" % (TYPES_NS, element, TYPES_NS, TYPES_NS))
+            found[option] = sorted((address.text or "").lower() for address in addresses)
+        return found
+
+    def present(self):
+        item, current = self.find()
+        desired = desired_state(self.params)
+        if item is None:
+            fields = sorted(desired)
+            result = dict(changed=True, changed_fields=fields, diff=dict(before={}, after=desired))
+            if not self.check_mode:
+                identifier, change_key = CreateItem(self.client).save_drafts(
+                    [new_draft(self.params, fields)], self.folder)[0]
+                result.update(id=identifier, change_key=change_key)
+            return result
+        fields = sorted(name for name, value in desired.items() if current.get(name) != value)
+        result = dict(changed=bool(fields), changed_fields=fields, id=item.id, change_key=item.change_key,
+                      diff=dict(before=dict((name, current.get(name)) for name in desired), after=desired))
+        if fields and not self.check_mode:
+            set_fields, delete_uris = field_changes(self.params, fields)
+            result["id"], result["change_key"] = UpdateMessage(self.client).update(
+                item.id, item.change_key, set_fields, delete_uris)
+        return result
+
+    def absent(self):
+        item, current = self.find()
+        if item is None:
+            return dict(changed=False, changed_fields=[], diff=dict(before={}, after={}))
+        if not self.check_mode:
+            DeleteItem(self.client).delete([(item.id, item.change_key)])
+        return dict(changed=True, changed_fields=[], id=item.id, diff=dict(before=current, after={}))
+
+
+def main():
+    argument_spec = dict(CONNECTION_ARGUMENT_SPEC)
+    argument_spec.update(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        key=dict(type="str", required=True, no_log=False),
+        mailbox=dict(type="str"),
+        subject=dict(type="str"),
+        body=dict(type="str"),
+        body_type=dict(type="str", default="text", choices=list(BODY_TYPES)),
+        to=dict(type="list", elements="str"),
+        cc=dict(type="list", elements="str"),
+        bcc=dict(type="list", elements="str"),
+        importance=dict(type="str", choices=["low", "normal", "high"]),
+        categories=dict(type="list", elements="str"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_ZEEP:
+        module.fail_json(msg=missing_required_lib("zeep"), exception=ZEEP_IMPORT_ERROR)
+    try:
+        settings = ConnectionSettings.from_params(module.params)
+        with EwsClient(settings) as client:
+            manager = DraftManager(client, module.params, module.check_mode)
+            result = manager.present() if module.params["state"] == "present" else manager.absent()
+    except EwsError as error:
+        module.fail_json(msg=str(error), response_code=error.response_code)
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
