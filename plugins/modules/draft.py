@@ -94,8 +94,8 @@ options:
 notes:
   - Reading an existing draft costs one C(FindItem) and, only when O(to), O(cc) or O(bcc) is given,
     one C(GetItem) (C(FindItem) cannot return recipients).
-  - An update is a compare-and-set on the draft's ChangeKey (C(ConflictResolution=NeverOverwrite)):
-    if the draft is edited between the read and the write, the task fails with
+  - An update is a compare-and-set on the draft's ChangeKey (C(ConflictResolution=NeverOverwrite)).
+    If the draft is edited between the read and the write, the task fails with
     C(ErrorIrresolvableConflict) instead of overwriting the edit.
   - Pass RV(id) and RV(change_key) to M(exchange.ews.send_item) as an entry of its
     O(exchange.ews.send_item#module:item_ids), or find drafts later with the

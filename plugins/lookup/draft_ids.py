@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright: exchange.ews contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: draft_ids
+author: exchange.ews contributors
+version_added: 0.1.0
+short_description: Find Exchange drafts with one server-side search
+description:
+  - Returns the drafts of an Exchange folder that match every given filter, ready to pass to
+    M(exchange.ews.send_item)'s O(exchange.ews.send_item#module:item_ids) unchanged.
+  - All filters are combined into one EWS C(FindItem) restriction that Exchange evaluates; the lookup
+    never downloads a folder to filter it locally. Results come back page by page (250 per page), so
+    finding 3 drafts among 10,000 costs one C(FindItem) request.
+  - Runs on the controller. Connection options are the modules' ones and can also come from
+    environment variables and host or play variables.
+  - Use it with P(ansible.builtin.query#lookup) (or O(ansible.builtin.lookup#lookup:wantlist=true))
+    to always get a list.
+extends_documentation_fragment:
+  - exchange.ews.connection
+  - exchange.ews.connection.plugins
+options:
+  _terms:
+    description:
+      - Not used; give filters as keyword options.
+    required: false
+  folder:
+    description:
+      - The folder to search, not including subfolders.
+      - A distinguished folder name (V(drafts), V(inbox), V(sentitems), V(outbox), V(deleteditems),
+        V(junkemail), V(msgfolderroot), V(root)) or an EWS FolderId.
+    type: str
+    default: drafts
+  mailbox:
+    description:
+      - SMTP address of the mailbox that owns O(folder) when it is a distinguished folder name.
+      - Set it to the principal's address to search the principal's Drafts as a delegate.
+      - Defaults to the authenticated (or impersonated) user's own mailbox.
+    type: str
+  subject:
+    description:
+      - Only drafts whose subject is exactly this text.
+    type: str
+  subject_contains:
+    description:
+      - Only drafts whose subject contains this text, ignoring case.
+    type: str
+  to:
+    description:
+      - Only drafts whose To line contains this text, ignoring case.
+      - Exchange matches it against the To line as it displays it (C(DisplayTo)), which holds the
+        recipients' display names, or their addresses when they have none. EWS cannot search or
+        return the recipient addresses themselves without reading every draft.
+    type: str
+  created_after:
+    description:
+      - Only drafts created at or after this time.
+      - An ISO 8601 date or date-time (V(2024-05-01), V(2024-05-01T08:00:00Z),
+        V(2024-05-01T10:00:00+02:00); without an offset it is UTC), or an age relative to the
+        controller's clock such as V(-30m), V(-12h), V(-1d), V(-2w) (units s, m, h, d, w).
+    type: str
+  created_before:
+    description:
+      - Only drafts created before this time. Same forms as O(created_after).
+    type: str
+  categories:
+    description:
+      - Only drafts that carry every one of these categories.
+    type: list
+    elements: str
+  max_items:
+    description:
+      - Return at most this many drafts (the first ones in O(sort) order).
+      - By default all matching drafts are returned.
+    type: int
+  sort:
+    description:
+      - Order of the results.
+      - V(newest_first) and V(oldest_first) sort by creation time, V(last_modified) puts the most
+        recently modified first, V(subject) sorts by subject (newest first within a subject).
+    type: str
+    default: newest_first
+    choices: [newest_first, oldest_first, last_modified, subject]
+  exactly_one:
+    description:
+      - Fail unless exactly one draft matches; the error lists the drafts that did match (up to 10)
+        and how many there were.
+      - Cannot be combined with O(max_items).
+    type: bool
+    default: false
+notes:
+  - Times in the results are ISO 8601 in UTC, as Exchange reports them.
+  - Errors name the EWS ResponseCode (for example C(ErrorAccessDenied) when a delegate lacks read
+    access to O(mailbox)); they never contain the password or token.
+seealso:
+  - module: exchange.ews.send_item
+  - module: exchange.ews.draft
+requirements:
+  - zeep
+  - requests-ntlm (for O(auth=ntlm))
+"""
+
+EXAMPLES = r"""
+- name: Send every draft of the weekly report
+  exchange.ews.send_item:
+    url: https://mail.example.com/EWS/Exchange.asmx
+    username: EXAMPLE\svc-reports
+    password: "{{ ews_password }}"
+    item_ids: "{{ query('exchange.ews.draft_ids', subject='Weekly report', created_after='-7d') }}"
+
+- name: The one draft for this ticket, in a principal's Drafts (as a delegate)
+  ansible.builtin.set_fact:
+    ticket_draft: "{{ query('exchange.ews.draft_ids', mailbox='alice@example.com',
+                            subject_contains='TICKET-4711', exactly_one=true) | first }}"
+  vars:
+    ews_url: https://mail.example.com/EWS/Exchange.asmx
+    ews_username: EXAMPLE\bob
+    ews_password: "{{ vault_bob_password }}"
+
+- name: The five newest drafts to a recipient, tagged for Ansible
+  ansible.builtin.debug:
+    msg: "{{ item.subject }} ({{ item.created }})"
+  loop: "{{ query('exchange.ews.draft_ids', to='Bob Smith', categories=['ansible'], max_items=5) }}"
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - One dictionary per matching draft, in O(sort) order.
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The EWS ItemId.
+      type: str
+    change_key:
+      description: The ChangeKey of the version found; M(exchange.ews.send_item) refuses to send a
+        draft edited after it was looked up.
+      type: str
+    subject:
+      description: The subject (empty string when there is none).
+      type: str
+    to:
+      description: The To line as Exchange displays it, split into one entry per recipient
+        (display names, or addresses for recipients without one).
+      type: list
+      elements: str
+    created:
+      description: Creation time, ISO 8601 UTC.
+      type: str
+      sample: "2024-05-01T08:00:00Z"
+    last_modified:
+      description: Last modification time, ISO 8601 UTC.
+      type: str
+      sample: "2024-05-01T08:05:12Z"
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.basic import missing_required_lib
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
+from ansible_collections.exchange.ews.plugins.plugin_utils.connection import connection_settings
+from ansible_collections.exchange.ews.plugins.plugin_utils.draft_filters import draft_field_orders, draft_restriction
+
+if HAS_ZEEP:
+    from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
+    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+
+# What FindItem returns for each draft: everything the result needs, so no GetItem is made.
+RESULT_PROPERTIES = ("item:Subject", "item:DisplayTo", "item:DateTimeCreated", "item:LastModifiedTime")
+# How many matches an exactly_one failure lists.
+LISTED_MATCHES = 10
+
+
+def draft_result(item):
+    display_to = item.fields.get("DisplayTo") or ""
+    return {
+        "id": item.id,
+        "change_key": item.change_key,
+        "subject": item.fields.get("Subject") or "",
+        "to": [name.strip() for name in display_to.split(";") if name.strip()],
+        "created": item.fields.get("DateTimeCreated"),
+        "last_modified": item.fields.get("LastModifiedTime"),
+    }
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        if terms:
+            raise AnsibleLookupError("draft_ids takes no terms; give the filters as options (subject=..., to=...)")
+        if not HAS_ZEEP:
+            raise AnsibleLookupError(missing_required_lib("zeep"))
+        max_items = self.get_option("max_items")
+        exactly_one = self.get_option("exactly_one")
+        if exactly_one and max_items is not None:
+            raise AnsibleLookupError("exactly_one and max_items are mutually exclusive")
+        if max_items is not None and max_items < 1:
+            raise AnsibleLookupError("max_items must be at least 1 (got %d)" % max_items)
+        try:
+            parent_folder = folder_id(self.get_option("folder"), self.get_option("mailbox"))
+            restriction = draft_restriction(
+                subject=self.get_option("subject"),
+                subject_contains=self.get_option("subject_contains"),
+                to=self.get_option("to"),
+                created_after=self.get_option("created_after"),
+                created_before=self.get_option("created_before"),
+                categories=self.get_option("categories"),
+            )
+            with EwsClient(connection_settings(self)) as client:
+                result = FindItem(client).find(
+                    parent_folder,
+                    additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES],
+                    restriction=restriction,
+                    field_orders=draft_field_orders(self.get_option("sort")),
+                    max_items=LISTED_MATCHES if exactly_one else max_items,
+                )
+        except (EwsError, ValueError) as error:
+            raise AnsibleLookupError("draft_ids: %s" % error)
+        drafts = [draft_result(item) for item in result.items]
+        if exactly_one and result.total != 1:
+            raise AnsibleLookupError(self._not_exactly_one(result.total, drafts))
+        return drafts
+
+    def _not_exactly_one(self, total, drafts):
+        where = "folder %s" % self.get_option("folder")
+        if self.get_option("mailbox"):
+            where += " of %s" % self.get_option("mailbox")
+        if not total:
+            return "draft_ids: exactly_one is set but no draft in %s matches the filters" % where
+        listed = "; ".join("%r (id %s, created %s)" % (d["subject"], d["id"], d["created"]) for d in drafts)
+        more = " and %d more" % (total - len(drafts)) if total > len(drafts) else ""
+        return ("draft_ids: exactly_one is set but %d drafts in %s match the filters: %s%s"
+                % (total, where, listed, more))

@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FindItem against the EWS sandbox: one round trip per page of matches, paging to the end."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
+from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
+from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+
+testing = pytest.importorskip("ews_sandbox.testing")
+
+ALICE = "alice@sandbox.test"
+SUBJECT = r.field_uri("item:Subject")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with testing.Sandbox() as server:
+        server.admin.seed(ALICE, count=600, subject="bulk")
+        server.admin.seed(ALICE, count=3, subject="needle", to=["bob@sandbox.test"])
+        yield server
+
+
+def client_for(sandbox, user="alice"):
+    login = sandbox.users[user]
+    return EwsClient(ConnectionSettings(url=sandbox.url, username=login.login, password=login.password,
+                                        ca_path=sandbox.ca_path))
+
+
+def find_item_requests(sandbox, since):
+    return [entry for entry in sandbox.admin.requests(since=since) if entry["operation"] == "FindItem"]
+
+
+def last_seq(sandbox):
+    entries = sandbox.admin.requests(since=0)
+    return entries[-1]["seq"] if entries else 0
+
+
+def test_three_matches_cost_one_round_trip(sandbox):
+    since = last_seq(sandbox)
+    with client_for(sandbox) as client:
+        result = FindItem(client).find(folder_id("drafts"), [SUBJECT, r.field_uri("item:DisplayTo")],
+                                       r.is_equal_to(SUBJECT, "needle"))
+    assert len(result.items) == 3 and result.total == 3 and result.requests == 1
+    assert {item.fields["Subject"] for item in result.items} == {"needle"}
+    assert all(item.id and item.change_key for item in result.items)
+    assert len(find_item_requests(sandbox, since)) == 1
+
+
+def test_pages_until_the_last_item(sandbox):
+    with client_for(sandbox) as client:
+        result = FindItem(client).find(folder_id("drafts"), [SUBJECT], r.is_equal_to(SUBJECT, "bulk"),
+                                       r.field_orders((r.field_uri("item:DateTimeCreated"), "Ascending")))
+    assert result.total == 600 and result.requests == 3
+    assert len({item.id for item in result.items}) == 600
+
+
+def test_max_items_stops_early(sandbox):
+    with client_for(sandbox) as client:
+        result = FindItem(client).find(folder_id("drafts"), [SUBJECT], r.is_equal_to(SUBJECT, "bulk"),
+                                       max_items=260)
+    assert len(result.items) == 260 and result.requests == 2
+
+
+def test_delegate_searches_the_principals_drafts(sandbox):
+    with client_for(sandbox, "bob") as client:
+        result = FindItem(client).find(folder_id("drafts", ALICE), [SUBJECT], r.is_equal_to(SUBJECT, "needle"))
+    assert len(result.items) == 3
+
+
+def test_no_rights_names_the_response_code(sandbox):
+    with client_for(sandbox, "carol") as client:
+        with pytest.raises(EwsError) as caught:
+            FindItem(client).find(folder_id("drafts", ALICE), [SUBJECT])
+    assert caught.value.response_code == "ErrorAccessDenied"
+    assert "Passw0rd" not in str(caught.value)
+
+
+def test_unknown_folder_name_is_refused_before_any_request():
+    with pytest.raises(ValueError, match="unknown distinguished folder 'draftz'"):
+        folder_id("draftz")
+    assert folder_id("AAMkADk=") == {"FolderId": {"Id": "AAMkADk="}}
