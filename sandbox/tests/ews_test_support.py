@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lxml import etree
 
+from ews_sandbox import validation
 from ews_sandbox.context import RequestContext
 from ews_sandbox.delivery import Delivery
 from ews_sandbox.namespaces import M, T, qm, qt
@@ -12,6 +15,7 @@ from ews_sandbox.store import Store
 
 ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
 MARKER_SET = "2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1"
+SCHEMA = etree.XMLSchema(file=str(Path(validation.__file__).parent / "schema" / "messages.xsd"))
 
 
 class FakeDirectory:
@@ -39,7 +43,12 @@ class Env:
                               delivery=self.delivery, server_version="Exchange2016")
 
     def call(self, operation: str, body: str, mailbox=ALICE) -> etree._Element:
-        return OPERATIONS[operation](self.ctx(mailbox), parse(body))
+        """Run an operation; the request and the response must both be valid for the schema."""
+        request = parse(body)
+        validation.validate_body(request)
+        response = OPERATIONS[operation](self.ctx(mailbox), request)
+        SCHEMA.assertValid(response)
+        return response
 
     def draft(self, mailbox=ALICE, to=(BOB,), subject="Hello", extended="", folder="", **kwargs):
         """CreateItem SaveOnly; returns (id, change_key)."""
