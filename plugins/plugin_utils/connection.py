@@ -20,8 +20,15 @@ from ansible_collections.exchange.ews.plugins.module_utils.connection import (
 
 
 def connection_settings(plugin):
-    """``ConnectionSettings`` from a plugin whose options include the connection options.
+    """``ConnectionSettings`` from a lookup whose options include the connection options.
 
-    Raises ``EwsConfigError`` (never echoing a secret) when they are unusable.
+    Values found through ``vars:`` entries reach the plugin untemplated (for
+    example ``ews_url: "{{ lookup('env', 'EWS_URL') }}"``), so they are
+    templated here. Raises ``EwsConfigError`` (never echoing a secret) when
+    they are unusable.
     """
-    return ConnectionSettings.from_params({name: plugin.get_option(name) for name in CONNECTION_ARGUMENT_SPEC})
+    params = {}
+    for name in CONNECTION_ARGUMENT_SPEC:
+        value = plugin.get_option(name)
+        params[name] = plugin._templar.template(value) if isinstance(value, str) else value
+    return ConnectionSettings.from_params(params)
