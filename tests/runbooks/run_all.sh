@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Runs every runbook in playbooks/ against a fresh EWS sandbox and checks what
+# happened from the sandbox's delivery log, not only from Ansible's output:
+# each draft is delivered exactly once, dry runs and re-runs deliver nothing.
+#
+#   tests/runbooks/run_all.sh            (uses .venv: `make venv` first)
+#   VENV=.venv-next tests/runbooks/run_all.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+VENV=${VENV:-.venv}
+bin=$root/$VENV/bin
+
+# The sandbox package, also when the venv was made before sandbox/ was installed into it.
+export PYTHONPATH=$root/sandbox${PYTHONPATH:+:$PYTHONPATH}
+
+if [ -z "${EWS_ADMIN_URL:-}" ]; then
+  # The collection as Ansible finds it (the same link `make collection` makes).
+  mkdir -p build/collections/ansible_collections/exchange
+  ln -sfn "$root" build/collections/ansible_collections/exchange/ews
+  exec "$bin/python" tests/utils/with_sandbox.py -- bash "$0" "$@"
+fi
+
+export ANSIBLE_COLLECTIONS_PATH=$root/build/collections
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0
+export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0
+log_dir=$root/build/logs/runbooks
+mkdir -p "$log_dir"
+failures=0 passed=0 step=0
+
+deliveries() {  # deliveries SUBJECT_SUBSTRING: how many messages the sandbox delivered with it
+  "$bin/python" - "$1" <<'PY'
+import os, sys
+from ews_sandbox.testing import AdminClient
+entries = AdminClient(os.environ["EWS_ADMIN_URL"], os.environ.get("EWS_CA_PATH")).deliveries()
+print(sum(1 for entry in entries if sys.argv[1] in (entry.get("subject") or "")))
+PY
+}
+
+run() {  # run NAME EXPECTED_CHANGED PLAYBOOK [ARGS...]: run a runbook, check its exit code and recap
+  local name=$1 expect_changed=$2 playbook=$3; shift 3
+  step=$((step + 1))
+  local log=$log_dir/$(printf '%02d' $step)-$name.log
+  if ! "$bin/ansible-playbook" "playbooks/$playbook" "$@" > "$log" 2>&1; then
+    echo "FAIL $name: ansible-playbook exited non-zero"; tail -n 40 "$log"; failures=$((failures + 1)); return 0
+  fi
+  local changed
+  changed=$(sed -n 's/^localhost *: .*changed=\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  if [ "$expect_changed" = yes ] && [ "${changed:-0}" = 0 ]; then
+    echo "FAIL $name: expected a change, the recap says changed=0 ($log)"; failures=$((failures + 1)); return 0
+  fi
+  if [ "$expect_changed" = no ] && [ "${changed:-0}" != 0 ]; then
+    echo "FAIL $name: expected no change, the recap says changed=$changed ($log)"; failures=$((failures + 1)); return 0
+  fi
+  echo "ok   $name (changed=${changed:-0})"; passed=$((passed + 1))
+}
+
+expect_deliveries() {  # expect_deliveries WHAT SUBJECT COUNT
+  local got
+  got=$(deliveries "$2")
+  if [ "$got" = "$3" ]; then
+    echo "ok   $1: $got delivered"; passed=$((passed + 1))
+  else
+    echo "FAIL $1: $got message(s) with subject '$2' delivered, expected $3"; failures=$((failures + 1))
+  fi
+}
+
+# demo: draft, lookup, send, re-send unchanged (the play asserts it too).
+run demo yes demo.yml
+expect_deliveries "demo sent once" "exchange.ews demo" 1
+
+# prepare today, dry-run, send tomorrow, re-send.
+weekly=(-e report_key=runbook-weekly -e "report_subject=Runbook weekly 19" -e report_to=bob@sandbox.test)
+run prepare_draft yes prepare_draft.yml "${weekly[@]}"
+run prepare_draft-again no prepare_draft.yml "${weekly[@]}"
+run dry_run no dry_run.yml -e "dry_run_subject_contains=Runbook weekly"
+expect_deliveries "dry run sent nothing" "Runbook weekly 19" 0
+run send_prepared_draft yes send_prepared_draft.yml -e report_key=runbook-weekly
+expect_deliveries "prepared draft sent once" "Runbook weekly 19" 1
+run send_prepared_draft-again no send_prepared_draft.yml -e report_key=runbook-weekly
+expect_deliveries "prepared draft still sent once" "Runbook weekly 19" 1
+
+# approved drafts: two approved, one not.
+for n in 1 2; do
+  run "prepare_approved-$n" yes prepare_draft.yml -e "report_key=approved-$n" -e "report_subject=Approved report $n" \
+    -e report_to=bob@sandbox.test -e '{"report_categories": ["Approved"]}'
+done
+run prepare_unapproved yes prepare_draft.yml -e report_key=unapproved -e "report_subject=Unapproved report" \
+  -e report_to=bob@sandbox.test
+run send_approved_drafts yes send_approved_drafts.yml
+expect_deliveries "approved drafts sent" "Approved report" 2
+expect_deliveries "unapproved draft kept" "Unapproved report" 0
+run send_approved_drafts-again no send_approved_drafts.yml
+expect_deliveries "approved drafts still sent once" "Approved report" 2
+
+# on behalf: alice prepares, bob (her delegate) sends from her mailbox.
+run prepare_board_pack yes prepare_draft.yml -e report_key=board-pack -e "report_subject=Board pack" \
+  -e report_to=bob@sandbox.test
+EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
+  run send_on_behalf yes send_on_behalf.yml -e principal=alice@sandbox.test -e "draft_subject=Board pack"
+expect_deliveries "sent on behalf once" "Board pack" 1
+EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
+  run send_on_behalf-again no send_on_behalf.yml -e principal=alice@sandbox.test -e "draft_subject=Board pack"
+expect_deliveries "sent on behalf still once" "Board pack" 1
+
+echo "runbooks: $passed passed, $failures failed"
+[ "$failures" = 0 ]

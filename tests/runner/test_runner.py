@@ -1,0 +1,179 @@
+"""A runbook as AWX runs it: ansible-runner, credentials from the credential type.
+
+The credential type under test is meta/awx-credential-type.yml itself: its
+injectors are rendered here the way AWX renders them (a sandboxed Jinja
+environment; inputs a credential does not carry are undefined, booleans false;
+each ``file`` template written to a private file whose path is
+``tower.filename.<label>``), and the resulting environment is handed to
+ansible-runner, the engine AWX runs jobs with, to run playbooks/demo.yml against
+a sandbox started here.
+
+    tests/quality/venv.sh && build/venv-quality/bin/python -m pytest tests/runner
+"""
+
+import json
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import ansible_runner
+import pytest
+import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ews_sandbox.testing import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+CREDENTIAL_TYPE = ROOT / "meta" / "awx-credential-type.yml"
+
+
+class Namespace:
+    """AWX's ``tower`` namespace: attributes set as the files are written."""
+
+
+def render_injectors(credential_type, inputs, private_dir):
+    """Environment variables AWX would export for a credential with these inputs."""
+    fields = credential_type["inputs"]["fields"]
+    tower = Namespace()
+    namespace = {"tower": tower}
+    for name, value in inputs.items():
+        if isinstance(value, bool) or len(value):
+            namespace[name] = value
+    for field in fields:
+        if field["type"] == "boolean" and field["id"] not in inputs:
+            namespace[field["id"]] = False
+    jinja = ImmutableSandboxedEnvironment()
+    injectors = credential_type["injectors"]
+    env_dir = Path(private_dir) / "env"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    for label, template in injectors.get("file", {}).items():
+        handle, path = tempfile.mkstemp(dir=env_dir)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(jinja.from_string(template).render(**namespace))
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        if "." not in label:
+            tower.filename = path
+        else:
+            if not hasattr(tower, "filename"):
+                tower.filename = Namespace()
+            setattr(tower.filename, label.split(".", 1)[1], path)
+    return {name: jinja.from_string(template).render(**namespace)
+            for name, template in injectors.get("env", {}).items()}
+
+
+@pytest.fixture(scope="module")
+def credential_type():
+    with open(CREDENTIAL_TYPE, encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def collections_path(tmp_path):
+    link = tmp_path / "collections" / "ansible_collections" / "exchange" / "ews"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(ROOT)
+    return str(tmp_path / "collections")
+
+
+def test_credential_type_is_well_formed(credential_type):
+    """What AWX validates when the type is created, and what the collection reads."""
+    fields = credential_type["inputs"]["fields"]
+    ids = [field["id"] for field in fields]
+    assert len(ids) == len(set(ids))
+    assert set(credential_type["inputs"]["required"]) <= set(ids)
+    assert credential_type["kind"] == "cloud"
+    for field in fields:
+        assert field["type"] in ("string", "boolean"), field
+        assert field.get("label"), field
+    assert {f["id"] for f in fields if f.get("secret")} == {"password", "access_token"}
+    auth = next(field for field in fields if field["id"] == "auth")
+    assert auth["choices"] == ["ntlm", "basic", "oauth2"]
+    env = credential_type["injectors"]["env"]
+    assert not [name for name in env if name.startswith("ANSIBLE_")]
+    assert set(env) == {"EWS_URL", "EWS_AUTH", "EWS_USERNAME", "EWS_PASSWORD", "EWS_ACCESS_TOKEN",
+                        "EWS_VALIDATE_CERTS", "EWS_CA_PATH", "EWS_IMPERSONATE"}
+
+
+def test_minimal_credential_keeps_tls_verification(credential_type, tmp_path):
+    """Only the required input given (as through the API): safe defaults, no CA file path."""
+    env = render_injectors(credential_type, {"url": "https://mail.example.com/EWS/Exchange.asmx"}, tmp_path)
+    assert env["EWS_URL"] == "https://mail.example.com/EWS/Exchange.asmx"
+    assert env["EWS_AUTH"] == "ntlm"
+    assert env["EWS_VALIDATE_CERTS"] == "true"
+    assert env["EWS_CA_PATH"] == ""
+    assert env["EWS_PASSWORD"] == ""
+
+
+def test_ca_data_becomes_a_private_file(credential_type, tmp_path):
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    env = render_injectors(credential_type, {"url": "https://x/EWS/Exchange.asmx", "ca_data": pem}, tmp_path)
+    path = Path(env["EWS_CA_PATH"])
+    assert path.read_text() == pem
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs, check=False):
+    private_dir = tmp_path / "job"
+    env = render_injectors(credential_type, inputs, private_dir)
+    env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return ansible_runner.run(
+        private_data_dir=str(private_dir),
+        project_dir=str(ROOT / "playbooks"),
+        playbook="demo.yml",
+        inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable,
+        envvars=env,
+        extravars={"demo_to": sandbox.users["bob"].smtp},
+        quiet=True,
+        check=check,
+    ), env
+
+
+def test_demo_runs_as_an_awx_job(credential_type, sandbox, collections_path, tmp_path):
+    alice = sandbox.users["alice"]
+    inputs = {
+        "url": sandbox.url,
+        "auth": "ntlm",
+        "username": alice.login,
+        "password": alice.password,
+        "ca_data": Path(sandbox.ca_path).read_text(),
+        "skip_cert_validation": False,
+    }
+    before = len(sandbox.admin.deliveries())
+    runner, env = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs)
+    stdout = runner.stdout.read()
+    assert runner.status == "successful", stdout
+    assert runner.rc == 0
+    # The CA came through the injected file, not the sandbox's own path.
+    assert env["EWS_CA_PATH"] != sandbox.ca_path
+    assert Path(env["EWS_CA_PATH"]).read_text() == inputs["ca_data"]
+    # One message delivered, by the first send; the second changed nothing.
+    deliveries = sandbox.admin.deliveries()[before:]
+    assert len(deliveries) == 1, deliveries
+    assert "exchange.ews demo" in deliveries[0]["subject"]
+    assert runner.stats["changed"].get("localhost", 0) >= 2
+    # The password never reaches the job output or the event data AWX stores.
+    events = json.dumps(list(runner.events), default=str)
+    assert alice.password not in stdout
+    assert alice.password not in events
+
+
+def test_wrong_password_fails_cleanly(credential_type, sandbox, collections_path, tmp_path):
+    alice = sandbox.users["alice"]
+    inputs = {"url": sandbox.url, "username": alice.login, "password": "not-" + alice.password,
+              "ca_data": Path(sandbox.ca_path).read_text()}
+    before = len(sandbox.admin.deliveries())
+    runner, _ = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs)
+    stdout = runner.stdout.read()
+    assert runner.status == "failed", stdout
+    assert "401" in stdout
+    assert inputs["password"] not in stdout
+    assert sandbox.admin.deliveries()[before:] == []
