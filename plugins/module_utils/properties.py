@@ -5,7 +5,8 @@
 
 ``ExchangeEwsSendMarker`` holds ``sha256(ItemId)``: who a draft *was*, so its
 saved copy can be found after the send changed its id. ``ExchangeEwsSendState``
-holds ``pending:<run token>:<unix time>`` or ``sent:<run token>:<unix time>``.
+holds ``pending:<run token>:<unix time>``, ``sent:<run token>:<unix time>`` or
+``released:<run token>:<unix time>``.
 Both live in the collection's own property set.
 """
 
@@ -21,6 +22,10 @@ STATE = "ExchangeEwsSendState"
 
 PENDING = "pending"
 SENT = "sent"
+# Written when SendItem refused a draft this run had claimed: frees it at once
+# for the next run instead of making it wait for pending_timeout.
+RELEASED = "released"
+KINDS = (PENDING, SENT, RELEASED)
 
 
 def path(name):
@@ -58,7 +63,7 @@ class SendState:
         if not value:
             return None
         parts = value.split(":")
-        if len(parts) != 3 or parts[0] not in (PENDING, SENT):
+        if len(parts) != 3 or parts[0] not in KINDS:
             return None
         try:
             since = int(parts[2])

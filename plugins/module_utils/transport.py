@@ -47,6 +47,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsHttpStatusError,
     EwsNotSent,
     EwsResponseLost,
+    EwsTransportError,
     EwsUnavailable,
     redact,
 )
@@ -110,8 +111,13 @@ def _chain(exc):
 def classify_request_exception(exc, operation, secrets=()):
     """Map a ``requests`` exception to ``EwsNotSent`` or ``EwsResponseLost``."""
     text = redact("%s: %s" % (type(exc).__name__, exc), secrets)
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
-                        requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
+    if isinstance(exc, requests.exceptions.SSLError):
+        # Permanent until someone fixes the certificate or ca_path: not worth retrying.
+        return EwsTransportError("TLS handshake failed (check ca_path / validate_certs): %s" % text,
+                                 operation=operation)
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
+        return EwsConfigError("invalid url: %s" % text, operation=operation)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
         return EwsNotSent("could not connect: %s" % text, operation=operation)
     if isinstance(exc, requests.exceptions.ConnectionError):
         if any(isinstance(e, _NOT_SENT) for e in _chain(exc)):
@@ -181,8 +187,10 @@ class EmbeddedSchemaTransport(Transport):
 
     def post(self, address, message, headers):
         try:
+            # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+            # override session.verify, which would silently ignore ca_path.
             response = self.session.post(address, data=message, headers=headers,
-                                         timeout=self.operation_timeout)
+                                         timeout=self.operation_timeout, verify=self.session.verify)
         except requests.exceptions.RequestException as exc:
             raise classify_request_exception(exc, self.operation, self.secrets)
         return check_http_response(response, self.operation, self.secrets)

@@ -55,7 +55,7 @@ class FakeSession(requests.Session):
         self.answers = list(answers)
         self.sent = []
 
-    def post(self, url, data=None, headers=None, timeout=None):
+    def post(self, url, data=None, headers=None, timeout=None, verify=None):
         self.sent.append((url, data, headers))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
