@@ -92,27 +92,32 @@ def parse_request(data: bytes) -> SoapRequest:
     if body is None:
         raise SchemaValidationError("The element 'Envelope' in namespace '%s' is missing the element 'Body'." % SOAP,
                                     root.sourceline or 0, 0)
-    operations = list(body.iterchildren(etree.Element))
-    if len(operations) != 1:
+    children = list(body.iterchildren(etree.Element))
+    if len(children) != 1:
         raise SchemaValidationError("The element 'Body' in namespace '%s' must hold exactly one operation element." % SOAP,
                                     body.sourceline or 0, 0)
-    operation = operations[0]
+    operation = children[0]
     if etree.QName(operation).namespace != M:
         raise _unexpected(operation)
 
     server_version, impersonate, culture = DEFAULT_REQUEST_VERSION, None, None
     for element in header.iterchildren(etree.Element) if header is not None else ():
-        validation.validate_header(element)
         if element.tag == qt("RequestServerVersion"):
+            # Checked before schema validation: an unknown version is ErrorInvalidServerVersion, not a schema error.
             server_version = element.get("Version", "")
             if server_version not in KNOWN_VERSIONS:
                 raise EwsFault("ErrorInvalidServerVersion", "The specified server version is invalid.")
-        elif element.tag == qt("ExchangeImpersonation"):
+        validation.validate_header(element)
+        if element.tag == qt("ExchangeImpersonation"):
             impersonate = _impersonation_target(element)
         elif element.tag == qt("MailboxCulture"):
             culture = (element.text or "").strip() or None
+    name = etree.QName(operation).localname
+    if name not in operations.OPERATIONS:
+        # WCF, in front of Exchange, turns the request away before any schema validation.
+        raise ActionNotSupported(name)
     validation.validate_body(operation)
-    return SoapRequest(etree.QName(operation).localname, operation, server_version, impersonate, culture)
+    return SoapRequest(name, operation, server_version, impersonate, culture)
 
 
 def _impersonation_target(element: etree._Element) -> str:
@@ -145,11 +150,8 @@ def effective_mailbox(request: SoapRequest, user: User, directory: Directory) ->
 
 def dispatch(ctx, request: SoapRequest) -> etree._Element:
     """Run the operation; return its m:<Operation>Response element."""
-    handler = getattr(operations, "OPERATIONS", {}).get(request.operation)
-    if handler is None:
-        raise ActionNotSupported(request.operation)
     try:
-        return handler(ctx, request.body)
+        return operations.OPERATIONS[request.operation](ctx, request.body)
     except ItemError as exc:
         # An item-level error an operation did not turn into a response message aborts the request.
         raise EwsFault(exc.code, exc.message) from exc

@@ -122,3 +122,15 @@ def test_request_log_counts_item_ids(sandbox):
     post(session_for(sandbox), sandbox, envelope(body), "GetItem")
     entry = sandbox.admin.requests()[-1]
     assert (entry["operation"], entry["items"]) == ("GetItem", 3)
+
+
+def test_schema_violation_names_line_and_position(sandbox):
+    body = ('<m:GetFolder>\n<m:FolderShape><t:BaseShape>Everything</t:BaseShape></m:FolderShape>'
+            '<m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>')
+    response = post(session_for(sandbox), sandbox, envelope(body))
+    assert response.status_code == 500
+    fault = fault_of(response)
+    assert fault["code"] == "ErrorSchemaValidation"
+    assert "Everything" in fault["message_xml"]["Violation"]
+    assert fault["message_xml"]["LineNumber"] == "5"
+    assert fault["faultstring"] == "The request failed schema validation: " + fault["message_xml"]["Violation"]
