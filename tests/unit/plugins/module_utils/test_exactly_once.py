@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The exactly-once protocol against the real EWS sandbox (faults injected through its admin API)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+
+import pytest
+
+from ansible_collections.exchange.ews.plugins.module_utils import errors
+from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
+from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
+from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
+
+testing = pytest.importorskip("ews_sandbox.testing")
+
+ALICE = "alice@sandbox.test"
+BOB = "bob@sandbox.test"
+PASSWORDS = {"alice": "Passw0rd-alice", "bob": "Passw0rd-bob", "svc": "Passw0rd-svc", "carol": "Passw0rd-carol"}
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with testing.Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def admin(sandbox):
+    sandbox.admin.reset()
+    sandbox.admin.clear_faults()
+    sandbox.admin.set_quirks(True)
+    return sandbox.admin
+
+
+def client_for(sandbox, login="alice", **options):
+    params = {"url": sandbox.url, "username": login, "password": PASSWORDS[login], "ca_path": sandbox.ca_path}
+    params.update(options)
+    settings = ConnectionSettings.from_params(params)
+    # Short waits: the sandbox asks for them, the policy honours them.
+    return EwsClient(settings, retry_policy=RetryPolicy(retries=3, timeout=10, max_delay=0.2))
+
+
+def send(sandbox, ids, login="alice", client_options=None, **options):
+    options.setdefault("poll_interval", 0.1)
+    with client_for(sandbox, login, **(client_options or {})) as client:
+        sender = ExactlyOnceSender(client, **options)
+        results = sender.send([ItemRef.from_raw(entry, index) for index, entry in enumerate(ids)])
+    return results, sender.warnings
+
+
+def statuses(results):
+    return [r["status"] for r in results]
+
+
+def seed(admin, count=1, mailbox=ALICE, subject="exactly once"):
+    return admin.seed(mailbox, count=count, subject=subject, to=["carol@sandbox.test"])
+
+
+def deliveries(admin, since=0):
+    return admin.deliveries(since)
+
+
+def operations(admin, since):
+    return [r["operation"] for r in admin.requests(since) if r["operation"]]
+
+
+def last_seq(admin):
+    log = admin.requests()
+    return log[-1]["seq"] if log else 0
+
+
+def test_one_and_many_then_rerun_is_already_sent(sandbox, admin):
+    drafts = seed(admin, 5)
+    results, warnings = send(sandbox, [d["id"] for d in drafts[:1]])
+    assert statuses(results) == ["sent"] and not warnings
+    results, _ = send(sandbox, drafts)  # dicts with change keys, as the lookup returns them
+    assert statuses(results) == ["already_sent"] + ["sent"] * 4
+    assert len(deliveries(admin)) == 5
+    results, _ = send(sandbox, drafts)
+    assert statuses(results) == ["already_sent"] * 5
+    assert len(deliveries(admin)) == 5
+
+
+def test_round_trips_per_batch_do_not_grow_with_batch_size(sandbox, admin):
+    counts = []
+    for size in (3, 30):
+        drafts = seed(admin, size)
+        since = last_seq(admin)
+        results, _ = send(sandbox, drafts)
+        assert statuses(results) == ["sent"] * size
+        counts.append(operations(admin, since))
+    assert counts[0] == counts[1] == ["GetItem", "UpdateItem", "SendItem", "GetItem"]
+
+
+def test_malformed_and_unknown_ids(sandbox, admin):
+    drafts = seed(admin, 1)
+    results, _ = send(sandbox, ["%BadItemId%", drafts[0]["id"]])
+    assert results[0]["status"] == "failed"
+    assert results[0]["response_code"] == "ErrorInvalidIdMalformed"
+    assert results[1]["status"] == "sent"
+
+
+def test_stale_change_key_is_not_sent(sandbox, admin):
+    draft = seed(admin, 1)[0]
+    results, _ = send(sandbox, [{"id": draft["id"], "change_key": "CQAAABYAAAAAAAAAAAAAAAAAAAA="}])
+    assert results[0]["status"] == "failed" and results[0]["response_code"] == "ErrorStaleObject"
+    assert deliveries(admin) == []
+
+
+def test_save_copy_false_then_rerun_is_missing(sandbox, admin):
+    draft = seed(admin, 1)[0]
+    results, _ = send(sandbox, [draft], save_copy=False)
+    assert statuses(results) == ["sent"]
+    results, _ = send(sandbox, [draft], save_copy=False)
+    assert statuses(results) == ["missing"]
+    assert len(deliveries(admin)) == 1
+
+
+def test_delegate_with_workaround_saves_in_principal_mailbox(sandbox, admin):
+    drafts = seed(admin, 2)
+    results, warnings = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
+    assert statuses(results) == ["sent", "sent"] and not warnings
+    results, _ = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
+    assert statuses(results) == ["already_sent", "already_sent"]
+    assert len(deliveries(admin)) == 2
+
+
+def test_delegate_quirk_principal_drafts_is_stamped_and_never_resent(sandbox, admin):
+    drafts = seed(admin, 2)
+    results, warnings = send(sandbox, drafts, login="bob")
+    assert statuses(results) == ["sent", "sent"]
+    assert len(warnings) == 1 and "saved_item_folder_mailbox" in warnings[0]
+    results, warnings = send(sandbox, drafts, login="bob")
+    assert statuses(results) == ["already_sent", "already_sent"] and not warnings
+    assert len(deliveries(admin)) == 2
+
+
+def test_delegate_quirk_own_drafts_to_principal_sent_items(sandbox, admin):
+    drafts = seed(admin, 1, mailbox=BOB)
+    results, warnings = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
+    assert statuses(results) == ["sent"]
+    assert len(warnings) == 1
+    results, _ = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
+    assert statuses(results) == ["already_sent"]
+    assert len(deliveries(admin)) == 1
+
+
+def test_impersonation_allowed_and_denied(sandbox, admin):
+    drafts = seed(admin, 2)
+    results, _ = send(sandbox, drafts[:1], login="svc", client_options={"impersonate": ALICE})
+    assert statuses(results) == ["sent"]
+    results, _ = send(sandbox, drafts[1:], login="carol", client_options={"impersonate": ALICE})
+    assert statuses(results) == ["failed"]
+    assert results[0]["response_code"] == "ErrorImpersonateUserDenied"
+    assert len(deliveries(admin)) == 1
+
+
+@pytest.mark.parametrize("operation", ["SendItem", "UpdateItem"])
+def test_dropped_connection_after_commit_is_resolved_not_resent(sandbox, admin, operation):
+    drafts = seed(admin, 3)
+    admin.add_fault("drop_after_commit", operation=operation)
+    results, _ = send(sandbox, drafts)
+    assert statuses(results) == ["sent"] * 3
+    assert len(deliveries(admin)) == 3
+
+
+@pytest.mark.parametrize("kind", ["server_busy", "http_503"])
+def test_busy_server_is_retried_and_sends_once(sandbox, admin, kind):
+    drafts = seed(admin, 2)
+    admin.add_fault(kind, operation="SendItem", times=2, back_off_ms=50, retry_after=0)
+    results, _ = send(sandbox, drafts)
+    assert statuses(results) == ["sent", "sent"]
+    assert len(deliveries(admin)) == 2
+
+
+def test_two_concurrent_runs_deliver_each_message_once(sandbox, admin):
+    drafts = seed(admin, 20)
+    outcomes = []
+
+    def run():
+        outcomes.append(send(sandbox, drafts)[0])
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(deliveries(admin)) == 20
+    for first, second in zip(*outcomes):
+        assert sorted([first["status"], second["status"]]) == ["already_sent", "sent"]
+
+
+def test_check_mode_reads_only(sandbox, admin):
+    drafts = seed(admin, 2)
+    send(sandbox, drafts[:1])
+    since = last_seq(admin)
+    results, _ = send(sandbox, drafts + ["%BadItemId%"], check_mode=True)
+    assert statuses(results) == ["already_sent", "would_send", "failed"]
+    assert set(operations(admin, since)) <= {"GetItem", "FindItem"}
+    assert len(deliveries(admin)) == 1
+
+
+def test_bad_credentials_fail_clearly_without_the_password(sandbox, admin):
+    drafts = seed(admin, 1)
+    wrong = "Wr0ng-Secret-Value"
+    with client_for(sandbox, password=wrong) as client:
+        with pytest.raises(errors.EwsAuthError) as info:
+            client.call("GetItem", ItemShape={"BaseShape": "IdOnly"}, ItemIds={"ItemId": [{"Id": drafts[0]["id"]}]})
+    assert wrong not in str(info.value) and "401" in str(info.value)
