@@ -20,6 +20,10 @@ description:
   - With O(state=present) a missing draft is saved with C(CreateItem) (C(SaveOnly), nothing is sent);
     an existing draft is updated with C(UpdateItem), changing only the fields that differ.
   - Options that are not given are left as they are on an existing draft.
+  - With O(state=present), when no draft carries O(key) but a message in Sent Items does, the draft
+    was already sent (Exchange keeps the key on the saved copy). Nothing is created and RV(sent) is
+    true, so a play that prepares and sends a message can run again without sending it twice.
+    Without a saved copy (a send with C(save_copy=false)) a new draft is created.
   - With O(state=absent) the draft is moved to Deleted Items.
 extends_documentation_fragment:
   - exchange.ews.connection
@@ -93,7 +97,8 @@ options:
     elements: str
 notes:
   - Reading an existing draft costs one C(FindItem) and, only when O(to), O(cc) or O(bcc) is given,
-    one C(GetItem) (C(FindItem) cannot return recipients).
+    one C(GetItem) (C(FindItem) cannot return recipients). When there is no draft, one more
+    C(FindItem) looks in Sent Items.
   - An update is a compare-and-set on the draft's ChangeKey (C(ConflictResolution=NeverOverwrite)).
     If the draft is edited between the read and the write, the task fails with
     C(ErrorIrresolvableConflict) instead of overwriting the edit.
@@ -163,6 +168,16 @@ id:
 change_key:
   description: ChangeKey of the draft after this task.
   returned: when O(state=present) and a draft exists
+  type: str
+sent:
+  description:
+    - True when no draft carries O(key) because the message was already sent (its copy in Sent
+      Items carries the key); nothing was created.
+  returned: when O(state=present) and the message was already sent
+  type: bool
+sent_copy_id:
+  description: ItemId of the copy in Sent Items that carries O(key).
+  returned: when RV(sent) is true
   type: str
 changed_fields:
   description: The fields this task set or would set (all given ones when the draft is created).
@@ -280,6 +295,16 @@ def new_draft(params, fields):
     return dict((name, message[name]) for name in order if name in message)
 
 
+class AmbiguousKeyError(Exception):
+    """More than one draft carries the key: the module will not guess which one is meant."""
+
+    def __init__(self, key, count, ids):
+        self.ids = ids
+        super(AmbiguousKeyError, self).__init__(
+            "%d drafts in Drafts carry key %r, expected at most one; delete the extra ones: %s"
+            % (count, key, ", ".join(ids)))
+
+
 class DraftManager:
     """Reads the draft carrying the key, then creates, updates or deletes it."""
 
@@ -298,9 +323,7 @@ class DraftManager:
         result = FindItem(self.client).find(self.folder, paths, r.is_equal_to(key_path, self.params["key"]),
                                             max_items=10)
         if result.total > 1:
-            raise EwsError("%d drafts carry key %r, expected at most one: %s"
-                           % (result.total, self.params["key"], ", ".join(item.id for item in result.items)),
-                           operation="FindItem")
+            raise AmbiguousKeyError(self.params["key"], result.total, [item.id for item in result.items])
         if not result.items:
             return None, {}
         item = result.items[0]
@@ -313,6 +336,17 @@ class DraftManager:
         if any(self.params[option] is not None for option in RECIPIENT_FIELDS):
             current.update(self.recipients(item.id))
         return item, current
+
+    def sent_copy(self):
+        """The copy in Sent Items of a draft with this key that was already sent, or None.
+
+        Exchange copies extended properties (the key) to the saved copy, so a
+        re-run after the send finds it and does not prepare the message again.
+        """
+        key_path = r.extended_field_uri(KEY_PATH)
+        result = FindItem(self.client).find(folder_id("sentitems", self.params["mailbox"]), [key_path],
+                                            r.is_equal_to(key_path, self.params["key"]), max_items=1)
+        return result.items[0] if result.items else None
 
     def recipients(self, identifier):
         """The draft's recipients by option name, lower-cased and sorted (FindItem cannot return them)."""
@@ -332,6 +366,10 @@ class DraftManager:
         item, current = self.find()
         desired = desired_state(self.params)
         if item is None:
+            sent = self.sent_copy()
+            if sent is not None:
+                return dict(changed=False, changed_fields=[], sent=True, sent_copy_id=sent.id,
+                            diff=dict(before={}, after={}))
             fields = sorted(desired)
             result = dict(changed=True, changed_fields=fields, diff=dict(before={}, after=desired))
             if not self.check_mode:
@@ -382,6 +420,8 @@ def main():
             result = manager.present() if module.params["state"] == "present" else manager.absent()
     except EwsError as error:
         module.fail_json(msg=str(error), response_code=error.response_code)
+    except AmbiguousKeyError as error:
+        module.fail_json(msg=str(error), ids=error.ids)
     if not module._diff:
         result.pop("diff")
     module.exit_json(**result)
