@@ -22,14 +22,15 @@ from typing import Iterable, Iterator
 
 from .ids import encode_item_id, new_change_key, new_uuid
 
-# Distinguished folders every mailbox gets, with Exchange's display names.
+# Distinguished folders every mailbox gets: name -> (Exchange's display name, parent folder).
 DISTINGUISHED_FOLDERS = {
-    "msgfolderroot": "Top of Information Store",
-    "inbox": "Inbox",
-    "drafts": "Drafts",
-    "sentitems": "Sent Items",
-    "outbox": "Outbox",
-    "deleteditems": "Deleted Items",
+    "root": ("Root", None),
+    "msgfolderroot": ("Top of Information Store", "root"),
+    "inbox": ("Inbox", "msgfolderroot"),
+    "drafts": ("Drafts", "msgfolderroot"),
+    "sentitems": ("Sent Items", "msgfolderroot"),
+    "outbox": ("Outbox", "msgfolderroot"),
+    "deleteditems": ("Deleted Items", "msgfolderroot"),
 }
 
 # Item columns and how they are stored: "json" (lists, mailboxes), "bool" (0/1) or plain text.
@@ -222,18 +223,16 @@ class Store:
     def ensure_mailbox(self, mailbox: str) -> None:
         """Create the distinguished folders of ``mailbox`` on first use."""
         mailbox = mailbox.lower()
-        if (mailbox, "msgfolderroot") in self._folder_cache:
+        if (mailbox, "root") in self._folder_cache:
             return
         with self.transaction() as conn:
             rows = conn.execute("SELECT distinguished, uuid FROM folders WHERE mailbox = ?", (mailbox,)).fetchall()
             existing = dict(rows)
-            root = existing.get("msgfolderroot") or new_uuid()
-            for name, display_name in DISTINGUISHED_FOLDERS.items():
+            for name, (display_name, parent) in DISTINGUISHED_FOLDERS.items():   # parents come first
                 if name not in existing:
-                    folder_uuid = root if name == "msgfolderroot" else new_uuid()
-                    parent = None if name == "msgfolderroot" else root
-                    conn.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)", (folder_uuid, mailbox, name, display_name, parent))
-                    existing[name] = folder_uuid
+                    existing[name] = new_uuid()
+                    conn.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
+                                 (existing[name], mailbox, name, display_name, existing.get(parent)))
         for name, folder_uuid in existing.items():
             self._folder_cache[(mailbox, name)] = folder_uuid
 
