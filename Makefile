@@ -2,32 +2,33 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# One test "leg" is a Python + ansible-core pair. The default leg is the floor
+# (Python 3.11, ansible-core 2.19); `.ci/test-all` also runs the newest pair with
+# PYTHON=<newest python> VENV=.venv-next REQUIREMENTS=requirements/next.txt.
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
+REQUIREMENTS ?= requirements/dev.txt
 BIN := $(VENV)/bin
-# The newest Python the machine offers, for the "next" leg (ansible-core's newest release).
-NEXT_PYTHON ?= $(shell .ci/find-python 3.13 3.12)
-NEXT_VENV := .venv-next
+PY_VERSION = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-# ansible-test needs the collection at ansible_collections/exchange/ews; it gets a copy
-# of the tracked tree (sandbox and bench are not collection content, see galaxy.yml).
-TEST_TREE := build/ansible-test/ansible_collections/exchange/ews
+# ansible-test needs the collection at ansible_collections/exchange/ews; each leg gets
+# its own copy of the tracked tree (sandbox and bench are not collection content).
+TEST_TREE ?= build/ansible-test$(VENV:.venv%=%)/ansible_collections/exchange/ews
 # Ansible finds the working tree itself through this symlinked collections path.
 COLLECTIONS := build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help venv next-venv collection demo test test-next sanity units integration \
-        sandbox-tests bench lint clean
+.PHONY: help venv collection test-tree demo test sanity units integration sandbox-tests bench clean
 
 help:
 	@echo "make demo   - send a draft through the collection against a local EWS sandbox"
 	@echo "make test   - the whole test suite (what CI runs)"
 	@echo "make bench  - benchmarks, writes docs/performance.md"
 
-$(BIN)/.installed: requirements/dev.txt requirements/runtime.txt sandbox/pyproject.toml
+$(BIN)/.installed: $(REQUIREMENTS) requirements/runtime.txt requirements/test.txt sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements/dev.txt
+	$(BIN)/python -m pip install -q -r $(REQUIREMENTS)
 	$(BIN)/python -m pip install -q --no-deps -e sandbox
 	.ci/install-get-pip-standin $(BIN)/python
 	touch $@
@@ -51,14 +52,14 @@ sandbox-tests: venv
 	$(BIN)/python -m pytest -q -n 2 sandbox/tests
 
 sanity: venv test-tree
-	cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python $(PY_VERSION) --color no
 
 units: venv test-tree
-	cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test units --local --python 3.11 --color no
+	cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test units --local --python $(PY_VERSION) --color no
 
 integration: venv test-tree
 	$(BIN)/python tests/utils/with_sandbox.py --integration-config $(TEST_TREE)/tests/integration/integration_config.yml -- \
-	  bash -c 'cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test integration --local --python 3.11 --color no'
+	  bash -c 'cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test integration --local --python $(PY_VERSION) --color no'
 
 test: venv
 	.ci/test-all
@@ -67,4 +68,4 @@ bench: collection
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf build tests/output .sandbox-data
+	rm -rf build tests/output .sandbox-data .venv-next

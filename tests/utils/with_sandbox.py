@@ -1,0 +1,56 @@
+"""Run a command with a fresh EWS sandbox beside it.
+
+The command sees the sandbox through the collection's own environment variables
+(EWS_URL, EWS_CA_PATH, EWS_USERNAME, EWS_PASSWORD: the demo principal alice) and
+EWS_ADMIN_URL. With --integration-config, the same facts and every demo user's
+credentials are also written as the variables ansible-test's integration targets read.
+
+    python tests/utils/with_sandbox.py [--integration-config FILE] -- COMMAND [ARGS...]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import yaml
+
+from ews_sandbox.testing import Sandbox
+
+
+def integration_variables(sandbox):
+    return {
+        "ews_url": sandbox.url,
+        "ews_ca_path": sandbox.ca_path,
+        "ews_admin_url": sandbox.admin_url,
+        "ews_users": {
+            login: {"username": user.login, "password": user.password, "smtp": user.smtp}
+            for login, user in sandbox.users.items()
+        },
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--integration-config", help="write ansible-test integration variables to this file")
+    parser.add_argument("command", nargs="+", help="the command to run (after --)")
+    args = parser.parse_args()
+
+    with Sandbox() as sandbox:
+        principal = sandbox.users["alice"]
+        env = dict(
+            os.environ,
+            EWS_URL=sandbox.url,
+            EWS_CA_PATH=sandbox.ca_path,
+            EWS_ADMIN_URL=sandbox.admin_url,
+            EWS_USERNAME=principal.login,
+            EWS_PASSWORD=principal.password,
+        )
+        if args.integration_config:
+            with open(args.integration_config, "w", encoding="utf-8") as stream:
+                yaml.safe_dump(integration_variables(sandbox), stream)
+        return subprocess.call(args.command, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
