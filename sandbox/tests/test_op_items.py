@@ -193,3 +193,16 @@ def test_get_folder_with_counts_and_other_mailboxes(env):
     (_, code, message), = messages(env.call("GetFolder", """<m:GetFolder><m:FolderShape><t:BaseShape>AllProperties</t:BaseShape>
         </m:FolderShape><m:FolderIds><t:FolderId Id="%s"/></m:FolderIds></m:GetFolder>""" % folder_id))
     assert code == "NoError" and message.findtext(".//" + qt("FolderClass")) == "IPF.Note"
+
+
+def test_update_with_send_and_save_copy_sends_the_updated_draft(env):
+    item_id, key = env.draft(subject="before")
+    (_, code, message), = messages(env.call("UpdateItem", """
+        <m:UpdateItem ConflictResolution="NeverOverwrite" MessageDisposition="SendAndSaveCopy"><m:ItemChanges>
+          <t:ItemChange><t:ItemId Id="%s" ChangeKey="%s"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="item:Subject"/>
+            <t:Message><t:Subject>after</t:Subject></t:Message></t:SetItemField></t:Updates></t:ItemChange>
+        </m:ItemChanges></m:UpdateItem>""" % (item_id, key)))
+    assert code == "NoError" and len(message.find(qm("Items"))) == 0
+    assert [e["subject"] for e in env.delivery.log()] == ["after"]
+    assert get_items(env, [(item_id, "")])[0][1] == "ErrorItemNotFound"
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "sentitems"))[0] == 1

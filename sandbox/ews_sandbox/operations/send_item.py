@@ -57,38 +57,46 @@ def _left_behind_by_quirk(ctx: RequestContext, item: Item, folder_element, targe
     return in_own_drafts and target.mailbox != me
 
 
+def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> None:
+    """Send a stored message and file it (moved to the saved folder, deleted, or left behind by a quirk).
+
+    Runs inside the caller's transaction; raises ItemError for an Error response message.
+    """
+    if not is_message(item):
+        raise ItemError(*NOT_A_MESSAGE)
+    if not item.recipients():
+        raise ItemError(*NO_RECIPIENTS)
+    store = ctx.store
+    target = None
+    if save:
+        target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
+                  else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
+    changes = sent_fields(ctx, item)
+    item.fields.update(changes)
+    ctx.delivery.deliver(ctx.mailbox, item)
+    if save and _left_behind_by_quirk(ctx, item, folder_element, target):
+        store.update_item(item, changes)
+    elif save:
+        # The saved copy is the same message moved: new ItemId, all extended properties kept.
+        store.move_item(item, target.uuid, changes)
+    else:
+        store.delete_item(item)
+
+
 def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element) -> None:
-    """Send one draft atomically; raise ItemError for an Error response message."""
+    """Send one draft atomically: its existence and ChangeKey are checked in the send's own transaction."""
     if not save and folder_element is not None:
         raise ItemError(*SAVE_SETTINGS)
     item_uuid = decode_item_id(item_id.get("Id")).uuid
-    store = ctx.store
-    with store.transaction():
-        item = store.get_item(item_uuid)
+    with ctx.store.transaction():
+        item = ctx.store.get_item(item_uuid)
         if item is None:
             raise ItemError(*ITEM_NOT_FOUND)
         ctx.check_access(item.mailbox, "send")
         change_key = item_id.get("ChangeKey")
         if change_key and change_key != item.change_key:
             raise ItemError(*STALE)
-        if not is_message(item):
-            raise ItemError(*NOT_A_MESSAGE)
-        if not item.recipients():
-            raise ItemError(*NO_RECIPIENTS)
-        target = None
-        if save:
-            target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
-                      else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
-        changes = sent_fields(ctx, item)
-        item.fields.update(changes)
-        ctx.delivery.deliver(ctx.mailbox, item)
-        if save and _left_behind_by_quirk(ctx, item, folder_element, target):
-            store.update_item(item, changes)
-        elif save:
-            # The saved copy is the same message moved: new ItemId, all extended properties kept.
-            store.move_item(item, target.uuid, changes)
-        else:
-            store.delete_item(item)
+        send_stored(ctx, item, save, folder_element)
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:

@@ -1,4 +1,5 @@
-"""UpdateItem: SetItemField / AppendToItemField / DeleteItemField on item fields and extended properties.
+"""UpdateItem: SetItemField / AppendToItemField / DeleteItemField on item fields and extended properties,
+then, with MessageDisposition SendOnly / SendAndSaveCopy, a send like SendItem's.
 
 With ConflictResolution="NeverOverwrite" the ChangeKey is a compare-and-set:
 it is checked inside the write transaction, so of two concurrent updates
@@ -13,10 +14,11 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
-from .lookup import resolve_item
+from .lookup import folder_id_elements, resolve_item
 from .properties import (EXTENDED, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
                          parse_field_value)
 from .responses import OperationResponse
+from .send_item import send_stored
 
 CONFLICT = ("ErrorIrresolvableConflict", "The send or update operation could not be performed because the change key "
             "passed in the request does not match the current change key for the item.")
@@ -25,7 +27,6 @@ CHANGE_KEY_REQUIRED = ("ErrorChangeKeyRequiredForWriteOperations",
 INVALID_SET = ("ErrorInvalidPropertySet", "Set action is invalid for property.")
 INVALID_APPEND = ("ErrorInvalidPropertyAppend", "Append action is invalid for property.")
 INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for property.")
-UNSUPPORTED_DISPOSITION = ("ErrorInvalidOperation", "The sandbox supports MessageDisposition SaveOnly only for UpdateItem.")
 
 _READ_ONLY = {"item:ItemId", "item:ParentFolderId", "item:DateTimeCreated", "item:LastModifiedTime", "item:Size",
               "item:DisplayTo", "item:DisplayCc", "item:HasAttachments", "item:IsAssociated",
@@ -88,7 +89,9 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
     return fields, set_extended, delete_extended
 
 
-def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution: str) -> Item:
+def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution: str, disposition: str | None,
+               folder_element) -> Item | None:
+    """Apply one ItemChange; with a Send disposition also send it. Returns the item when it stays where it was."""
     item_id = change.find(qt("ItemId"))
     store = ctx.store
     with store.transaction():
@@ -100,26 +103,32 @@ def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution:
             if change_key != item.change_key:
                 raise ItemError(*CONFLICT)
         fields, set_extended, delete_extended = collect_changes(item, change.find(qt("Updates")))
-        return store.update_item(item, fields, set_extended, delete_extended)
+        item = store.update_item(item, fields, set_extended, delete_extended)
+        if disposition in ("SendOnly", "SendAndSaveCopy"):
+            ctx.check_access(item.mailbox, "send")
+            send_stored(ctx, item, disposition == "SendAndSaveCopy", folder_element)
+            return None
+        return item
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("UpdateItem")
     conflict_resolution = request.get("ConflictResolution", "AutoResolve")
     disposition = request.get("MessageDisposition")
+    folder_elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
+    folder_element = folder_elements[0] if folder_elements else None
     for change in request.find(qm("ItemChanges")):
         if not isinstance(change.tag, str):
             continue
         try:
-            if disposition not in (None, "SaveOnly"):
-                raise ItemError(*UNSUPPORTED_DISPOSITION)
-            item = update_one(ctx, change, conflict_resolution)
+            item = update_one(ctx, change, conflict_resolution, disposition, folder_element)
         except ItemError as error:
             response.item_error(error, "Items")
             continue
         message = response.success()
-        updated = etree.SubElement(etree.SubElement(message, qm("Items")), qt("Message" if is_message(item) else "Item"))
-        item_id_element(updated, item)
+        items = etree.SubElement(message, qm("Items"))
+        if item is not None:
+            item_id_element(etree.SubElement(items, qt("Message" if is_message(item) else "Item")), item)
         conflicts = etree.SubElement(message, qm("ConflictResults"))
         etree.SubElement(conflicts, qt("Count")).text = "0"
     return response.element
