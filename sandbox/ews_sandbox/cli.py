@@ -80,49 +80,67 @@ def _host_port(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def serve_command(args) -> int:
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    data_dir = Path(args.data).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    users_file = Path(args.users).resolve() if args.users else data_dir / DEMO_USERS_FILE
-    if not args.users and not users_file.exists():
-        write_demo_users(users_file)
-    try:
-        directory = load_directory(users_file)
-    except UsersFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1", http: bool = False,
+              smarthost: tuple[str, int] | None = None) -> SandboxApp:
+    """Everything a server needs, from a data folder; raises UsersFileError for a bad users file.
 
-    tls = None if args.http else ensure_material(data_dir, args.host)
+    Without ``users``, ``<data_dir>/users.yml`` is used, written with the demo users if absent.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    users_file = users.resolve() if users else data_dir / DEMO_USERS_FILE
+    if users is None and not users_file.exists():
+        write_demo_users(users_file)
+    directory = load_directory(users_file)
+    tls = None if http else ensure_material(data_dir, host)
     store = Store(data_dir / STORE_FILE)
-    app = SandboxApp(
+    validation.preload()
+    return SandboxApp(
         directory=directory,
-        authenticator=Authenticator(directory, data_dir, tls.channel_binding_data() if tls else None, realm=args.host),
+        authenticator=Authenticator(directory, data_dir, tls.channel_binding_data() if tls else None, realm=host),
         store=store,
-        delivery=Delivery(store, directory, smarthost=args.smarthost),
+        delivery=Delivery(store, directory, smarthost=smarthost),
         faults=FaultRegistry(),
         requests=RequestLog(),
         tls=tls,
         data_dir=data_dir,
         users_file=users_file,
     )
-    validation.preload()
+
+
+def start_facts(server: EwsServer) -> dict[str, str]:
+    """The EWS_* facts a started server prints, in order."""
+    app = server.app
+    host = server.server_address[0]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    base = f"{'https' if app.tls else 'http'}://{host}:{server.server_address[1]}"
+    return {
+        "EWS_URL": f"{base}/EWS/Exchange.asmx",
+        "EWS_CA_PATH": str(app.tls.ca_path) if app.tls else "",
+        "EWS_ADMIN_URL": f"{base}/_sandbox",
+        "EWS_USERS_FILE": str(app.users_file),
+    }
+
+
+def serve_command(args) -> int:
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = build_app(Path(args.data).resolve(), Path(args.users) if args.users else None,
+                        args.host, args.http, args.smarthost)
+    except UsersFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         server = EwsServer((args.host, args.port), app)
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
-
-    scheme = "http" if args.http else "https"
-    host = "127.0.0.1" if args.host in ("0.0.0.0", "") else ("[::1]" if args.host == "::" else args.host)
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    base = f"{scheme}://{host}:{server.server_address[1]}"
-    print(f"EWS_URL={base}/EWS/Exchange.asmx")
-    print(f"EWS_CA_PATH={tls.ca_path if tls else ''}")
-    print(f"EWS_ADMIN_URL={base}/_sandbox")
-    print(f"EWS_USERS_FILE={users_file}", flush=True)
+    for key, value in start_facts(server).items():
+        print(f"{key}={value}")
+    sys.stdout.flush()
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

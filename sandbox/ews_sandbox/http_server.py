@@ -181,8 +181,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         if user is None:
             headers = ([("WWW-Authenticate", result.continuation)] if result.continuation
                        else app.authenticator.challenge_headers(result.bearer_rejected))
-            self._send(401, IIS_401, "text/html", headers)
             app.requests.record(None, None, None, 0, 401, _ms(started))
+            self._send(401, IIS_401, "text/html", headers)
             return
 
         version = soap.DEFAULT_REQUEST_VERSION
@@ -200,8 +200,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                                      delivery=app.delivery, server_version=version, culture=request.culture)
             payload = soap.dispatch(context, request)
             if fault is not None and fault.kind == "drop_after_commit":
-                self._drop_connection()
                 app.requests.record(operation, user.login, mailbox, items, 0, _ms(started))
+                self._drop_connection()
                 return
             status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
@@ -209,8 +209,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("%s failed", operation or "request")
             status, data = 500, soap.fault_envelope(EwsFault("ErrorInternalServerError", INTERNAL_ERROR_MESSAGE), version)
-        self._send(status, data, "text/xml; charset=utf-8")
         app.requests.record(operation, user.login, mailbox, items, status, _ms(started))
+        self._send(status, data, "text/xml; charset=utf-8")
 
     def _answer_with_fault(self, fault: Fault, started: float, operation: str, login: str, mailbox: str,
                            items: int) -> bool:
@@ -225,13 +225,13 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         if fault.kind == "soap_fault":
             message = INTERNAL_ERROR_MESSAGE if fault.code == "ErrorInternalServerError" else f"Injected fault {fault.code}."
             raise EwsFault(fault.code, message)
+        status = 503 if fault.kind == "http_503" else 500
+        # Logged before answering, so a client reading the log right after the answer finds the entry.
+        self.server.app.requests.record(operation, login, mailbox, items, status, _ms(started))
         if fault.kind == "http_503":
             self._send(503, HTTPSYS_503, "text/html; charset=us-ascii", [("Retry-After", str(fault.retry_after))])
-            status = 503
         else:  # html_error
-            self._send(500, IIS_500, "text/html", [])
-            status = 500
-        self.server.app.requests.record(operation, login, mailbox, items, status, _ms(started))
+            self._send(500, IIS_500, "text/html")
         return True
 
     def _drop_connection(self):
