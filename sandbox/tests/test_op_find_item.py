@@ -80,7 +80,34 @@ def test_field_restrictions(env):
     created = '<t:FieldURI FieldURI="item:DateTimeCreated"/>'
     assert len(find(env, equal(created, "2000-01-01T00:00:00+01:00", "IsGreaterThan"))[2]) == 12
     assert find(env, equal(created, "2000-01-01T00:00:00Z", "IsLessThanOrEqualTo"))[2] == []
-    assert len(find(env, '<t:Exists><t:FieldURI FieldURI="message:ToRecipients"/></t:Exists>')[2]) == 12
+    assert find(env, '<t:Exists><t:FieldURI FieldURI="message:ToRecipients"/></t:Exists>')[0] == "ErrorUnsupportedPathForQuery"
+
+
+def test_display_to_categories_and_from(env):
+    env.draft(subject="to bob", to=(BOB,))
+    env.draft(subject="to carol", to=(CAROL, BOB))
+    env.store.create_item(env.store.distinguished_folder(ALICE, "drafts"),
+                                 {"subject": "tagged", "categories": ["Red", "Blue"], "from_mailbox": {"email": CAROL}})
+    contains = '<t:Contains ContainmentMode="Substring" ContainmentComparison="IgnoreCase">%s<t:Constant Value="%s"/></t:Contains>'
+    display_to = '<t:FieldURI FieldURI="item:DisplayTo"/>'
+    assert sorted(find(env, contains % (display_to, "CAROL@"))[2]) == ["to carol"]
+    assert sorted(find(env, contains % (display_to, "bob@sandbox.test"))[2]) == ["to bob", "to carol"]
+    categories = '<t:FieldURI FieldURI="item:Categories"/>'
+    assert find(env, equal(categories, "blue"))[2] == ["tagged"]
+    assert find(env, "<t:And>%s%s</t:And>" % (equal(categories, "Red"), equal(categories, "Green")))[2] == []
+    assert find(env, equal('<t:FieldURI FieldURI="message:From"/>', CAROL))[2] == ["tagged"]
+
+
+def test_complex_properties_are_not_returned_by_find_item(env):
+    env.draft()
+    code, _, _ = find(env, properties='<t:FieldURI FieldURI="item:Body"/>')
+    assert code == "ErrorInvalidPropertyRequest"
+    (_, code, message), = messages(env.call("FindItem", """<m:FindItem Traversal="Shallow"><m:ItemShape>
+        <t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/>
+        </m:ParentFolderIds></m:FindItem>"""))
+    found = message.find(".//" + qt("Message"))
+    assert code == "NoError" and found.find(qt("Body")) is None and found.find(qt("ToRecipients")) is None
+    assert found.findtext(qt("DisplayTo")) == BOB
 
 
 def test_extended_property_restrictions(env):

@@ -12,11 +12,24 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm, qt
 from .lookup import folder_id_elements, resolve_folder
-from .properties import item_element, parse_shape
+from .properties import FIELDS_BY_URI, Shape, item_element, parse_shape
 from .responses import OperationResponse
 from .restrictions import order_sql, restriction_sql
 
 FIND_COUNT_LIMIT = 1000
+NOT_IN_FIND_ITEM = ("ErrorInvalidPropertyRequest", "This property can't be requested in FindItem; use GetItem.")
+
+
+def _find_item_shape(request: etree._Element) -> Shape:
+    """The ItemShape without the "complex" properties FindItem never returns; asking for one is an error."""
+    item_shape = request.find(qm("ItemShape"))
+    for field_uri in item_shape.iter(qt("FieldURI")):
+        f = FIELDS_BY_URI.get(field_uri.get("FieldURI"))
+        if f is not None and not f.in_find_item:
+            raise ItemError(*NOT_IN_FIND_ITEM)
+    shape = parse_shape(item_shape)
+    shape.uris = {uri for uri in shape.uris if FIELDS_BY_URI[uri].in_find_item}
+    return shape
 
 
 def _paging(request: etree._Element) -> tuple[int, int, bool]:
@@ -30,12 +43,11 @@ def _paging(request: etree._Element) -> tuple[int, int, bool]:
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("FindItem")
-    shape = parse_shape(request.find(qm("ItemShape")))
     offset, maximum, from_end = _paging(request)
-    load_extended = bool(shape.extended)
     shallow = request.get("Traversal", "Shallow") == "Shallow"
     for folder_id in folder_id_elements(request.find(qm("ParentFolderIds"))):
         try:
+            shape = _find_item_shape(request)
             folder = resolve_folder(ctx, folder_id, "read")
             where, params = restriction_sql(request.find(qm("Restriction")))
             order_by = order_sql(request.find(qm("SortOrder")))
@@ -49,10 +61,11 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
             total, _ = ctx.store.find_items([folder.uuid], where, params, order_by, limit=0)
             start = max(total - offset - maximum, 0)
             _, items = ctx.store.find_items([folder.uuid], where, params, order_by, start,
-                                            max(total - offset - start, 0), load_extended)
+                                            max(total - offset - start, 0), bool(shape.extended))
         else:
             start = offset
-            total, items = ctx.store.find_items([folder.uuid], where, params, order_by, offset, maximum, load_extended)
+            total, items = ctx.store.find_items([folder.uuid], where, params, order_by, offset, maximum,
+                                                bool(shape.extended))
         root = etree.SubElement(response.success(), qm("RootFolder"))
         root.set("IndexedPagingOffset", str(offset + len(items)))
         root.set("TotalItemsInView", str(total))

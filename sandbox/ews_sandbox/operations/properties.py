@@ -22,6 +22,19 @@ class Field:
     column: str | None  # store column (None: computed)
     kind: str           # text | bool | datetime | body | recipients | mailbox | strings | computed
     message_only: bool = False
+    computed_sql: str | None = None   # SQL over ``items`` for restrictions, when the column alone is not the value
+    searchable: bool = True           # Exchange accepts it in a Restriction / SortOrder
+    in_find_item: bool = True         # Exchange returns it from FindItem (not the "complex" properties)
+
+    @property
+    def sql(self) -> str | None:
+        return self.computed_sql or self.column
+
+
+def _display_sql(column: str) -> str:
+    """DisplayTo / DisplayCc computed in SQL: recipient names (or addresses) joined by "; "."""
+    return ("(SELECT group_concat(COALESCE(NULLIF(json_extract(r.value, '$.name'), ''), json_extract(r.value, '$.email')),"
+            " '; ') FROM json_each(items.%s) AS r)" % column)
 
 
 # In the order the types schema's ItemType / MessageType sequences require.
@@ -30,7 +43,7 @@ FIELDS = [
     Field("item:ParentFolderId", "ParentFolderId", None, "computed"),
     Field("item:ItemClass", "ItemClass", "item_class", "text"),
     Field("item:Subject", "Subject", "subject", "text"),
-    Field("item:Body", "Body", "body", "body"),
+    Field("item:Body", "Body", "body", "body", in_find_item=False),
     Field("item:DateTimeReceived", "DateTimeReceived", "received", "datetime"),
     Field("item:Size", "Size", None, "computed"),
     Field("item:Categories", "Categories", "categories", "strings"),
@@ -38,17 +51,20 @@ FIELDS = [
     Field("item:IsDraft", "IsDraft", "is_draft", "bool"),
     Field("item:DateTimeSent", "DateTimeSent", "sent", "datetime"),
     Field("item:DateTimeCreated", "DateTimeCreated", "created", "datetime"),
-    Field("item:DisplayCc", "DisplayCc", None, "computed"),
-    Field("item:DisplayTo", "DisplayTo", None, "computed"),
+    Field("item:DisplayCc", "DisplayCc", None, "computed", computed_sql=_display_sql("cc_recipients")),
+    Field("item:DisplayTo", "DisplayTo", None, "computed", computed_sql=_display_sql("to_recipients")),
     Field("item:HasAttachments", "HasAttachments", None, "computed"),
     Field(EXTENDED, EXTENDED, None, "computed"),
     Field("item:LastModifiedTime", "LastModifiedTime", "last_modified", "datetime"),
     Field("item:IsAssociated", "IsAssociated", None, "computed"),
-    Field("message:Sender", "Sender", "sender_mailbox", "mailbox", True),
-    Field("message:ToRecipients", "ToRecipients", "to_recipients", "recipients", True),
-    Field("message:CcRecipients", "CcRecipients", "cc_recipients", "recipients", True),
-    Field("message:BccRecipients", "BccRecipients", "bcc_recipients", "recipients", True),
-    Field("message:From", "From", "from_mailbox", "mailbox", True),
+    Field("message:Sender", "Sender", "sender_mailbox", "mailbox", True,
+          computed_sql="json_extract(items.sender_mailbox, '$.email')"),
+    Field("message:ToRecipients", "ToRecipients", "to_recipients", "recipients", True, searchable=False, in_find_item=False),
+    Field("message:CcRecipients", "CcRecipients", "cc_recipients", "recipients", True, searchable=False, in_find_item=False),
+    Field("message:BccRecipients", "BccRecipients", "bcc_recipients", "recipients", True, searchable=False,
+          in_find_item=False),
+    Field("message:From", "From", "from_mailbox", "mailbox", True,
+          computed_sql="json_extract(items.from_mailbox, '$.email')"),
     Field("message:InternetMessageId", "InternetMessageId", "internet_message_id", "text", True),
     Field("message:IsRead", "IsRead", "is_read", "bool", True),
 ]

@@ -15,6 +15,7 @@ from ..namespaces import qt
 from .properties import ExtendedPath, Field, find_path, normalize_datetime, parse_bool
 
 UNSUPPORTED = ("ErrorUnsupportedQueryFilter", "The restriction contains a query filter that is not supported.")
+UNSUPPORTED_PATH = ("ErrorUnsupportedPathForQuery", "The property path is not supported for this query.")
 
 _COMPARISONS = {
     "IsEqualTo": "=",
@@ -36,9 +37,13 @@ def _where(path, template: str, params: list) -> tuple[str, list]:
     if isinstance(path, ExtendedPath):
         return ("seq IN (SELECT item_seq FROM extended_properties WHERE prop_key = ? AND %s)"
                 % template.format(v="value"), [path.key] + params)
-    if not path.column:
-        raise ItemError(*UNSUPPORTED)
-    return template.format(v=path.column), params
+    if not path.searchable or not path.sql:
+        raise ItemError(*UNSUPPORTED_PATH)
+    if path.kind == "strings":
+        # A multi-valued property (Categories) matches when any one of its values does.
+        return ("EXISTS (SELECT 1 FROM json_each(items.%s) AS v WHERE %s)" % (path.column, template.format(v="v.value")),
+                params)
+    return template.format(v=path.sql), params
 
 
 def _constant(path, element: etree._Element):
@@ -154,12 +159,12 @@ def order_sql(sort_order: etree._Element | None) -> str:
         direction = "DESC" if field_order.get("Order", "Ascending") == "Descending" else "ASC"
         if isinstance(path, ExtendedPath):
             key = path.key.replace("'", "''")
-            cast = "CAST(%s AS REAL)" if path.prop_type in _NUMERIC_TYPES else "%s"
-            operand = cast % ("(SELECT value FROM extended_properties WHERE item_seq = items.seq AND prop_key = '%s')" % key)
-        elif path.column:
-            operand = path.column
+            operand = "(SELECT value FROM extended_properties WHERE item_seq = items.seq AND prop_key = '%s')" % key
+            operand = "CAST(%s AS REAL)" % operand if path.prop_type in _NUMERIC_TYPES else operand + " COLLATE NOCASE"
+        elif path.searchable and path.sql:
+            operand = path.sql + (" COLLATE NOCASE" if path.kind in ("text", "computed", "mailbox") else "")
         else:
-            raise ItemError(*UNSUPPORTED)
+            raise ItemError(*UNSUPPORTED_PATH)
         clauses.append("%s %s" % (operand, direction))
     clauses.append("seq %s" % ("DESC" if clauses and clauses[0].endswith("DESC") else "ASC"))
     return ", ".join(clauses)
