@@ -13,6 +13,7 @@ from pathlib import Path
 import spnego
 from spnego.channel_bindings import GssChannelBindings
 from spnego._ntlm_raw.messages import Authenticate, AvId, NTClientChallengeV2
+from spnego._spnego import unpack_token
 
 from .config import Directory, User
 
@@ -37,6 +38,8 @@ class AuthResult:
     user: User | None
     # a WWW-Authenticate value continuing a handshake ("NTLM <challenge>"), None for a plain refusal
     continuation: str | None = None
+    # the WWW-Authenticate value closing a SPNEGO handshake, sent with the successful answer (as IIS does)
+    final: str | None = None
     bearer_rejected: bool = False
 
 
@@ -94,17 +97,22 @@ class Authenticator:
             token = base64.b64decode(credentials, validate=True)
         except binascii.Error:
             return self._fail(conn, "undecodable token")
-        raw_ntlm = token.startswith(NTLM_SIGNATURE)
-        is_authenticate = raw_ntlm and len(token) >= 12 and token[8] == NTLM_AUTHENTICATE
-        if not is_authenticate and (raw_ntlm or conn.handshake is None or conn.scheme != scheme):
-            # A new handshake; a fresh Negotiate message also restarts one left half-way.
+        ntlm_message = _ntlm_message(token)
+        is_authenticate = len(ntlm_message) >= 12 and ntlm_message[8] == NTLM_AUTHENTICATE
+        if not is_authenticate:
+            # A Negotiate message starts a new handshake, also over one left half-way.
             conn.user = None
             conn.scheme = scheme
-            conn.handshake = spnego.server(protocol="ntlm" if raw_ntlm else "negotiate")
-        if conn.handshake is None:
+            conn.handshake = spnego.server(protocol="ntlm" if token.startswith(NTLM_SIGNATURE) else "negotiate")
+        elif conn.handshake is None:
             return self._fail(conn, "Authenticate message without a handshake on this connection")
+        # IIS's Extended Protection "when supported": verify channel bindings only if the client sent some
+        # (pyspnego's acceptor refuses a client without bindings when it is given some).
+        bindings = None
+        if self.channel_binding_data is not None and is_authenticate and _carries_bindings(ntlm_message):
+            bindings = GssChannelBindings(application_data=self.channel_binding_data)
         try:
-            out_token = conn.handshake.step(token, channel_bindings=self._bindings_for(token, raw_ntlm))
+            out_token = conn.handshake.step(token, channel_bindings=bindings)
         except Exception as exc:  # any failure of a handshake is a plain 401, as with IIS
             return self._fail(conn, str(exc))
         if not conn.handshake.complete:
@@ -114,20 +122,8 @@ class Authenticator:
         conn.user = self.directory.by_login(principal)
         if conn.user is None:
             return self._fail(conn, f"no sandbox user for {principal!r}")
-        return AuthResult(conn.user)
-
-    def _bindings_for(self, token: bytes, raw_ntlm: bool) -> GssChannelBindings | None:
-        """Channel bindings to verify: IIS-style "when supported", i.e. only if the client sent some.
-
-        pyspnego's acceptor refuses an Authenticate message without bindings when it
-        is given some, so a raw NTLM Authenticate message is looked into first. A
-        SPNEGO-wrapped one cannot be, and is checked whenever TLS is on.
-        """
-        if self.channel_binding_data is None:
-            return None
-        if raw_ntlm and not (len(token) >= 12 and token[8] == NTLM_AUTHENTICATE and _carries_bindings(token)):
-            return None
-        return GssChannelBindings(application_data=self.channel_binding_data)
+        final = f"{scheme_title(scheme)} {base64.b64encode(out_token).decode()}" if out_token else None
+        return AuthResult(conn.user, final=final)
 
     @staticmethod
     def _fail(conn: ConnectionAuth, reason: str) -> AuthResult:
@@ -139,6 +135,18 @@ class Authenticator:
 
 def scheme_title(scheme: str) -> str:
     return "NTLM" if scheme == "ntlm" else "Negotiate"
+
+
+def _ntlm_message(token: bytes) -> bytes:
+    """The NTLM message of a raw NTLM token or of a SPNEGO-wrapped one; b"" for anything else (Kerberos)."""
+    if token.startswith(NTLM_SIGNATURE):
+        return token
+    try:
+        message = unpack_token(token)
+    except Exception:  # not SPNEGO either: the acceptor will refuse it
+        return b""
+    inner = getattr(message, "response_token", None) or getattr(message, "mech_token", None) or b""
+    return inner if inner.startswith(NTLM_SIGNATURE) else b""
 
 
 def _carries_bindings(authenticate_token: bytes) -> bool:

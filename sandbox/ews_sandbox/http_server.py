@@ -124,6 +124,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self._route("DELETE")
 
     def _route(self, method: str):
+        self.auth_headers: list[tuple[str, str]] = []  # sent with whatever answers this request
         url = urlsplit(self.path)
         path = url.path.lower()
         body = self._read_body()
@@ -153,7 +154,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in headers:
+        for name, value in [*headers, *self.auth_headers]:
             self.send_header(name, value)
         if close:
             self.send_header("Connection", "close")
@@ -178,6 +179,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         result = app.authenticator.authenticate(self.auth, self.headers.get("Authorization"))
         user = result.user
+        if result.final:
+            self.auth_headers.append(("WWW-Authenticate", result.final))
         if user is None:
             headers = ([("WWW-Authenticate", result.continuation)] if result.continuation
                        else app.authenticator.challenge_headers(result.bearer_rejected))

@@ -72,40 +72,43 @@ def test_bearer(sandbox):
     assert any('error="invalid_token"' in v for v in refused.raw.headers.getlist("WWW-Authenticate"))
 
 
-def _raw_ntlm_exchange(sandbox, application_data: bytes | None) -> int:
-    """Run an NTLM handshake by hand with the given channel-binding data; return the final HTTP status."""
+def _raw_handshake(sandbox, application_data: bytes | None, protocol: str = "ntlm") -> int:
+    """Run an NTLM (raw, or SPNEGO-wrapped with protocol="negotiate") handshake by hand with the given
+    channel-binding data; return the final HTTP status."""
     context = ssl.create_default_context(cafile=sandbox.ca_path)
     host, port = sandbox.url.split("/")[2].rsplit(":", 1)
     connection = http.client.HTTPSConnection(host, int(port), context=context)
     bindings = GssChannelBindings(application_data=application_data) if application_data is not None else None
-    client = spnego.client("alice", sandbox.users["alice"].password, protocol="ntlm", channel_bindings=bindings)
+    client = spnego.client("alice", sandbox.users["alice"].password, protocol=protocol, channel_bindings=bindings,
+                           options=spnego.NegotiateOptions.use_ntlm)
+    scheme = "NTLM" if protocol == "ntlm" else "Negotiate"
     token = client.step()
-    body = envelope(GET_DRAFTS)
     try:
-        for _ in range(2):
-            connection.request("POST", "/EWS/Exchange.asmx", body=body,
-                               headers={"Authorization": "NTLM " + base64.b64encode(token).decode()})
+        while True:
+            connection.request("POST", "/EWS/Exchange.asmx", body=envelope(GET_DRAFTS),
+                               headers={"Authorization": f"{scheme} {base64.b64encode(token).decode()}"})
             response = connection.getresponse()
             response.read()
-            if response.status != 401:
-                return response.status
             challenge = response.getheader("WWW-Authenticate", "")
-            if not challenge.startswith("NTLM "):
+            if response.status != 401 or not challenge.startswith(scheme + " "):
                 return response.status
-            token = client.step(base64.b64decode(challenge[5:]))
-        return response.status
+            token = client.step(base64.b64decode(challenge.split(" ", 1)[1]))
     finally:
         connection.close()
 
 
-def test_channel_bindings_are_verified(sandbox):
-    der = ssl.PEM_cert_to_DER_cert(open(sandbox.data_dir / "server.pem").read().split("-----END CERTIFICATE-----")[0]
-                                   + "-----END CERTIFICATE-----\n")
-    good = b"tls-server-end-point:" + hashlib.sha256(der).digest()
-    assert _raw_ntlm_exchange(sandbox, good) == 200
-    assert _raw_ntlm_exchange(sandbox, b"tls-server-end-point:" + b"\x00" * 32) == 401
+def _server_binding_data(sandbox) -> bytes:
+    leaf_pem = (sandbox.data_dir / "server.pem").read_text().split("-----END CERTIFICATE-----")[0]
+    der = ssl.PEM_cert_to_DER_cert(leaf_pem + "-----END CERTIFICATE-----\n")
+    return b"tls-server-end-point:" + hashlib.sha256(der).digest()
+
+
+@pytest.mark.parametrize("protocol", ["ntlm", "negotiate"])
+def test_channel_bindings_are_verified(sandbox, protocol):
+    assert _raw_handshake(sandbox, _server_binding_data(sandbox), protocol) == 200
+    assert _raw_handshake(sandbox, b"tls-server-end-point:" + b"\x00" * 32, protocol) == 401
     # A client without channel bindings is accepted, as IIS does with Extended Protection "Accept"
-    assert _raw_ntlm_exchange(sandbox, None) == 200
+    assert _raw_handshake(sandbox, None, protocol) == 200
 
 
 def test_unknown_path_is_404(sandbox):
