@@ -225,6 +225,8 @@ class Store:
         mailbox = mailbox.lower()
         if (mailbox, "root") in self._folder_cache:
             return
+        # Inside a caller's transaction the new folders may still be rolled back: cache them only once committed.
+        joined = self.connection().in_transaction
         with self.transaction() as conn:
             rows = conn.execute("SELECT distinguished, uuid FROM folders WHERE mailbox = ?", (mailbox,)).fetchall()
             existing = dict(rows)
@@ -233,13 +235,20 @@ class Store:
                     existing[name] = new_uuid()
                     conn.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
                                  (existing[name], mailbox, name, display_name, existing.get(parent)))
-        for name, folder_uuid in existing.items():
-            self._folder_cache[(mailbox, name)] = folder_uuid
+        if not joined:
+            for name, folder_uuid in existing.items():
+                self._folder_cache[(mailbox, name)] = folder_uuid
 
     def distinguished_folder(self, mailbox: str, name: str) -> str:
         """uuid of the distinguished folder ``name`` (a DISTINGUISHED_FOLDERS key) of ``mailbox``."""
         self.ensure_mailbox(mailbox)
-        return self._folder_cache[(mailbox.lower(), name)]
+        cached = self._folder_cache.get((mailbox.lower(), name))
+        if cached:
+            return cached
+        if name not in DISTINGUISHED_FOLDERS:
+            raise KeyError(name)
+        return self.connection().execute("SELECT uuid FROM folders WHERE mailbox = ? AND distinguished = ?",
+                                         (mailbox.lower(), name)).fetchone()[0]
 
     def folder(self, folder_uuid: str) -> Folder | None:
         row = self.connection().execute(
@@ -295,7 +304,7 @@ class Store:
             "item_class": "IPM.Note", "subject": "", "body": "", "body_type": "Text",
             "to_recipients": [], "cc_recipients": [], "bcc_recipients": [],
             "importance": "Normal", "categories": [], "is_draft": True, "is_read": True,
-            "created": now, "last_modified": now,
+            "created": now, "last_modified": now, "received": now,
             "internet_message_id": "<%s@sandbox.test>" % new_uuid(),
         }
         values.update(fields)

@@ -98,3 +98,12 @@ def test_reset_empties_every_mailbox(store):
     store.seed(ALICE, "drafts", 3)
     store.reset()
     assert store.folder_counts(store.distinguished_folder(ALICE, "drafts")) == (0, 0)
+
+
+def test_folders_created_in_a_rolled_back_transaction_are_not_remembered(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.distinguished_folder("bob@sandbox.test", "sentitems")
+            raise RuntimeError("rolled back")
+    sent = store.distinguished_folder("bob@sandbox.test", "sentitems")
+    assert store.folder(sent).display_name == "Sent Items"
