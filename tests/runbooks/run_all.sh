@@ -70,10 +70,10 @@ run demo yes demo.yml
 expect_deliveries "demo sent once" "exchange.ews demo" 1
 
 # prepare today, dry-run, send tomorrow, re-send.
-weekly=(-e report_key=runbook-weekly -e "report_subject=Runbook weekly 19" -e report_to=bob@sandbox.test)
+weekly=(-e '{"report_key": "runbook-weekly", "report_subject": "Runbook weekly 19", "report_to": "bob@sandbox.test"}')
 run prepare_draft yes prepare_draft.yml "${weekly[@]}"
 run prepare_draft-again no prepare_draft.yml "${weekly[@]}"
-run dry_run no dry_run.yml -e "dry_run_subject_contains=Runbook weekly"
+run dry_run no dry_run.yml -e '{"dry_run_subject_contains": "Runbook weekly"}'
 expect_deliveries "dry run sent nothing" "Runbook weekly 19" 0
 run send_prepared_draft yes send_prepared_draft.yml -e report_key=runbook-weekly
 expect_deliveries "prepared draft sent once" "Runbook weekly 19" 1
@@ -82,11 +82,11 @@ expect_deliveries "prepared draft still sent once" "Runbook weekly 19" 1
 
 # approved drafts: two approved, one not.
 for n in 1 2; do
-  run "prepare_approved-$n" yes prepare_draft.yml -e "report_key=approved-$n" -e "report_subject=Approved report $n" \
-    -e report_to=bob@sandbox.test -e '{"report_categories": ["Approved"]}'
+  run "prepare_approved-$n" yes prepare_draft.yml -e "{\"report_key\": \"approved-$n\", \"report_subject\": \"Approved report $n\",
+    \"report_to\": \"bob@sandbox.test\", \"report_categories\": [\"Approved\"]}"
 done
-run prepare_unapproved yes prepare_draft.yml -e report_key=unapproved -e "report_subject=Unapproved report" \
-  -e report_to=bob@sandbox.test
+run prepare_unapproved yes prepare_draft.yml \
+  -e '{"report_key": "unapproved", "report_subject": "Unapproved report", "report_to": "bob@sandbox.test"}'
 run send_approved_drafts yes send_approved_drafts.yml
 expect_deliveries "approved drafts sent" "Approved report" 2
 expect_deliveries "unapproved draft kept" "Unapproved report" 0
@@ -94,13 +94,13 @@ run send_approved_drafts-again no send_approved_drafts.yml
 expect_deliveries "approved drafts still sent once" "Approved report" 2
 
 # on behalf: alice prepares, bob (her delegate) sends from her mailbox.
-run prepare_board_pack yes prepare_draft.yml -e report_key=board-pack -e "report_subject=Board pack" \
-  -e report_to=bob@sandbox.test
+run prepare_board_pack yes prepare_draft.yml \
+  -e '{"report_key": "board-pack", "report_subject": "Board pack", "report_to": "bob@sandbox.test"}'
 EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
-  run send_on_behalf yes send_on_behalf.yml -e principal=alice@sandbox.test -e "draft_subject=Board pack"
+  run send_on_behalf yes send_on_behalf.yml -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
 expect_deliveries "sent on behalf once" "Board pack" 1
 EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
-  run send_on_behalf-again no send_on_behalf.yml -e principal=alice@sandbox.test -e "draft_subject=Board pack"
+  run send_on_behalf-again no send_on_behalf.yml -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
 expect_deliveries "sent on behalf still once" "Board pack" 1
 
 echo "runbooks: $passed passed, $failures failed"
