@@ -30,7 +30,6 @@ class ConnectionAuth:
 
     user: User | None = None
     handshake: object | None = None  # spnego acceptor between the Negotiate and Authenticate messages
-    scheme: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,6 @@ class Authenticator:
         if not is_authenticate:
             # A Negotiate message starts a new handshake, also over one left half-way.
             conn.user = None
-            conn.scheme = scheme
             conn.handshake = spnego.server(protocol="ntlm" if token.startswith(NTLM_SIGNATURE) else "negotiate")
         elif conn.handshake is None:
             return self._fail(conn, "Authenticate message without a handshake on this connection")

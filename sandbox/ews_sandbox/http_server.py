@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import ssl
+import sys
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,6 +82,7 @@ class EwsServer(ThreadingHTTPServer):
         if self.ssl_context is None:
             return super().finish_request(request, client_address)
         try:
+            request.settimeout(EwsRequestHandler.timeout)  # a client that never completes the handshake
             request = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as exc:
             log.debug("TLS handshake with %s failed: %s", client_address, exc)
@@ -91,7 +93,11 @@ class EwsServer(ThreadingHTTPServer):
             request.close()
 
     def handle_error(self, request, client_address):
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
+            log.debug("connection from %s ended: %s", client_address, error)
+        else:
+            log.exception("connection from %s failed", client_address)
 
 
 class EwsRequestHandler(BaseHTTPRequestHandler):
@@ -138,17 +144,32 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(404, b"Not Found", "text/plain")
 
     def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self._send(411, b"Length Required", "text/plain", close=True)
-            return None
+        """The request body (Content-Length or chunked); None after answering 400 to an unreadable one."""
         try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._read_chunked()
             length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
+            if not 0 <= length <= MAX_BODY:
+                raise ValueError(f"Content-Length {length}")
+            return self.rfile.read(length) if length else b""
+        except ValueError as exc:
+            log.info("unreadable request body: %s", exc)
             self._send(400, b"Bad Request", "text/plain", close=True)
             return None
-        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        parts, total = [], 0
+        while True:
+            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+            if size == 0:
+                while self.rfile.readline(65536).strip():  # trailer fields, up to the blank line
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise ValueError("chunked body too large")
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()  # the CRLF closing the chunk
 
     def _send(self, status: int, body: bytes, content_type: str, headers=(), close: bool = False):
         self.send_response(status)

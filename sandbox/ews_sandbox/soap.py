@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from . import validation
+from . import operations, validation
 from .config import Directory, User
-from . import operations
 from .errors import EwsFault, ItemError, SchemaValidationError
 from .namespaces import M, SOAP, T, XSI, qt
 

@@ -111,16 +111,6 @@ def test_channel_bindings_are_verified(sandbox, protocol):
     assert _raw_handshake(sandbox, None, protocol) == 200
 
 
-def test_unknown_path_is_404(sandbox):
-    assert session_for(sandbox, None).get(sandbox.url.replace("Exchange.asmx", "nope")).status_code == 404
-
-
-def test_ews_path_is_case_insensitive_like_iis(sandbox):
-    session = session_for(sandbox, "alice")
-    response = session.post(sandbox.url.replace("/EWS/Exchange.asmx", "/ews/exchange.asmx"), data=envelope(GET_DRAFTS))
-    assert response.status_code == 200
-
-
 def test_plain_requests_refuse_an_untrusted_server(sandbox):
     session = requests.Session()
     session.trust_env = False
