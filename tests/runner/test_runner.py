@@ -120,7 +120,7 @@ def test_ca_data_becomes_a_private_file(credential_type, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs, check=False):
+def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs):
     private_dir = tmp_path / "job"
     env = render_injectors(credential_type, inputs, private_dir)
     env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
@@ -133,7 +133,6 @@ def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs, check
         envvars=env,
         extravars={"demo_to": sandbox.users["bob"].smtp},
         quiet=True,
-        check=check,
     ), env
 
 
