@@ -69,6 +69,10 @@ FIELDS = [
     Field("message:IsRead", "IsRead", "is_read", "bool", True),
 ]
 FIELDS_BY_URI = {f.uri: f for f in FIELDS if f.uri != EXTENDED}
+# Set by the server only: a request setting one gets ErrorInvalidPropertySet.
+READ_ONLY = {f.uri for f in FIELDS if not f.column} | {
+    "item:DateTimeReceived", "item:IsDraft", "item:DateTimeSent", "item:DateTimeCreated", "item:LastModifiedTime"}
+INVALID_SET = ("ErrorInvalidPropertySet", "Set action is invalid for property.")
 FIELDS_BY_ELEMENT = {f.element: f for f in FIELDS if f.uri != EXTENDED}
 
 DEFAULT_SHAPE = {"item:ItemId", "item:ParentFolderId", "item:ItemClass", "item:Subject", "item:DateTimeReceived",
@@ -123,7 +127,7 @@ def parse_field_value(f: Field, element: etree._Element):
         return _parse_mailbox(mailbox) if mailbox is not None else None
     if f.kind == "strings":
         return [s.text or "" for s in element.iter(qt("String"))]
-    raise ItemError("ErrorInvalidPropertySet", "Set action is invalid for property.")
+    raise ItemError(*INVALID_SET)
 
 
 # -- extended properties -------------------------------------------------------------
@@ -194,6 +198,7 @@ class ItemContent:
 
 
 def parse_item_content(element: etree._Element) -> ItemContent:
+    """The fields and extended properties a t:Message sets; elements the sandbox does not model are ignored."""
     content = ItemContent()
     for child in element:
         if not isinstance(child.tag, str):
@@ -205,8 +210,10 @@ def parse_item_content(element: etree._Element) -> ItemContent:
         elif name == "Body":
             content.fields["body"] = child.text or ""
             content.fields["body_type"] = child.get("BodyType", "Text")
-        elif name in FIELDS_BY_ELEMENT and FIELDS_BY_ELEMENT[name].column:
+        elif name in FIELDS_BY_ELEMENT:
             f = FIELDS_BY_ELEMENT[name]
+            if f.uri in READ_ONLY:
+                raise ItemError(*INVALID_SET)
             content.fields[f.column] = parse_field_value(f, child)
     return content
 

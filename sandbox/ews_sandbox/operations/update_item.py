@@ -15,7 +15,7 @@ from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
 from .lookup import folder_id_elements, resolve_item
-from .properties import (EXTENDED, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
+from .properties import (EXTENDED, INVALID_SET, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
                          parse_field_value)
 from .responses import OperationResponse
 from .send_item import send_stored
@@ -24,13 +24,9 @@ CONFLICT = ("ErrorIrresolvableConflict", "The send or update operation could not
             "passed in the request does not match the current change key for the item.")
 CHANGE_KEY_REQUIRED = ("ErrorChangeKeyRequiredForWriteOperations",
                        "ChangeKey is required if overriding conflicts is not allowed.")
-INVALID_SET = ("ErrorInvalidPropertySet", "Set action is invalid for property.")
 INVALID_APPEND = ("ErrorInvalidPropertyAppend", "Append action is invalid for property.")
 INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for property.")
 
-_READ_ONLY = {"item:ItemId", "item:ParentFolderId", "item:DateTimeCreated", "item:LastModifiedTime", "item:Size",
-              "item:DisplayTo", "item:DisplayCc", "item:HasAttachments", "item:IsAssociated",
-              "message:InternetMessageId"}
 _APPENDABLE = {"recipients", "strings", "body"}
 
 
@@ -70,7 +66,7 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
                 found, value = _new_value(update, path)
                 set_extended[path.key] = (found.prop_type, value)
             continue
-        if path.uri in _READ_ONLY or not path.column:
+        if path.uri in READ_ONLY:
             raise ItemError(*{"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND}.get(action, INVALID_DELETE))
         if action == "DeleteItemField":
             if path.column == "item_class":
