@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: draft_ids
-author: exchange.ews contributors
+author: exchange.ews contributors (!UNKNOWN)
 version_added: 0.1.0
 short_description: Find Exchange drafts with one server-side search
 description:

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: draft
-author: exchange.ews contributors
+author: exchange.ews contributors (!UNKNOWN)
 version_added: 0.1.0
 short_description: Create, update or delete an Exchange draft identified by a key
 description:
@@ -27,11 +27,19 @@ description:
   - With O(state=absent) the draft is moved to Deleted Items.
 extends_documentation_fragment:
   - exchange.ews.connection
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
+    details: Reads the draft and reports what would be created, updated or deleted; writes nothing.
   diff_mode:
     support: full
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [exchange.ews.ews]
 options:
   state:
     description:

@@ -162,7 +162,6 @@ def find_item_request(parent_folder, additional_properties=(), restriction=None,
     return request
 
 
-
 class FindItemResult:
     """What ``FindItem.find`` found: ``items`` (in sort order, at most ``max_items``),
     ``total`` (matches in the folder, as Exchange counted them) and ``requests`` (round trips)."""
