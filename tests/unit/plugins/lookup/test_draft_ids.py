@@ -1,0 +1,22 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.exchange.ews.plugins.lookup.draft_ids import draft_result
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FoundItem
+
+
+def test_draft_result_is_what_send_item_accepts():
+    item = FoundItem("AAMk1", "CQA1", {"Subject": "Report", "DisplayTo": "Bob Smith; dora@example.org",
+                                       "DateTimeCreated": "2024-05-01T08:00:00Z",
+                                       "LastModifiedTime": "2024-05-01T08:05:12Z"}, {})
+    assert draft_result(item) == {
+        "id": "AAMk1", "change_key": "CQA1", "subject": "Report", "to": ["Bob Smith", "dora@example.org"],
+        "created": "2024-05-01T08:00:00Z", "last_modified": "2024-05-01T08:05:12Z"}
+
+
+def test_missing_properties_become_empty_values():
+    result = draft_result(FoundItem("AAMk2", "CQA2", {}, {}))
+    assert result["subject"] == "" and result["to"] == []
