@@ -44,6 +44,9 @@ test-tree:
 	git ls-files -z --cached --others --exclude-standard -- . ':!sandbox' ':!bench' \
 	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
 	  | tar --null -T - -cf - | tar -xf - -C $(TEST_TREE)
+	# Its own git index, or ansible-test would find this repository's .git above the
+	# copy, where build/ is ignored, and see no files at all.
+	cd $(TEST_TREE) && git init -q && git add -A
 
 demo: collection
 	$(BIN)/python tests/utils/with_sandbox.py -- $(BIN)/ansible-playbook playbooks/demo.yml

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: send_item
 short_description: Send Exchange drafts exactly once through EWS SendItem
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Sends existing drafts, given by their EWS ItemIds, with the EWS C(SendItem) operation.
   - Each draft is sent at most once, even when the task is re-run, runs twice at the same
@@ -19,16 +19,19 @@ description:
     Ids it cannot account for are reported as V(missing), never silently treated as sent.
     See the collection's C(docs/exactly-once.md).
   - The number of requests per batch does not depend on the batch size (four on the happy path).
-author:
-  - exchange.ews contributors
+author: exchange.ews contributors (!UNKNOWN)
 extends_documentation_fragment:
   - exchange.ews.connection
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
     details: Reads the drafts and reports what would be sent; writes nothing.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
   action_group:
     support: full
     membership: [exchange.ews.ews]

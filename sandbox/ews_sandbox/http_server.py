@@ -209,8 +209,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(401, IIS_401, "text/html", headers)
             return
 
-        version = soap.DEFAULT_REQUEST_VERSION
-        operation = mailbox = None
+        version = operation = mailbox = None  # until the envelope is read
         items = 0
         try:
             request = soap.parse_request(body)

@@ -156,7 +156,7 @@ def dispatch(ctx, request: SoapRequest) -> etree._Element:
         raise EwsFault(exc.code, exc.message) from exc
 
 
-def _envelope(server_version: str) -> tuple[etree._Element, etree._Element]:
+def _envelope(server_version: str | None) -> tuple[etree._Element, etree._Element]:
     envelope = etree.Element("{%s}Envelope" % SOAP, nsmap={"s": SOAP})
     header = etree.SubElement(envelope, "{%s}Header" % SOAP)
     info = etree.SubElement(header, qt("ServerVersionInfo"), nsmap={"h": T, "xsd": XSD, "xsi": XSI})
@@ -177,8 +177,11 @@ def response_envelope(payload: etree._Element, server_version: str) -> bytes:
     return _serialize(envelope)
 
 
-def fault_envelope(fault: EwsFault, server_version: str = DEFAULT_REQUEST_VERSION) -> bytes:
-    """A SOAP fault shaped like Exchange's: ``a:<Code>`` faultcode, ``e:ResponseCode``/``e:Message`` detail."""
+def fault_envelope(fault: EwsFault, server_version: str | None = None) -> bytes:
+    """A SOAP fault shaped like Exchange's: ``a:<Code>`` faultcode, ``e:ResponseCode``/``e:Message`` detail.
+
+    ``server_version`` is None when the request's own could not be read; the server's version is reported then.
+    """
     envelope, body = _envelope(server_version)
     soap_fault = etree.SubElement(body, "{%s}Fault" % SOAP)
     code_ns = WCF_ADDRESSING_NONE if isinstance(fault, ActionNotSupported) else T

@@ -206,3 +206,9 @@ def test_update_with_send_and_save_copy_sends_the_updated_draft(env):
     assert [e["subject"] for e in env.delivery.log()] == ["after"]
     assert get_items(env, [(item_id, "")])[0][1] == "ErrorItemNotFound"
     assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "sentitems"))[0] == 1
+
+
+def test_read_only_properties_cannot_be_set_on_create(env):
+    (klass, code, _), = messages(env.call("CreateItem", """<m:CreateItem MessageDisposition="SaveOnly"><m:Items>
+        <t:Message><t:Subject>x</t:Subject><t:IsDraft>false</t:IsDraft></t:Message></m:Items></m:CreateItem>"""))
+    assert (klass, code) == ("Error", "ErrorInvalidPropertySet")
