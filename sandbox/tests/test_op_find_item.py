@@ -159,3 +159,7 @@ def test_other_mailboxes_need_the_read_right(env):
     alice = "<t:Mailbox><t:EmailAddress>%s</t:EmailAddress></t:Mailbox>" % ALICE
     assert len(find(env, mailbox=alice, caller=BOB)[2]) == 2
     assert find(env, mailbox=alice, caller=CAROL)[0] == "ErrorAccessDenied"
+
+
+def test_a_constant_that_is_no_date_for_a_date_property(env):
+    assert find(env, equal('<t:FieldURI FieldURI="item:DateTimeCreated"/>', "yesterday"))[0] == "ErrorInvalidValueForProperty"

@@ -16,6 +16,7 @@ from .properties import ExtendedPath, Field, find_path, normalize_datetime, pars
 
 UNSUPPORTED = ("ErrorUnsupportedQueryFilter", "The restriction contains a query filter that is not supported.")
 UNSUPPORTED_PATH = ("ErrorUnsupportedPathForQuery", "The property path is not supported for this query.")
+INVALID_VALUE = ("ErrorInvalidValueForProperty", "The value is invalid for property.")
 
 _COMPARISONS = {
     "IsEqualTo": "=",
@@ -57,7 +58,10 @@ def _constant(path, element: etree._Element):
     if kind == "bool" or (isinstance(path, ExtendedPath) and path.prop_type == "Boolean"):
         return 1 if parse_bool(value) else 0
     if kind == "datetime":
-        return normalize_datetime(value)
+        try:
+            return normalize_datetime(value)
+        except ValueError:
+            raise ItemError(*INVALID_VALUE) from None
     return value
 
 
