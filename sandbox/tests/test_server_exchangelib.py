@@ -1,0 +1,50 @@
+"""A third-party EWS client (exchangelib) talks to the sandbox and understands its faults."""
+
+from __future__ import annotations
+
+import pytest
+import requests.adapters
+
+exchangelib = pytest.importorskip("exchangelib")
+from exchangelib import DELEGATE, NTLM, Account, Build, Configuration, Credentials, Version  # noqa: E402
+from exchangelib import errors as ews_errors  # noqa: E402
+from exchangelib.protocol import BaseProtocol  # noqa: E402
+
+
+@pytest.fixture
+def account(clean_sandbox, monkeypatch):
+    sandbox = clean_sandbox
+
+    class TrustSandboxCA(requests.adapters.HTTPAdapter):
+        # exchangelib sets no `verify`; and REQUESTS_CA_BUNDLE would win over a session default anyway.
+        def cert_verify(self, conn, url, verify, cert):
+            super().cert_verify(conn, url, sandbox.ca_path, cert)
+
+    monkeypatch.setattr(BaseProtocol, "HTTP_ADAPTER_CLS", TrustSandboxCA)
+    config = Configuration(service_endpoint=sandbox.url, auth_type=NTLM,
+                           credentials=Credentials("alice", sandbox.users["alice"].password),
+                           version=Version(Build(15, 1, 2507, 6)))
+    account = Account("alice@sandbox.test", config=config, autodiscover=False, access_type=DELEGATE)
+    yield sandbox, account
+    account.protocol.close()
+
+
+def test_find_and_get_items(account):
+    sandbox, account = account
+    sandbox.admin.seed("alice@sandbox.test", count=2, subject="hello {n}")
+    assert sorted(item.subject for item in account.drafts.all()) == ["hello 1", "hello 2"]
+
+
+def test_server_busy_back_off_is_understood(account):
+    sandbox, account = account
+    sandbox.admin.add_fault("server_busy", back_off_ms=1500)
+    with pytest.raises(ews_errors.ErrorServerBusy) as busy:
+        account.drafts.all().count()
+    assert busy.value.back_off == 1.5
+
+
+def test_soap_fault_code_is_understood(account):
+    sandbox, account = account
+    sandbox.admin.add_fault("soap_fault", code="ErrorMailboxStoreUnavailable")
+    with pytest.raises(ews_errors.ErrorMailboxStoreUnavailable):
+        account.drafts.all().count()
