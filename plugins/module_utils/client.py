@@ -52,6 +52,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.transport import (
 )
 
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SERVER_VERSION_FIELDS = ("MajorVersion", "MinorVersion", "MajorBuildNumber", "MinorBuildNumber", "Version")
 
 _DOCUMENT = None
 
@@ -160,8 +161,7 @@ class EwsClient:
                                      http_status=getattr(exc, "status_code", None))
         info = result.header.ServerVersion if result.header is not None else None
         if info is not None:
-            self.server_version_info = {k: info[k] for k in ("MajorVersion", "MinorVersion", "MajorBuildNumber",
-                                                               "MinorBuildNumber", "Version")}
+            self.server_version_info = dict((name, info[name]) for name in SERVER_VERSION_FIELDS)
         return parse_response_messages(result.body.ResponseMessages._value_1 or [])
 
     def _fault_error(self, operation, fault):

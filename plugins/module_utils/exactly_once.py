@@ -210,7 +210,7 @@ class ExactlyOnceSender:
                     item.finish("failed", message.response_class, message.response_code, message.message_text)
                 continue
             element = first_item(message)
-            _, item.change_key = item_id(element)
+            item.change_key = item_id(element)[1]
             state = SendState.parse(extended_properties(element).get(properties.STATE))
             ours = state is not None and state.run_token == self.run_token
             if state is not None and state.kind == properties.SENT:
@@ -249,7 +249,7 @@ class ExactlyOnceSender:
         to_send = []
         for item, message in zip(items, messages):
             if message.ok:
-                _, item.change_key = item_id(first_item(message))
+                item.change_key = item_id(first_item(message))[1]
                 to_send.append(item)
             elif self._back_to_read(item, message):
                 retry.append(item)
@@ -310,7 +310,7 @@ class ExactlyOnceSender:
         left_behind = []
         for item, message in zip(items, messages):
             if message.ok:
-                _, item.change_key = item_id(first_item(message))
+                item.change_key = item_id(first_item(message))[1]
                 item.quirk = True
                 left_behind.append(item)
         if left_behind:

@@ -70,6 +70,7 @@ def settings(**overrides):
 
 
 def make_client(*answers, **overrides):
+    """(client, session, sleeps): the fake session records requests, sleeps the retry waits."""
     sleeps = []
     session = FakeSession(*answers)
     client = EwsClient(settings(**overrides), session=session,
@@ -78,7 +79,7 @@ def make_client(*answers, **overrides):
 
 
 def test_send_item_seed_examples_success_and_malformed_id():
-    client, session, _ = make_client(FakeResponse(200, SEND_RESPONSE))
+    client, session = make_client(FakeResponse(200, SEND_RESPONSE))[:2]
     messages = client.call("SendItem", ItemIds={"ItemId": [{"Id": "AAAtAEF=", "ChangeKey": "CQAAABY+T"},
                                                            {"Id": "%BadItemId%", "ChangeKey": "CQAAABYAAA"}]},
                            SaveItemToFolder=True)
@@ -97,8 +98,8 @@ def test_send_item_seed_examples_success_and_malformed_id():
 
 
 def test_impersonation_and_culture_headers():
-    client, session, _ = make_client(FakeResponse(200, SEND_RESPONSE), impersonate="alice@sandbox.test",
-                                     culture="en-US", server_version="Exchange2016")
+    client, session = make_client(FakeResponse(200, SEND_RESPONSE), impersonate="alice@sandbox.test",
+                                  culture="en-US", server_version="Exchange2016")[:2]
     client.call("SendItem", ItemIds={"ItemId": [{"Id": "A"}, {"Id": "B"}]}, SaveItemToFolder=False)
     header = etree.fromstring(session.sent[0][1]).find("s:Header", NS)
     assert header.findtext("t:ExchangeImpersonation/t:ConnectingSID/t:PrimarySmtpAddress", namespaces=NS) \
@@ -136,7 +137,7 @@ def test_connection_refused_is_retried_but_read_timeout_is_lost():
 
 def test_html_error_page_is_a_clear_error():
     page = "<html><head><title>404 - File or directory not found.</title></head></html>"
-    client, _, _ = make_client(FakeResponse(404, page, "text/html"))
+    client = make_client(FakeResponse(404, page, "text/html"))[0]
     with pytest.raises(errors.EwsHttpStatusError) as info:
         client.call("GetItem", ItemShape={"BaseShape": "IdOnly"}, ItemIds={"ItemId": [{"Id": "A"}]})
     assert "404 - File or directory not found." in str(info.value)
@@ -144,7 +145,7 @@ def test_html_error_page_is_a_clear_error():
 
 
 def test_401_never_shows_the_password():
-    client, _, _ = make_client(FakeResponse(401, "", "text/html"))
+    client = make_client(FakeResponse(401, "", "text/html"))[0]
     with pytest.raises(errors.EwsAuthError) as info:
         client.call("GetItem", ItemShape={"BaseShape": "IdOnly"}, ItemIds={"ItemId": [{"Id": "A"}]})
     assert PASSWORD not in str(info.value)

@@ -77,10 +77,10 @@ def test_one_and_many_then_rerun_is_already_sent(sandbox, admin):
     drafts = seed(admin, 5)
     results, warnings = send(sandbox, [d["id"] for d in drafts[:1]])
     assert statuses(results) == ["sent"] and not warnings
-    results, _ = send(sandbox, drafts)  # dicts with change keys, as the lookup returns them
+    results = send(sandbox, drafts)[0]  # dicts with change keys, as the lookup returns them
     assert statuses(results) == ["already_sent"] + ["sent"] * 4
     assert len(deliveries(admin)) == 5
-    results, _ = send(sandbox, drafts)
+    results = send(sandbox, drafts)[0]
     assert statuses(results) == ["already_sent"] * 5
     assert len(deliveries(admin)) == 5
 
@@ -90,7 +90,7 @@ def test_round_trips_per_batch_do_not_grow_with_batch_size(sandbox, admin):
     for size in (3, 30):
         drafts = seed(admin, size)
         since = last_seq(admin)
-        results, _ = send(sandbox, drafts)
+        results = send(sandbox, drafts)[0]
         assert statuses(results) == ["sent"] * size
         counts.append(operations(admin, since))
     assert counts[0] == counts[1] == ["GetItem", "UpdateItem", "SendItem", "GetItem"]
@@ -98,7 +98,7 @@ def test_round_trips_per_batch_do_not_grow_with_batch_size(sandbox, admin):
 
 def test_malformed_and_unknown_ids(sandbox, admin):
     drafts = seed(admin, 1)
-    results, _ = send(sandbox, ["%BadItemId%", drafts[0]["id"]])
+    results = send(sandbox, ["%BadItemId%", drafts[0]["id"]])[0]
     assert results[0]["status"] == "failed"
     assert results[0]["response_code"] == "ErrorInvalidIdMalformed"
     assert results[1]["status"] == "sent"
@@ -106,16 +106,16 @@ def test_malformed_and_unknown_ids(sandbox, admin):
 
 def test_stale_change_key_is_not_sent(sandbox, admin):
     draft = seed(admin, 1)[0]
-    results, _ = send(sandbox, [{"id": draft["id"], "change_key": "CQAAABYAAAAAAAAAAAAAAAAAAAA="}])
+    results = send(sandbox, [{"id": draft["id"], "change_key": "CQAAABYAAAAAAAAAAAAAAAAAAAA="}])[0]
     assert results[0]["status"] == "failed" and results[0]["response_code"] == "ErrorStaleObject"
     assert deliveries(admin) == []
 
 
 def test_save_copy_false_then_rerun_is_missing(sandbox, admin):
     draft = seed(admin, 1)[0]
-    results, _ = send(sandbox, [draft], save_copy=False)
+    results = send(sandbox, [draft], save_copy=False)[0]
     assert statuses(results) == ["sent"]
-    results, _ = send(sandbox, [draft], save_copy=False)
+    results = send(sandbox, [draft], save_copy=False)[0]
     assert statuses(results) == ["missing"]
     assert len(deliveries(admin)) == 1
 
@@ -124,7 +124,7 @@ def test_delegate_with_workaround_saves_in_principal_mailbox(sandbox, admin):
     drafts = seed(admin, 2)
     results, warnings = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
     assert statuses(results) == ["sent", "sent"] and not warnings
-    results, _ = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
+    results = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)[0]
     assert statuses(results) == ["already_sent", "already_sent"]
     assert len(deliveries(admin)) == 2
 
@@ -144,16 +144,16 @@ def test_delegate_quirk_own_drafts_to_principal_sent_items(sandbox, admin):
     results, warnings = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
     assert statuses(results) == ["sent"]
     assert len(warnings) == 1
-    results, _ = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)
+    results = send(sandbox, drafts, login="bob", saved_item_folder_mailbox=ALICE)[0]
     assert statuses(results) == ["already_sent"]
     assert len(deliveries(admin)) == 1
 
 
 def test_impersonation_allowed_and_denied(sandbox, admin):
     drafts = seed(admin, 2)
-    results, _ = send(sandbox, drafts[:1], login="svc", client_options={"impersonate": ALICE})
+    results = send(sandbox, drafts[:1], login="svc", client_options={"impersonate": ALICE})[0]
     assert statuses(results) == ["sent"]
-    results, _ = send(sandbox, drafts[1:], login="carol", client_options={"impersonate": ALICE})
+    results = send(sandbox, drafts[1:], login="carol", client_options={"impersonate": ALICE})[0]
     assert statuses(results) == ["failed"]
     assert results[0]["response_code"] == "ErrorImpersonateUserDenied"
     assert len(deliveries(admin)) == 1
@@ -163,7 +163,7 @@ def test_impersonation_allowed_and_denied(sandbox, admin):
 def test_dropped_connection_after_commit_is_resolved_not_resent(sandbox, admin, operation):
     drafts = seed(admin, 3)
     admin.add_fault("drop_after_commit", operation=operation)
-    results, _ = send(sandbox, drafts)
+    results = send(sandbox, drafts)[0]
     assert statuses(results) == ["sent"] * 3
     assert len(deliveries(admin)) == 3
 
@@ -172,7 +172,7 @@ def test_dropped_connection_after_commit_is_resolved_not_resent(sandbox, admin, 
 def test_busy_server_is_retried_and_sends_once(sandbox, admin, kind):
     drafts = seed(admin, 2)
     admin.add_fault(kind, operation="SendItem", times=2, back_off_ms=50, retry_after=0)
-    results, _ = send(sandbox, drafts)
+    results = send(sandbox, drafts)[0]
     assert statuses(results) == ["sent", "sent"]
     assert len(deliveries(admin)) == 2
 
@@ -184,7 +184,7 @@ def test_two_concurrent_runs_deliver_each_message_once(sandbox, admin):
     def run():
         outcomes.append(send(sandbox, drafts)[0])
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run), threading.Thread(target=run)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -198,7 +198,7 @@ def test_check_mode_reads_only(sandbox, admin):
     drafts = seed(admin, 2)
     send(sandbox, drafts[:1])
     since = last_seq(admin)
-    results, _ = send(sandbox, drafts + ["%BadItemId%"], check_mode=True)
+    results = send(sandbox, drafts + ["%BadItemId%"], check_mode=True)[0]
     assert statuses(results) == ["already_sent", "would_send", "failed"]
     assert set(operations(admin, since)) <= {"GetItem", "FindItem"}
     assert len(deliveries(admin)) == 1
