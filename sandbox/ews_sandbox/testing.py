@@ -180,6 +180,7 @@ class Sandbox:
     def _fail(self, what: str):
         self.stop(remove_data=False)
         log_tail = (self.data_dir / "server.log").read_text(errors="replace")[-2000:]
+        self.stop()  # a failed start never reaches __exit__: remove the temporary data folder here
         raise SandboxError(f"the sandbox ({' '.join(self.command)}) {what}; server log:\n{log_tail}")
 
     def stop(self, remove_data: bool = True) -> None:

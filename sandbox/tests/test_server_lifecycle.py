@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import GET_DRAFTS, envelope, post, session_for
-from ews_sandbox.testing import PACKAGE_ROOT, Sandbox
+from ews_sandbox.testing import PACKAGE_ROOT, Sandbox, SandboxError
 
 
 def test_start_time_and_start_lines(tmp_path):
@@ -86,3 +86,10 @@ def test_start_is_fast_enough_to_measure(tmp_path):
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_a_failed_start_says_why(tmp_path):
+    users = tmp_path / "users.yml"
+    users.write_text("users: []\n")
+    with pytest.raises(SandboxError, match="exited before it was ready(.|\n)*'users' must be a non-empty list"):
+        Sandbox(data_dir=tmp_path / "data", users_file=users).start()
