@@ -16,12 +16,12 @@ ERRORS_NS = "http://schemas.microsoft.com/exchange/services/2006/errors"
 XSD = "http://www.w3.org/2001/XMLSchema"
 WCF_ADDRESSING_NONE = "http://schemas.microsoft.com/ws/2005/05/addressing/none"
 
-# RequestServerVersion values Exchange 2016 accepts (ExchangeVersionType).
+# RequestServerVersion values Exchange 2016 accepts (ExchangeVersionType). Server releases without a
+# schema change of their own, such as Exchange2007_SP2, get ErrorInvalidServerVersion like any unknown value.
 KNOWN_VERSIONS = frozenset({
-    "Exchange2007", "Exchange2007_SP1", "Exchange2009", "Exchange2010", "Exchange2010_SP1",
-    "Exchange2010_SP2", "Exchange2012", "Exchange2013", "Exchange2013_SP1", "Exchange2015",
-    "Exchange2016", "V2015_10_05", "V2016_01_06", "V2016_04_13", "V2016_07_13", "V2016_10_10",
-    "V2017_01_07", "V2017_04_14", "V2017_07_11",
+    "Exchange2007", "Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2",
+    "Exchange2013", "Exchange2013_SP1", "Exchange2015", "Exchange2016", "V2015_10_05", "V2016_01_06",
+    "V2016_04_13", "V2016_07_13", "V2016_10_10", "V2017_01_07", "V2017_04_14", "V2017_07_11",
 })
 # Without the header Exchange handles a request as the initial Exchange 2007 release.
 DEFAULT_REQUEST_VERSION = "Exchange2007"

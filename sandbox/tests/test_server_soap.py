@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from conftest import GET_DRAFTS, envelope, fault_of, post, session_for
@@ -80,8 +81,10 @@ def test_empty_body_is_rejected(sandbox):
     assert fault_of(post(session_for(sandbox), sandbox, envelope("")))["code"] == "ErrorSchemaValidation"
 
 
-def test_unknown_request_server_version(sandbox):
-    response = post(session_for(sandbox), sandbox, envelope(GET_DRAFTS, header='<t:RequestServerVersion Version="Exchange2099"/>'))
+@pytest.mark.parametrize("version", ["Exchange2099", "Exchange2007_SP2", ""])
+def test_unknown_request_server_version(sandbox, version):
+    header = f'<t:RequestServerVersion Version="{version}"/>'
+    response = post(session_for(sandbox), sandbox, envelope(GET_DRAFTS, header=header))
     assert response.status_code == 500
     fault = fault_of(response)
     assert fault["faultcode"] == "a:ErrorInvalidServerVersion"
