@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 
-from conftest import GET_DRAFTS, envelope, session_for
+from conftest import GET_DRAFTS, envelope, post, session_for
 
 
 def test_unknown_path_is_404(sandbox):
@@ -35,3 +36,21 @@ def test_bad_content_length_is_400(sandbox):
     connection.endheaders()
     assert connection.getresponse().status == 400
     connection.close()
+
+
+def test_concurrent_ntlm_connections(sandbox):
+    """Many connections authenticating and working at once: per-connection state stays per connection."""
+    users = ["alice", "bob", "carol", "svc"] * 3
+    statuses: dict[str, list[int]] = {}
+
+    def work(index: int, user: str):
+        session = session_for(sandbox, user)
+        statuses[f"{index}-{user}"] = [post(session, sandbox, envelope(GET_DRAFTS)).status_code for _ in range(20)]
+
+    threads = [threading.Thread(target=work, args=(i, u)) for i, u in enumerate(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == len(users)
+    assert all(codes == [200] * 20 for codes in statuses.values()), statuses
