@@ -31,7 +31,7 @@ def integration_variables(sandbox):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--integration-config", help="write ansible-test integration variables to this file")
     parser.add_argument("command", nargs="+", help="the command to run (after --)")
     args = parser.parse_args()
