@@ -32,6 +32,7 @@ from ansible_collections.exchange.ews.plugins.module_utils import restrictions
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError, EwsResponseLost
 from ansible_collections.exchange.ews.plugins.module_utils.properties import SendState
 from ansible_collections.exchange.ews.plugins.module_utils.responses import (
+    ResponseMessage,
     bool_field,
     extended_properties,
     first_item,
@@ -197,7 +198,7 @@ class ExactlyOnceSender:
 
     def _read(self, items):
         """Step 1. Sorts items into: stamp, find (gone), wait (another run), stamp_sent (sent, not stamped)."""
-        messages = self._get.call([i.ref.id for i in items], field_uris=("message:IsDraft",),
+        messages = self._get.call([i.ref.id for i in items], field_uris=("item:IsDraft",),
                                   extended_paths=(properties.MARKER_PATH, properties.STATE_PATH))
         to_stamp, to_find, waiting, stamp_sent = [], [], [], []
         now = self._clock()
@@ -268,6 +269,10 @@ class ExactlyOnceSender:
                     item.conflicts += 1
                     retry.append(item)
             return retry
+        except EwsError:
+            # Exchange refused the whole request (fault, HTTP error): nothing was sent.
+            self._release(to_send)
+            raise
         sent, failed = [], []
         for item, message in zip(to_send, messages):
             if message.ok:
@@ -319,9 +324,13 @@ class ExactlyOnceSender:
     def _stamp_sent(self, items):
         """Mark drafts that went out but stay in the store, so no run ever sends them again."""
         stamp = properties.state_value(properties.SENT, self.run_token, self._clock())
-        messages = self._update.set_extended_properties(
-            [(i.ref.id, i.change_key, [(properties.MARKER_PATH, i.marker), (properties.STATE_PATH, stamp)])
-             for i in items], conflict_resolution="AlwaysOverwrite")
+        try:
+            messages = self._update.set_extended_properties(
+                [(i.ref.id, i.change_key, [(properties.MARKER_PATH, i.marker), (properties.STATE_PATH, stamp)])
+                 for i in items], conflict_resolution="AlwaysOverwrite")
+        except EwsError as exc:
+            # The sends stand; only the stamp is missing, and IsDraft false still protects them.
+            messages = [ResponseMessage("Error", exc.response_code or type(exc).__name__, str(exc))] * len(items)
         for item, message in zip(items, messages):
             if item.result is None:
                 # Ours only if this run's (lost) SendItem did it.
