@@ -234,8 +234,9 @@ def test_fresh_claim_of_another_run_is_waited_for_then_taken_over(sandbox, admin
             [(draft["id"], draft["change_key"],
               [(properties.STATE_PATH, properties.state_value(properties.PENDING, "otherrun", time.time()))])])
     started = time.time()
-    results = send(sandbox, [draft["id"]], pending_timeout=1)[0]
-    assert statuses(results) == ["sent"] and time.time() - started >= 0.5
+    # The stamp holds whole seconds: a 2 s timeout leaves between 1 and 2 s to wait.
+    results = send(sandbox, [draft["id"]], pending_timeout=2)[0]
+    assert statuses(results) == ["sent"] and time.time() - started >= 0.9
     assert len(deliveries(admin)) == 1
 
 
