@@ -215,7 +215,7 @@ if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.services.delete_item import DeleteItem
     from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
     from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
-    from ansible_collections.exchange.ews.plugins.module_utils.services.update_message import UpdateMessage
+    from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
 
 # The draft's identity and the digest of the body this module last wrote (see the body option).
 KEY_PATH = properties.path("ExchangeEwsDraftKey")
@@ -247,7 +247,7 @@ def desired_state(params):
 
 
 def field_changes(params, fields):
-    """``(set_fields, delete_field_uris)`` for UpdateMessage.update, for the given option names."""
+    """``(set_fields, delete_field_uris)`` for UpdateItem.update, for the given option names."""
     set_fields = []
     delete_uris = []
     message = message_content(params, fields)
@@ -390,7 +390,7 @@ class DraftManager:
                       diff=dict(before=dict((name, current.get(name)) for name in desired), after=desired))
         if fields and not self.check_mode:
             set_fields, delete_uris = field_changes(self.params, fields)
-            result["id"], result["change_key"] = UpdateMessage(self.client).update(
+            result["id"], result["change_key"] = UpdateItem(self.client).update(
                 item.id, item.change_key, set_fields, delete_uris)
         return result
 
