@@ -102,6 +102,24 @@ def test_credential_type_is_well_formed(credential_type):
                         "EWS_VALIDATE_CERTS", "EWS_CA_PATH", "EWS_IMPERSONATE"}
 
 
+def test_injectors_pass_awx_validation(credential_type):
+    """AWX renders each injector with every input set and StrictUndefined when the type is saved."""
+    from jinja2 import StrictUndefined
+
+    tower = Namespace()
+    tower.filename = Namespace()
+    for label in credential_type["injectors"].get("file", {}):
+        assert label.startswith("template."), "use template.<label> file injectors only"
+        setattr(tower.filename, label.split(".", 1)[1], "EXAMPLE_FILENAME")
+    namespace = {field["id"]: "EXAMPLE" for field in credential_type["inputs"]["fields"]}
+    namespace["tower"] = tower
+    jinja = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    for kind, injector in credential_type["injectors"].items():
+        assert kind in ("env", "file", "extra_vars")
+        for template in injector.values():
+            jinja.from_string(template).render(**namespace)
+
+
 def test_minimal_credential_keeps_tls_verification(credential_type, tmp_path):
     """Only the required input given (as through the API): safe defaults, no CA file path."""
     env = render_injectors(credential_type, {"url": "https://mail.example.com/EWS/Exchange.asmx"}, tmp_path)
