@@ -28,12 +28,16 @@ log_dir=$root/build/logs/runbooks
 mkdir -p "$log_dir"
 failures=0 passed=0 step=0
 
-deliveries() {  # deliveries SUBJECT_SUBSTRING: how many messages the sandbox delivered with it
-  "$bin/python" - "$1" <<'PY'
+deliveries() {  # deliveries SUBJECT_SUBSTRING [FIELD=VALUE]: messages the sandbox delivered with it
+  "$bin/python" - "$@" <<'PY'
 import os, sys
 from ews_sandbox.testing import AdminClient
 entries = AdminClient(os.environ["EWS_ADMIN_URL"], os.environ.get("EWS_CA_PATH")).deliveries()
-print(sum(1 for entry in entries if sys.argv[1] in (entry.get("subject") or "")))
+entries = [entry for entry in entries if sys.argv[1] in (entry.get("subject") or "")]
+for condition in sys.argv[2:]:
+    field, _, value = condition.partition("=")
+    entries = [entry for entry in entries if str(entry.get(field)) == value]
+print(len(entries))
 PY
 }
 
@@ -55,13 +59,13 @@ run() {  # run NAME EXPECTED_CHANGED PLAYBOOK [ARGS...]: run a runbook, check it
   echo "ok   $name (changed=${changed:-0})"; passed=$((passed + 1))
 }
 
-expect_deliveries() {  # expect_deliveries WHAT SUBJECT COUNT
-  local got
-  got=$(deliveries "$2")
-  if [ "$got" = "$3" ]; then
-    echo "ok   $1: $got delivered"; passed=$((passed + 1))
+expect_deliveries() {  # expect_deliveries WHAT SUBJECT COUNT [FIELD=VALUE...]
+  local what=$1 subject=$2 count=$3 got; shift 3
+  got=$(deliveries "$subject" "$@")
+  if [ "$got" = "$count" ]; then
+    echo "ok   $what: $got delivered"; passed=$((passed + 1))
   else
-    echo "FAIL $1: $got message(s) with subject '$2' delivered, expected $3"; failures=$((failures + 1))
+    echo "FAIL $what: $got message(s) with subject '$subject' $* delivered, expected $count"; failures=$((failures + 1))
   fi
 }
 
@@ -98,7 +102,7 @@ run prepare_board_pack yes prepare_draft.yml \
   -e '{"report_key": "board-pack", "report_subject": "Board pack", "report_to": "bob@sandbox.test"}'
 EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
   run send_on_behalf yes send_on_behalf.yml -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
-expect_deliveries "sent on behalf once" "Board pack" 1
+expect_deliveries "sent on behalf once, from alice's mailbox" "Board pack" 1 mailbox=alice@sandbox.test from=alice@sandbox.test
 EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
   run send_on_behalf-again no send_on_behalf.yml -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
 expect_deliveries "sent on behalf still once" "Board pack" 1
