@@ -420,7 +420,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_ZEEP:
-        module.fail_json(msg=missing_required_lib("zeep"), exception=ZEEP_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("zeep"), exception=str(ZEEP_IMPORT_ERROR))
     try:
         settings = ConnectionSettings.from_params(module.params)
         with EwsClient(settings) as client:
