@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 VENV=${VENV:-.venv}
-bin=$root/$VENV/bin
+case $VENV in /*) bin=$VENV/bin ;; *) bin=$root/$VENV/bin ;; esac
 
 # The sandbox package, also when the venv was made before sandbox/ was installed into it.
 export PYTHONPATH=$root/sandbox${PYTHONPATH:+:$PYTHONPATH}
