@@ -78,6 +78,12 @@ class EwsError(Exception):
 class EwsConfigError(EwsError):
     """The connection or module options are unusable."""
 
+    def _compose(self):
+        # Raised before any request: the message names the option, an operation would mislead.
+        if self.operation:
+            return super(EwsConfigError, self)._compose()
+        return "invalid options: %s" % self.message_text
+
 
 class EwsTransportError(EwsError):
     """The HTTP exchange failed in a way that shows Exchange did not process the request."""
