@@ -258,3 +258,21 @@ def test_refused_send_releases_the_claim_for_the_next_run(sandbox, admin):
     results = send(sandbox, [draft], pending_timeout=600)[0]
     assert statuses(results) == ["sent"] and time.time() - started < 5
     assert len(deliveries(admin)) == 1
+
+
+@pytest.mark.parametrize("options", [
+    {"auth": "basic"},
+    {"auth": "oauth2", "access_token": "alice-token", "username": None, "password": None},
+])
+def test_basic_and_oauth2_authentication(sandbox, admin, options):
+    drafts = seed(admin, 1)
+    results = send(sandbox, drafts, client_options=options)[0]
+    assert statuses(results) == ["sent"]
+
+
+def test_wrong_token_fails_without_showing_it(sandbox, admin):
+    drafts = seed(admin, 1)
+    token = "not-a-valid-token-0123456789"
+    results = send(sandbox, drafts, client_options={"auth": "oauth2", "access_token": token})[0]
+    assert statuses(results) == ["failed"] and results[0]["response_code"] == "EwsAuthError"
+    assert token not in str(results)
