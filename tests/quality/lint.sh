@@ -49,5 +49,5 @@ check ansible-lint ansible-lint --nocolor --profile production
 check changelog antsibull-changelog lint
 check plugin-docs antsibull-docs lint-collection-docs --plugin-docs .
 check docsite docsite
-echo "quality: $passed passed, $failed failed"
+echo "lint: $passed passed, $failed failed"
 [ "$failed" = 0 ]
