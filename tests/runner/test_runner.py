@@ -138,20 +138,33 @@ def test_ca_data_becomes_a_private_file(credential_type, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs):
-    private_dir = tmp_path / "job"
+def run_job(credential_type, collections_path, private_dir, inputs, playbook, extravars, cmdline=None):
+    """One AWX-style job: the credential's injected environment, ansible-runner, a local inventory."""
     env = render_injectors(credential_type, inputs, private_dir)
     env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    options = {"cmdline": cmdline} if cmdline else {}
     return ansible_runner.run(
         private_data_dir=str(private_dir),
         project_dir=str(ROOT / "playbooks"),
-        playbook="demo.yml",
+        playbook=playbook,
         inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable,
         envvars=env,
-        extravars={"demo_to": sandbox.users["bob"].smtp},
+        extravars=extravars,
         quiet=True,
+        **options,
     ), env
+
+
+def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs):
+    return run_job(credential_type, collections_path, tmp_path / "job", inputs, "demo.yml",
+                   {"demo_to": sandbox.users["bob"].smtp})
+
+
+def alice_inputs(sandbox):
+    alice = sandbox.users["alice"]
+    return {"url": sandbox.url, "username": alice.login, "password": alice.password,
+            "ca_data": Path(sandbox.ca_path).read_text()}
 
 
 def test_demo_runs_as_an_awx_job(credential_type, sandbox, collections_path, tmp_path):
@@ -194,3 +207,31 @@ def test_wrong_password_fails_cleanly(credential_type, sandbox, collections_path
     assert "401" in stdout
     assert inputs["password"] not in stdout
     assert sandbox.admin.deliveries()[before:] == []
+
+
+def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path, tmp_path):
+    """A job template launched as job type Check (ansible-playbook --check) only reports."""
+    inputs = alice_inputs(sandbox)
+    bob = sandbox.users["bob"].smtp
+    for n in (1, 2):
+        prepared, _ = run_job(credential_type, collections_path, tmp_path / ("prepare%d" % n), inputs,
+                              "prepare_draft.yml",
+                              {"report_key": "runner-approved-%d" % n, "report_subject": "Runner approved %d" % n,
+                               "report_to": bob, "report_categories": ["Approved"]})
+        assert prepared.status == "successful", prepared.stdout.read()
+    before = len(sandbox.admin.deliveries())
+    extravars = {"approved_subject_contains": "Runner approved"}
+
+    checked, _ = run_job(credential_type, collections_path, tmp_path / "check", inputs,
+                         "send_approved_drafts.yml", extravars, cmdline="--check")
+    stdout = checked.stdout.read()
+    assert checked.status == "successful", stdout
+    sends = [event["event_data"]["res"] for event in checked.events
+             if event.get("event") == "runner_on_ok" and event["event_data"].get("task") == "Send them"]
+    assert [result["status"] for result in sends[0]["results"]] == ["would_send", "would_send"]
+    assert sandbox.admin.deliveries()[before:] == []
+
+    sent, _ = run_job(credential_type, collections_path, tmp_path / "run", inputs,
+                      "send_approved_drafts.yml", extravars)
+    assert sent.status == "successful", sent.stdout.read()
+    assert len(sandbox.admin.deliveries()[before:]) == 2
