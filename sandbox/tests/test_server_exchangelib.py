@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import requests.adapters
 
-exchangelib = pytest.importorskip("exchangelib")
-from exchangelib import DELEGATE, NTLM, Account, Build, Configuration, Credentials, Version  # noqa: E402
-from exchangelib import errors as ews_errors  # noqa: E402
-from exchangelib.protocol import BaseProtocol  # noqa: E402
+import exchangelib  # pinned in requirements/test.txt: missing is an error, never a skip
+from exchangelib import DELEGATE, NTLM, Account, Build, Configuration, Credentials, Version
+from exchangelib import errors as ews_errors
+from exchangelib.protocol import BaseProtocol
 
 
 @pytest.fixture

@@ -11,24 +11,14 @@ import time
 import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import errors, properties
-from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
 from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
-
-testing = pytest.importorskip("ews_sandbox.testing")
+from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for
 
 ALICE = "alice@sandbox.test"
 BOB = "bob@sandbox.test"
-PASSWORDS = {"alice": "Passw0rd-alice", "bob": "Passw0rd-bob", "svc": "Passw0rd-svc", "carol": "Passw0rd-carol"}
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with testing.Sandbox() as running:
-        yield running
 
 
 @pytest.fixture
@@ -39,17 +29,14 @@ def admin(sandbox):
     return sandbox.admin
 
 
-def client_for(sandbox, login="alice", **options):
-    params = {"url": sandbox.url, "username": login, "password": PASSWORDS[login], "ca_path": sandbox.ca_path}
-    params.update(options)
-    settings = ConnectionSettings.from_params(params)
+def short_waits_client(sandbox, login="alice", **options):
     # Short waits: the sandbox asks for them, the policy honours them.
-    return EwsClient(settings, retry_policy=RetryPolicy(retries=3, timeout=10, max_delay=0.2))
+    return client_for(sandbox, login, retry_policy=RetryPolicy(retries=3, timeout=10, max_delay=0.2), **options)
 
 
 def send(sandbox, ids, login="alice", client_options=None, **options):
     options.setdefault("poll_interval", 0.1)
-    with client_for(sandbox, login, **(client_options or {})) as client:
+    with short_waits_client(sandbox, login, **(client_options or {})) as client:
         sender = ExactlyOnceSender(client, **options)
         results = sender.send([ItemRef.from_raw(entry, index) for index, entry in enumerate(ids)])
     return results, sender.warnings
@@ -210,7 +197,7 @@ def test_check_mode_reads_only(sandbox, admin):
 def test_bad_credentials_fail_clearly_without_the_password(sandbox, admin):
     drafts = seed(admin, 1)
     wrong = "Wr0ng-Secret-Value"
-    with client_for(sandbox, password=wrong) as client:
+    with short_waits_client(sandbox, password=wrong) as client:
         with pytest.raises(errors.EwsAuthError) as info:
             client.call("GetItem", ItemShape={"BaseShape": "IdOnly"}, ItemIds={"ItemId": [{"Id": drafts[0]["id"]}]})
     assert wrong not in str(info.value) and "401" in str(info.value)
@@ -219,7 +206,7 @@ def test_bad_credentials_fail_clearly_without_the_password(sandbox, admin):
 def test_claim_of_a_dead_run_is_taken_over_after_pending_timeout(sandbox, admin):
     draft = seed(admin, 1)[0]
     claim = properties.state_value(properties.PENDING, "deadrun", 0)
-    with client_for(sandbox) as client:
+    with short_waits_client(sandbox) as client:
         stamped = UpdateItem(client).set_extended_properties(
             [(draft["id"], draft["change_key"], [(properties.STATE_PATH, claim)])])
     assert stamped[0].ok
@@ -229,7 +216,7 @@ def test_claim_of_a_dead_run_is_taken_over_after_pending_timeout(sandbox, admin)
 
 def test_fresh_claim_of_another_run_is_waited_for_then_taken_over(sandbox, admin):
     draft = seed(admin, 1)[0]
-    with client_for(sandbox) as client:
+    with short_waits_client(sandbox) as client:
         UpdateItem(client).set_extended_properties(
             [(draft["id"], draft["change_key"],
               [(properties.STATE_PATH, properties.state_value(properties.PENDING, "otherrun", time.time()))])])
@@ -242,7 +229,7 @@ def test_fresh_claim_of_another_run_is_waited_for_then_taken_over(sandbox, admin
 
 def test_sent_draft_left_behind_without_stamp_is_already_sent(sandbox, admin):
     draft = seed(admin, 1)[0]
-    with client_for(sandbox, "bob") as client:  # raw SendItem, delegate quirk 1: the draft stays
+    with short_waits_client(sandbox, "bob") as client:  # raw SendItem, delegate quirk 1: the draft stays
         assert SendItem(client).call([(draft["id"], None)])[0].ok
     results = send(sandbox, [draft])[0]
     assert statuses(results) == ["already_sent"]

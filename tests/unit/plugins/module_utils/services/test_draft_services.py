@@ -8,30 +8,15 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.services.create_item import CreateItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.delete_item import DeleteItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
-
-testing = pytest.importorskip("ews_sandbox.testing")
+from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for
 
 ALICE = "alice@sandbox.test"
 SUBJECT = r.field_uri("item:Subject")
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with testing.Sandbox() as server:
-        yield server
-
-
-def client_for(sandbox, user):
-    login = sandbox.users[user]
-    return EwsClient(ConnectionSettings(url=sandbox.url, username=login.login, password=login.password,
-                                        ca_path=sandbox.ca_path))
 
 
 def subjects(client, folder):

@@ -8,29 +8,20 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
-
-testing = pytest.importorskip("ews_sandbox.testing")
+from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for
 
 ALICE = "alice@sandbox.test"
 SUBJECT = r.field_uri("item:Subject")
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    with testing.Sandbox() as server:
-        server.admin.seed(ALICE, count=600, subject="bulk")
-        server.admin.seed(ALICE, count=3, subject="needle", to=["bob@sandbox.test"])
-        yield server
-
-
-def client_for(sandbox, user="alice"):
-    login = sandbox.users[user]
-    return EwsClient(ConnectionSettings(url=sandbox.url, username=login.login, password=login.password,
-                                        ca_path=sandbox.ca_path))
+def sandbox(sandbox):
+    """The shared fixture's sandbox, with 3 needles among 600 drafts (more than two pages)."""
+    sandbox.admin.seed(ALICE, count=600, subject="bulk")
+    sandbox.admin.seed(ALICE, count=3, subject="needle", to=["bob@sandbox.test"])
+    return sandbox
 
 
 def find_item_requests(sandbox, since):
