@@ -53,12 +53,13 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING=0
 ok "installed into a fresh venv ($core_pin)"
 
 # 4. Docs, from the installed collection.
-for plugin in "module exchange.ews.send_item" "module exchange.ews.draft" "lookup exchange.ews.draft_ids"; do
-  set -- $plugin
-  if "$work/venv/bin/ansible-doc" -t "$1" "$2" > "$work/doc-$2.txt" 2>&1 && grep -q "EXAMPLES" "$work/doc-$2.txt"; then
-    ok "ansible-doc -t $1 $2"
+for plugin in module:exchange.ews.send_item module:exchange.ews.draft lookup:exchange.ews.draft_ids; do
+  type=${plugin%%:*} name=${plugin#*:}
+  if "$work/venv/bin/ansible-doc" -t "$type" "$name" > "$work/doc-$name.txt" 2>&1 \
+     && grep -q "EXAMPLES" "$work/doc-$name.txt"; then
+    ok "ansible-doc -t $type $name"
   else
-    bad "ansible-doc -t $1 $2"; tail -n 20 "$work/doc-$2.txt"
+    bad "ansible-doc -t $type $name"; tail -n 20 "$work/doc-$name.txt"
   fi
 done
 

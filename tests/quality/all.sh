@@ -8,7 +8,7 @@
 #   lint       tests/quality/lint.sh            ansible-lint production, changelog, plugin docs, docsite
 # Logs: build/logs/quality-<step>.log. Exit status non-zero when any step fails.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 mkdir -p build/logs
 passed=0 failed=0 failed_steps=()
 

@@ -7,7 +7,7 @@
 #                        references into docs.ansible.com stay unresolved offline and are not errors)
 # Tools: requirements/quality.txt in build/venv-quality (tests/quality/venv.sh). Logs: build/logs/quality/.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 root=$PWD
 tests/quality/venv.sh || exit 1
 export PATH=$root/build/venv-quality/bin:$PATH
@@ -30,7 +30,7 @@ check() {  # check NAME COMMAND...: run in the collection's path, log, count
 
 docsite() {
   local dest=$root/build/docsite
-  rm -rf "$dest" && mkdir -m 700 -p "$dest"
+  rm -rf "$dest" && mkdir -p "$root/build" && mkdir -m 700 "$dest"
   antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error \
     --dest-dir "$dest" exchange.ews || return
   cat >> "$dest/conf.py" <<'CONF'

@@ -44,7 +44,8 @@ PY
 run() {  # run NAME EXPECTED_CHANGED PLAYBOOK [ARGS...]: run a runbook, check its exit code and recap
   local name=$1 expect_changed=$2 playbook=$3; shift 3
   step=$((step + 1))
-  local log=$log_dir/$(printf '%02d' $step)-$name.log
+  local log
+  log=$log_dir/$(printf '%02d' $step)-$name.log
   if ! "$bin/ansible-playbook" "playbooks/$playbook" "$@" > "$log" 2>&1; then
     echo "FAIL $name: ansible-playbook exited non-zero"; tail -n 40 "$log"; failures=$((failures + 1)); return 0
   fi

@@ -156,6 +156,11 @@ def run_job(credential_type, collections_path, private_dir, inputs, playbook, ex
     ), env
 
 
+def run_job_only(*args, **kwargs):
+    """run_job for tests that do not look at the injected environment."""
+    return run_job(*args, **kwargs)[0]
+
+
 def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs):
     return run_job(credential_type, collections_path, tmp_path / "job", inputs, "demo.yml",
                    {"demo_to": sandbox.users["bob"].smtp})
@@ -201,7 +206,7 @@ def test_wrong_password_fails_cleanly(credential_type, sandbox, collections_path
     inputs = {"url": sandbox.url, "username": alice.login, "password": "not-" + alice.password,
               "ca_data": Path(sandbox.ca_path).read_text()}
     before = len(sandbox.admin.deliveries())
-    runner, _ = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs)
+    runner = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs)[0]
     stdout = runner.stdout.read()
     assert runner.status == "failed", stdout
     assert "401" in stdout
@@ -214,16 +219,16 @@ def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path
     inputs = alice_inputs(sandbox)
     bob = sandbox.users["bob"].smtp
     for n in (1, 2):
-        prepared, _ = run_job(credential_type, collections_path, tmp_path / ("prepare%d" % n), inputs,
-                              "prepare_draft.yml",
-                              {"report_key": "runner-approved-%d" % n, "report_subject": "Runner approved %d" % n,
-                               "report_to": bob, "report_categories": ["Approved"]})
+        extravars = {"report_key": "runner-approved-%d" % n, "report_subject": "Runner approved %d" % n,
+                     "report_to": bob, "report_categories": ["Approved"]}
+        prepared = run_job_only(credential_type, collections_path, tmp_path / ("prepare%d" % n), inputs,
+                                "prepare_draft.yml", extravars)
         assert prepared.status == "successful", prepared.stdout.read()
     before = len(sandbox.admin.deliveries())
     extravars = {"approved_subject_contains": "Runner approved"}
 
-    checked, _ = run_job(credential_type, collections_path, tmp_path / "check", inputs,
-                         "send_approved_drafts.yml", extravars, cmdline="--check")
+    checked = run_job_only(credential_type, collections_path, tmp_path / "check", inputs,
+                           "send_approved_drafts.yml", extravars, cmdline="--check")
     stdout = checked.stdout.read()
     assert checked.status == "successful", stdout
     sends = [event["event_data"]["res"] for event in checked.events
@@ -231,7 +236,7 @@ def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path
     assert [result["status"] for result in sends[0]["results"]] == ["would_send", "would_send"]
     assert sandbox.admin.deliveries()[before:] == []
 
-    sent, _ = run_job(credential_type, collections_path, tmp_path / "run", inputs,
-                      "send_approved_drafts.yml", extravars)
+    sent = run_job_only(credential_type, collections_path, tmp_path / "run", inputs,
+                        "send_approved_drafts.yml", extravars)
     assert sent.status == "successful", sent.stdout.read()
     assert len(sandbox.admin.deliveries()[before:]) == 2
