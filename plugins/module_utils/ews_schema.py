@@ -38,6 +38,10 @@ __metaclass__ = type
 MESSAGES_NS = "http://schemas.microsoft.com/exchange/services/2006/messages"
 TYPES_NS = "http://schemas.microsoft.com/exchange/services/2006/types"
 SOAP_ACTION_PREFIX = MESSAGES_NS + "/"
+# Prefix map and Clark-notation prefixes ("{ns}") for building and reading EWS XML with lxml.
+NSMAP = {"m": MESSAGES_NS, "t": TYPES_NS}
+M = "{%s}" % MESSAGES_NS
+T = "{%s}" % TYPES_NS
 
 _BASE = "https://schemas.exchange-ews.invalid/"
 WSDL_URL = _BASE + "services.wsdl"

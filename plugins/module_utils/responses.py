@@ -12,10 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, TYPES_NS
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 
-M = "{%s}" % MESSAGES_NS
-T = "{%s}" % TYPES_NS
 
 
 class ResponseMessage:

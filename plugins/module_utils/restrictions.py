@@ -25,7 +25,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the plugin that imports us
     etree = None
 
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import TYPES_NS
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import T, TYPES_NS
 
 CONTAINMENT_MODES = ("FullString", "Prefixed", "Substring", "PrefixOnWords", "ExactPhrase")
 CONTAINMENT_COMPARISONS = ("Exact", "IgnoreCase", "IgnoreNonSpacingCharacters", "Loose",
@@ -34,13 +34,9 @@ CONTAINMENT_COMPARISONS = ("Exact", "IgnoreCase", "IgnoreNonSpacingCharacters", 
 SORT_DIRECTIONS = ("Ascending", "Descending")
 
 
-def _t(name):
-    return "{%s}%s" % (TYPES_NS, name)
-
-
 def _element(name, **attributes):
     # Declaring the usual "t" prefix keeps requests readable in logs and captures.
-    return etree.Element(_t(name), attributes, nsmap={"t": TYPES_NS})
+    return etree.Element(T + name, attributes, nsmap={"t": TYPES_NS})
 
 
 def field_uri(uri):
@@ -75,8 +71,8 @@ def constant_text(value):
 def _comparison(operator, path, value):
     expression = _element(operator)
     expression.append(copy.deepcopy(path))
-    operand = etree.SubElement(expression, _t("FieldURIOrConstant"))
-    etree.SubElement(operand, _t("Constant"), Value=constant_text(value))
+    operand = etree.SubElement(expression, T + "FieldURIOrConstant")
+    etree.SubElement(operand, T + "Constant", Value=constant_text(value))
     return expression
 
 
@@ -100,7 +96,7 @@ def contains(path, value, mode="Substring", comparison="IgnoreCase"):
         raise ValueError("unknown ContainmentComparison %r" % (comparison,))
     expression = _element("Contains", ContainmentMode=mode, ContainmentComparison=comparison)
     expression.append(copy.deepcopy(path))
-    etree.SubElement(expression, _t("Constant"), Value=constant_text(value))
+    etree.SubElement(expression, T + "Constant", Value=constant_text(value))
     return expression
 
 

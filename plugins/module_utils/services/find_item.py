@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - reported by the plugin that imports us
     etree = None
 
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, EwsResponseLost
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, TYPES_NS
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, NSMAP, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, item_id
 
 PAGE_SIZE = 250
@@ -40,17 +40,6 @@ PAGE_SIZE = 250
 DISTINGUISHED_FOLDERS = frozenset((
     "deleteditems", "drafts", "inbox", "junkemail", "msgfolderroot", "outbox", "root", "sentitems",
 ))
-
-_NS = {"m": MESSAGES_NS, "t": TYPES_NS}
-
-
-def _t(name):
-    return "{%s}%s" % (TYPES_NS, name)
-
-
-def _m(name):
-    return "{%s}%s" % (MESSAGES_NS, name)
-
 
 def folder_id(folder, mailbox=None):
     """The zeep value of a ``TargetFolderIdType`` / base folder id for ``folder``.
@@ -75,10 +64,10 @@ def folder_id(folder, mailbox=None):
 def _folder_id_element(folder):
     """lxml form of a ``folder_id`` value, for requests built as XML."""
     (kind, value), = folder.items()
-    element = etree.Element(_t(kind), Id=value["Id"])
+    element = etree.Element(T + kind, Id=value["Id"])
     if "Mailbox" in value:
-        mailbox = etree.SubElement(element, _t("Mailbox"))
-        etree.SubElement(mailbox, _t("EmailAddress")).text = value["Mailbox"]["EmailAddress"]
+        mailbox = etree.SubElement(element, T + "Mailbox")
+        etree.SubElement(mailbox, T + "EmailAddress").text = value["Mailbox"]["EmailAddress"]
     return element
 
 
@@ -99,7 +88,7 @@ class FoundItem:
         for child in element:
             name = etree.QName(child).localname
             if name == "Categories":
-                fields[name] = [string.text for string in child.iterfind("t:String", _NS)]
+                fields[name] = [string.text for string in child.iterfind("t:String", NSMAP)]
             elif name not in ("ItemId", "ExtendedProperty") and len(child) == 0:
                 fields[name] = child.text
         identifier, change_key = item_id(element)
@@ -122,7 +111,7 @@ class FindItemPage:
 
     @classmethod
     def from_root_folder(cls, root_folder, offset):
-        items = [FoundItem.from_element(element) for element in root_folder.iterfind("t:Items/*", _NS)]
+        items = [FoundItem.from_element(element) for element in root_folder.iterfind("t:Items/*", NSMAP)]
         next_offset = root_folder.get("IndexedPagingOffset")
         return cls(
             items=items,
@@ -142,22 +131,22 @@ def find_item_request(parent_folder, additional_properties=(), restriction=None,
     elements (restrictions.field_orders), most significant first.
     Elements are copied, so callers may reuse them across pages.
     """
-    request = etree.Element(_m("FindItem"), Traversal="Shallow", nsmap={"m": MESSAGES_NS, "t": TYPES_NS})
-    shape = etree.SubElement(request, _m("ItemShape"))
-    etree.SubElement(shape, _t("BaseShape")).text = "IdOnly"
+    request = etree.Element(M + "FindItem", Traversal="Shallow", nsmap=NSMAP)
+    shape = etree.SubElement(request, M + "ItemShape")
+    etree.SubElement(shape, T + "BaseShape").text = "IdOnly"
     if additional_properties:
-        properties = etree.SubElement(shape, _t("AdditionalProperties"))
+        properties = etree.SubElement(shape, T + "AdditionalProperties")
         for path in additional_properties:
             properties.append(copy.deepcopy(path))
-    etree.SubElement(request, _m("IndexedPageItemView"), MaxEntriesReturned=str(page_size),
+    etree.SubElement(request, M + "IndexedPageItemView", MaxEntriesReturned=str(page_size),
                      Offset=str(offset), BasePoint="Beginning")
     if restriction is not None:
-        wrapper = etree.SubElement(request, _m("Restriction"))
+        wrapper = etree.SubElement(request, M + "Restriction")
         wrapper.append(copy.deepcopy(restriction))
     if field_orders:
-        sort_order = etree.SubElement(request, _m("SortOrder"))
+        sort_order = etree.SubElement(request, M + "SortOrder")
         sort_order.extend(copy.deepcopy(order) for order in field_orders)
-    folders = etree.SubElement(request, _m("ParentFolderIds"))
+    folders = etree.SubElement(request, M + "ParentFolderIds")
     folders.append(_folder_id_element(parent_folder))
     return request
 
@@ -205,7 +194,7 @@ class FindItem:
         if not message.ok:
             raise EwsError(message.message_text or "search failed", operation=self.operation,
                            response_code=message.response_code)
-        return FindItemPage.from_root_folder(message.element.find("m:RootFolder", _NS), offset)
+        return FindItemPage.from_root_folder(message.element.find("m:RootFolder", NSMAP), offset)
 
     def find(self, parent_folder, additional_properties=(), restriction=None, field_orders=None,
              max_items=None, page_size=PAGE_SIZE):

@@ -23,12 +23,10 @@ except ImportError:  # HAS_ZEEP in transport.py tells the plugin
     pass
 
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, TYPES_NS
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item, item_id
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import item_id_value
 
-M = "{%s}" % MESSAGES_NS
-T = "{%s}" % TYPES_NS
 
 CONFLICT_RESOLUTIONS = ("NeverOverwrite", "AutoResolve", "AlwaysOverwrite")
 
