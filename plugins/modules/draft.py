@@ -206,7 +206,8 @@ from ansible_collections.exchange.ews.plugins.module_utils.connection import (
     ConnectionSettings,
 )
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.responses import TYPES_NS, first_item
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import NSMAP
+from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
 
 if HAS_ZEEP:
@@ -366,7 +367,7 @@ class DraftManager:
         item = first_item(response)
         found = {}
         for option, element in RECIPIENT_FIELDS.items():
-            addresses = item.iterfind("{%s}%s/{%s}Mailbox/{%s}EmailAddress" % (TYPES_NS, element, TYPES_NS, TYPES_NS))
+            addresses = item.iterfind("t:%s/t:Mailbox/t:EmailAddress" % element, NSMAP)
             found[option] = sorted((address.text or "").lower() for address in addresses)
         return found
 
