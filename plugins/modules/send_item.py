@@ -101,7 +101,7 @@ notes:
   - Targets need Python 3.9 or later with C(zeep) and, for O(auth=ntlm), C(requests-ntlm).
     The task usually runs on the controller (with C(delegate_to=localhost)) or in an execution environment.
   - A message is sent by Exchange, not by this module; C(changed) means at least one draft was
-    sent by this run.
+    sent by this run (in check mode: would be sent).
 seealso:
   - plugin: exchange.ews.draft_ids
     plugin_type: lookup
@@ -266,7 +266,8 @@ def main():
     for result in results:
         counts[result["status"]] += 1
     failing = counts["failed"] + (counts["missing"] if params["missing"] == "fail" else 0)
-    outcome = dict(changed=counts["sent"] > 0, results=results, counts=counts)
+    # In check mode, as Ansible expects, changed tells whether a real run would send anything.
+    outcome = dict(changed=counts["sent"] + counts["would_send"] > 0, results=results, counts=counts)
     if server_version:
         outcome["server_version"] = server_version
     if failing:
