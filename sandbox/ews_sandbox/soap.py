@@ -100,21 +100,24 @@ def parse_request(data: bytes) -> SoapRequest:
         raise _unexpected(operation)
 
     server_version, impersonate, culture = DEFAULT_REQUEST_VERSION, None, None
-    for element in header.iterchildren(etree.Element) if header is not None else ():
+    headers = list(header.iterchildren(etree.Element)) if header is not None else []
+    for element in headers:
         if element.tag == qt("RequestServerVersion"):
-            # Checked before schema validation: an unknown version is ErrorInvalidServerVersion, not a schema error.
+            # Checked before any header is schema-validated: an unknown version is ErrorInvalidServerVersion,
+            # not a schema error, wherever the header stands.
             server_version = element.get("Version", "")
             if server_version not in KNOWN_VERSIONS:
                 raise EwsFault("ErrorInvalidServerVersion", "The specified server version is invalid.")
+    name = etree.QName(operation).localname
+    if name not in operations.OPERATIONS:
+        # WCF, in front of Exchange, turns the request away before any schema validation.
+        raise ActionNotSupported(name)
+    for element in headers:
         validation.validate_header(element)
         if element.tag == qt("ExchangeImpersonation"):
             impersonate = _impersonation_target(element)
         elif element.tag == qt("MailboxCulture"):
             culture = (element.text or "").strip() or None
-    name = etree.QName(operation).localname
-    if name not in operations.OPERATIONS:
-        # WCF, in front of Exchange, turns the request away before any schema validation.
-        raise ActionNotSupported(name)
     validation.validate_body(operation)
     return SoapRequest(name, operation, server_version, impersonate, culture)
 
