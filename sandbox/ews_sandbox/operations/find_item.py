@@ -12,7 +12,7 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm, qt
 from .lookup import folder_id_elements, resolve_folder
-from .properties import FIELDS_BY_URI, Shape, item_element, parse_shape
+from .properties import FIELDS_BY_URI, UNMODELLED_NOT_IN_FIND_ITEM, Shape, item_element, parse_shape
 from .responses import OperationResponse
 from .restrictions import order_sql, restriction_sql
 
@@ -24,8 +24,9 @@ def _find_item_shape(request: etree._Element) -> Shape:
     """The ItemShape without the "complex" properties FindItem never returns; asking for one is an error."""
     item_shape = request.find(qm("ItemShape"))
     for field_uri in item_shape.iter(qt("FieldURI")):
-        f = FIELDS_BY_URI.get(field_uri.get("FieldURI"))
-        if f is not None and not f.in_find_item:
+        uri = field_uri.get("FieldURI")
+        f = FIELDS_BY_URI.get(uri)
+        if uri in UNMODELLED_NOT_IN_FIND_ITEM or (f is not None and not f.in_find_item):
             raise ItemError(*NOT_IN_FIND_ITEM)
     shape = parse_shape(item_shape)
     shape.uris = {uri for uri in shape.uris if FIELDS_BY_URI[uri].in_find_item}

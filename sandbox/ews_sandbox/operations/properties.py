@@ -75,6 +75,17 @@ READ_ONLY = {f.uri for f in FIELDS if not f.column} | {
 INVALID_SET = ("ErrorInvalidPropertySet", "Set action is invalid for property.")
 FIELDS_BY_ELEMENT = {f.element: f for f in FIELDS if f.uri != EXTENDED}
 
+# URIs the schema accepts (every one Exchange knows) but the sandbox does not model are left out of
+# GetItem / FindItem responses, as Exchange leaves out properties an item does not have. In a
+# Restriction, SortOrder or UpdateItem they get an item-level ErrorInvalidPropertyRequest (parse_path):
+# the sandbox cannot answer those truthfully. Of them, the ones FindItem never returns (bodies,
+# attachments, recipient lists) are an error in a FindItem shape, like the modelled in_find_item=False ones.
+UNMODELLED_NOT_IN_FIND_ITEM = frozenset({
+    "item:Attachments", "item:MimeContent", "item:MimeContentUTF8", "item:UniqueBody", "item:NormalizedBody",
+    "item:TextBody", "message:ReplyTo", "calendar:RequiredAttendees", "calendar:OptionalAttendees",
+    "calendar:Resources", "distributionlist:Members",
+})
+
 DEFAULT_SHAPE = {"item:ItemId", "item:ParentFolderId", "item:ItemClass", "item:Subject", "item:DateTimeReceived",
                  "item:Size", "item:Importance", "item:IsDraft", "item:DateTimeSent", "item:DateTimeCreated",
                  "item:HasAttachments", "message:ToRecipients", "message:From", "message:IsRead"}
@@ -172,12 +183,20 @@ def extended_property_element(parent: etree._Element, path: ExtendedPath, value)
 # -- paths (FieldURI | ExtendedFieldURI) ----------------------------------------------
 
 def parse_path(element: etree._Element) -> Field | ExtendedPath:
-    """A t:FieldURI or t:ExtendedFieldURI element -> Field or ExtendedPath."""
+    """A t:FieldURI or t:ExtendedFieldURI element -> Field or ExtendedPath.
+
+    The schema has already rejected unknown URIs; a known one the sandbox does not model (and any
+    t:IndexedFieldURI) is an item-level ErrorInvalidPropertyRequest naming the property.
+    """
     if element.tag == qt("ExtendedFieldURI"):
         return parse_extended_uri(element)
-    if element.tag == qt("FieldURI") and element.get("FieldURI") in FIELDS_BY_URI:
-        return FIELDS_BY_URI[element.get("FieldURI")]
-    raise ItemError("ErrorInvalidPropertyRequest", "This property is not supported by this operation.")
+    uri = element.get("FieldURI")
+    if element.tag == qt("FieldURI") and uri in FIELDS_BY_URI:
+        return FIELDS_BY_URI[uri]
+    if uri and element.get("FieldIndex") is not None:
+        uri = "%s[%s]" % (uri, element.get("FieldIndex"))
+    raise ItemError("ErrorInvalidPropertyRequest",
+                    "This property is not supported by this operation%s." % (" (%s)" % uri if uri else ""))
 
 
 def find_path(parent: etree._Element) -> Field | ExtendedPath:

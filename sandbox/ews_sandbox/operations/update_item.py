@@ -69,7 +69,8 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
         if path.uri in READ_ONLY:
             raise ItemError(*{"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND}.get(action, INVALID_DELETE))
         if action == "DeleteItemField":
-            if path.column == "item_class":
+            # ItemClass and the flags (IsRead) always have a value: Exchange refuses to delete them.
+            if path.column == "item_class" or path.kind == "bool":
                 raise ItemError(*INVALID_DELETE)
             fields[path.column] = [] if path.kind in ("recipients", "strings") else None
             continue
