@@ -71,6 +71,7 @@ expect_deliveries() {  # expect_deliveries WHAT SUBJECT COUNT [FIELD=VALUE...]
 }
 
 # demo: draft, lookup, send, re-send unchanged (the play asserts it too).
+# A dry run reports changed (what a real run would send) and delivers nothing.
 run demo yes demo.yml
 expect_deliveries "demo sent once" "exchange.ews demo" 1
 
@@ -78,7 +79,7 @@ expect_deliveries "demo sent once" "exchange.ews demo" 1
 weekly=(-e '{"report_key": "runbook-weekly", "report_subject": "Runbook weekly 19", "report_to": "bob@sandbox.test"}')
 run prepare_draft yes prepare_draft.yml "${weekly[@]}"
 run prepare_draft-again no prepare_draft.yml "${weekly[@]}"
-run dry_run no dry_run.yml -e '{"dry_run_subject_contains": "Runbook weekly"}'
+run dry_run yes dry_run.yml -e '{"dry_run_subject_contains": "Runbook weekly"}'
 expect_deliveries "dry run sent nothing" "Runbook weekly 19" 0
 run send_prepared_draft yes send_prepared_draft.yml -e report_key=runbook-weekly
 expect_deliveries "prepared draft sent once" "Runbook weekly 19" 1

@@ -148,7 +148,8 @@ def run_job(credential_type, collections_path, private_dir, inputs, playbook, ex
         private_data_dir=str(private_dir),
         project_dir=str(ROOT / "playbooks"),
         playbook=playbook,
-        inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable,
+        # As in an AWX inventory: no interpreter set; the runbooks use the one running Ansible.
+        inventory="localhost ansible_connection=local",
         envvars=env,
         extravars=extravars,
         quiet=True,
