@@ -27,6 +27,21 @@ for package in zeep requests-ntlm; do
 done
 grep -q "libxml2" "$work/bindep.txt" || fail "introspect found no libxml2 (see $work/bindep.txt)"
 
+# The EE ranges admit the versions the test suite pins (requirements/runtime.txt).
+"$bin/python" - <<'PY' || fail "meta/ee-requirements.txt does not admit requirements/runtime.txt's pins"
+from packaging.requirements import Requirement
+
+def read(path):
+    lines = (line.split("#")[0].strip() for line in open(path, encoding="utf-8"))
+    return {Requirement(line).name.lower(): Requirement(line) for line in lines if line}
+
+ranges, pins = read("meta/ee-requirements.txt"), read("requirements/runtime.txt")
+assert set(ranges) == set(pins), (sorted(ranges), sorted(pins))
+for name, pin in pins.items():
+    version = next(iter(pin.specifier)).version
+    assert ranges[name].specifier.contains(version), (name, version, str(ranges[name].specifier))
+PY
+
 # The users' definition, with its galaxy requirements pointed at the tarball just built.
 cp docs/examples/execution-environment.yml "$work/definition/"
 cat > "$work/definition/collections-requirements.yml" <<REQ
