@@ -15,7 +15,6 @@ __metaclass__ = type
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 
 
-
 class ResponseMessage:
     """One response message.
 

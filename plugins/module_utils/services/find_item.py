@@ -41,6 +41,7 @@ DISTINGUISHED_FOLDERS = frozenset((
     "deleteditems", "drafts", "inbox", "junkemail", "msgfolderroot", "outbox", "root", "sentitems",
 ))
 
+
 def folder_id(folder, mailbox=None):
     """The zeep value of a ``TargetFolderIdType`` / base folder id for ``folder``.
 
