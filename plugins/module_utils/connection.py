@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError
@@ -22,6 +24,8 @@ from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import (
 )
 
 AUTH_METHODS = ("ntlm", "basic", "oauth2")
+# MailboxCulture is a language tag (Exchange rejects en_US and the like with ErrorSchemaValidation).
+CULTURE_PATTERN = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 CONNECTION_ARGUMENT_SPEC = dict(
     url=dict(type="str", required=True, aliases=["ews_url"], fallback=(env_fallback, ["EWS_URL"])),
@@ -129,6 +133,8 @@ class ConnectionSettings:
             raise EwsConfigError("timeout must be positive (got %s)" % self.timeout)
         if self.retries < 0 or self.retry_timeout < 0 or self.retry_max_delay < 0:
             raise EwsConfigError("retries, retry_timeout and retry_max_delay must not be negative")
+        if self.culture is not None and not CULTURE_PATTERN.match(self.culture):
+            raise EwsConfigError("culture must be a language tag such as en-US (got %r)" % self.culture)
 
     def __repr__(self):
         # Never print secrets, even in a traceback.

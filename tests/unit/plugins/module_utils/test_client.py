@@ -166,6 +166,7 @@ def test_settings_repr_hides_secrets():
     ({"auth": "oauth2"}, "access_token"),
     ({"password": None}, "username and password"),
     ({"server_version": "Exchange2003"}, "server_version"),
+    ({"culture": "en_US"}, "culture must be a language tag"),
 ])
 def test_settings_validation(params, message):
     with pytest.raises(errors.EwsConfigError) as info:
