@@ -18,11 +18,12 @@ TEST_TREE ?= build/ansible-test$(VENV:.venv%=%)/ansible_collections/exchange/ews
 COLLECTIONS := build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help venv collection test-tree demo test sanity units integration sandbox-tests bench clean
+.PHONY: help venv collection test-tree demo test sanity units integration sandbox-tests quality lint bench clean
 
 help:
 	@echo "make demo   - send a draft through the collection against a local EWS sandbox"
 	@echo "make test   - the whole test suite (what CI runs)"
+	@echo "make quality - lint, packaging, AWX/ansible-runner and runbook checks (part of make test)"
 	@echo "make bench  - benchmarks, writes docs/performance.md"
 
 $(BIN)/.installed: $(REQUIREMENTS) requirements/runtime.txt requirements/test.txt sandbox/pyproject.toml
@@ -63,6 +64,16 @@ units: venv test-tree
 integration: venv test-tree
 	$(BIN)/python tests/utils/with_sandbox.py --integration-config $(TEST_TREE)/tests/integration/integration_config.yml -- \
 	  bash -c 'cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test integration --local --python $(PY_VERSION) --color no'
+
+# The collection as users meet it: ansible-lint (production), docs lint and site, the built
+# tarball installed fresh, the execution environment definition, ansible-runner with
+# AWX-style credentials, every runbook. Its own venv (build/venv-quality): ansible-lint
+# needs newer pins than the test legs.
+quality:
+	tests/quality/all.sh
+
+lint:
+	tests/quality/venv.sh && tests/quality/lint.sh
 
 test: venv
 	.ci/test-all

@@ -19,7 +19,7 @@ description:
     finding 3 drafts among 10,000 costs one C(FindItem) request.
   - Runs on the controller. Connection options are the modules' ones and can also come from
     environment variables and host or play variables.
-  - Use it with P(ansible.builtin.query#lookup) (or O(ansible.builtin.lookup#lookup:wantlist=true))
+  - Use it with C(query) (or C(lookup) with C(wantlist=true))
     to always get a list.
 extends_documentation_fragment:
   - exchange.ews.connection

@@ -101,7 +101,7 @@ notes:
   - Targets need Python 3.9 or later with C(zeep) and, for O(auth=ntlm), C(requests-ntlm).
     The task usually runs on the controller (with C(delegate_to=localhost)) or in an execution environment.
   - A message is sent by Exchange, not by this module; C(changed) means at least one draft was
-    sent by this run (in check mode: would be sent).
+    sent by this run (in check mode, would be sent).
 seealso:
   - plugin: exchange.ews.draft_ids
     plugin_type: lookup
