@@ -8,7 +8,7 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Folder, Item
-from .lookup import folder_id_elements, resolve_folder
+from .lookup import saved_item_folder, resolve_folder
 from .properties import item_id_element, parse_item_content
 from .responses import OperationResponse
 from .send_item import NO_RECIPIENTS, sent_fields
@@ -57,8 +57,7 @@ def create_one(ctx: RequestContext, element: etree._Element, disposition: str | 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("CreateItem")
     disposition = request.get("MessageDisposition")
-    folder_elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
-    folder_element = folder_elements[0] if folder_elements else None
+    folder_element = saved_item_folder(request)
     for element in request.find(qm("Items")):
         if not isinstance(element.tag, str):
             continue

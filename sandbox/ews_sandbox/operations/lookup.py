@@ -7,7 +7,7 @@ from lxml import etree
 from ..context import RequestContext
 from ..errors import ItemError
 from ..ids import decode_folder_id, decode_item_id
-from ..namespaces import qt
+from ..namespaces import qm, qt
 from ..store import DISTINGUISHED_FOLDERS, Folder, Item
 
 ITEM_NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
@@ -41,6 +41,12 @@ def folder_id_elements(container: etree._Element | None) -> list[etree._Element]
     if container is None:
         return []
     return [child for child in container if child.tag in (qt("FolderId"), qt("DistinguishedFolderId"))]
+
+
+def saved_item_folder(request: etree._Element) -> etree._Element | None:
+    """The folder id element of a request's m:SavedItemFolderId, or None when it has none."""
+    elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
+    return elements[0] if elements else None
 
 
 def resolve_item(ctx: RequestContext, element: etree._Element, right: str) -> Item:

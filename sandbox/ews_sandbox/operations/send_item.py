@@ -20,7 +20,7 @@ from ..errors import ItemError
 from ..ids import decode_item_id
 from ..namespaces import qm, qt
 from ..store import Folder, Item, utc_now
-from .lookup import ITEM_NOT_FOUND, folder_id_elements, resolve_folder
+from .lookup import saved_item_folder, ITEM_NOT_FOUND, resolve_folder
 from .properties import is_message, parse_bool
 from .responses import OperationResponse
 
@@ -102,8 +102,7 @@ def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_el
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("SendItem")
     save = parse_bool(request.get("SaveItemToFolder"))
-    folder_elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
-    folder_element = folder_elements[0] if folder_elements else None
+    folder_element = saved_item_folder(request)
     for item_id in request.find(qm("ItemIds")):
         if not isinstance(item_id.tag, str):
             continue

@@ -14,7 +14,7 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
-from .lookup import folder_id_elements, resolve_item
+from .lookup import saved_item_folder, resolve_item
 from .properties import (EXTENDED, INVALID_SET, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
                          parse_field_value)
 from .responses import OperationResponse
@@ -112,8 +112,7 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("UpdateItem")
     conflict_resolution = request.get("ConflictResolution", "AutoResolve")
     disposition = request.get("MessageDisposition")
-    folder_elements = folder_id_elements(request.find(qm("SavedItemFolderId")))
-    folder_element = folder_elements[0] if folder_elements else None
+    folder_element = saved_item_folder(request)
     for change in request.find(qm("ItemChanges")):
         if not isinstance(change.tag, str):
             continue
