@@ -97,11 +97,14 @@ class Window:
 
     def __enter__(self):
         self.seq = self.bench.log_cursor()
+        self.cpu_started = time.process_time()
         self.started = time.perf_counter()
         return self
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.started
+        # CPU of this process (all threads): the client's own cost when the client runs in-process.
+        self.cpu_seconds = time.process_time() - self.cpu_started
         self.entries = self.bench.admin.requests(since=self.seq)
 
     @property

@@ -8,7 +8,9 @@ wall-clock difference, so process exit is not counted):
   ``EwsClient`` (embedded WSDL/XSD parsed by zeep, the requests session with NTLM);
 * ``exchangelib``: import, ``Configuration`` with the sandbox URL, NTLM, an
   explicit Version (so nothing is asked of the server) and the sandbox CA, ``Account``;
-* floor: a process that only imports zeep and requests_ntlm.
+* floor: a process that only imports zeep and requests_ntlm;
+* for scale, a process that only imports ``ansible.module_utils.basic`` (which
+  ``module_utils/connection.py`` imports for ``env_fallback``, and every module needs anyway).
 
 No variant talks to the server: the NTLM handshake belongs to the first request (P2).
 """
@@ -36,6 +38,8 @@ def _child(kind, started):
         from common import exchangelib_account
         exchangelib_account(os.environ["EWS_URL"], os.environ["EWS_USERNAME"], os.environ["EWS_PASSWORD"],
                             os.environ["EWS_CA_PATH"])
+    elif kind == "ansible_basic":
+        import ansible.module_utils.basic  # noqa: F401
     else:
         import zeep  # noqa: F401
         import requests_ntlm  # noqa: F401
@@ -52,7 +56,8 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
 from common import median, ratio  # noqa: E402
 
 KINDS = (("ews", "exchange.ews EwsClient"), ("exchangelib", "exchangelib Account"),
-         ("floor", "floor: import zeep + requests_ntlm"))
+         ("floor", "floor: import zeep + requests_ntlm"),
+         ("ansible_basic", "for scale: import ansible.module_utils.basic only"))
 
 
 def run(bench):
@@ -60,7 +65,7 @@ def run(bench):
     times = {kind: [] for kind, _ in KINDS}
     stages = []
     env = bench.env
-    for _ in range(bench.reps + 1):            # the first round warms the OS page cache; dropped
+    for _ in range(2 * bench.reps + 1):        # cheap, so twice the reps; the first round warms the page cache, dropped
         for kind, _label in KINDS:
             started = time.time()
             out = subprocess.run([sys.executable, __file__, "--child", kind, repr(started)], env=env,

@@ -41,8 +41,9 @@ def machine():
             versions.append("%s %s" % (name, metadata.version(name)))
         except metadata.PackageNotFoundError:
             pass
-    return "%s, %d CPUs, %.1f GiB RAM; %s; Python %s; %s" % (
-        cpu, os.cpu_count(), mem, platform.platform(terse=True), platform.python_version(), ", ".join(versions))
+    load = os.getloadavg()
+    return "%s, %d CPUs, %.1f GiB RAM, load average %.1f / %.1f / %.1f at the end of the run; %s; Python %s; %s" % (
+        cpu, os.cpu_count(), mem, load[0], load[1], load[2], platform.platform(terse=True), platform.python_version(), ", ".join(versions))
 
 
 def _git(*args):
@@ -68,3 +69,193 @@ def plot(p2, path):
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def _notes(results, by_name):
+    """An honest note for every missed target: what stands in the way, with the numbers measured."""
+    notes = []
+    p1, p2, pb = by_name.get("P1 client ready"), by_name.get("P2 send"), by_name.get("Playbook level")
+    missed = [(result["name"], row) for result in results for row in result["rows"] if row["met"] is False]
+    p1_done = False
+    for name, row in missed:
+        if row["id"] == "P1" and p1 and p1_done:
+            notes[-1] = notes[-1].replace("**P1 (", "**P1 (%s; " % row["compare"], 1)
+        elif row["id"] == "P1" and p1:
+            p1_done = True
+            st, med = p1["data"]["stages"], p1["data"]["median"]
+            notes.append(
+                "**P1 (%s)**: exchange.ews needs %.3f s: process start and imports %.3f s (ansible's "
+                "module_utils.basic, zeep, requests, lxml), parsing the embedded WSDL/XSD %.3f s, building the "
+                "zeep client and session %.3f s; exchangelib needs %.3f s and the floor %.3f s. A process that "
+                "only imports ansible.module_utils.basic takes %.3f s: that import (made by "
+                "module_utils/connection.py for env_fallback, and by every module for AnsibleModule) is most of "
+                "the distance to the floor, and a module pays it whatever the client does." % (
+                    row["compare"], med["ews"], st["imports"], st["schema"], st["client"], med["exchangelib"],
+                    med["floor"], med["ansible_basic"]))
+        elif row["id"] == "P2" and p2 and "in-process" in row["what"]:
+            s = p2["data"]["stats"]
+            eo, xl, raw = s["send_item/1000"], s["exchangelib/1000"], s["raw/1000"]
+            ops = ", ".join("%s %.2f s" % (op, sec) for op, sec in sorted((k, v) for k, v in eo["server_by_op"].items() if k))
+            base = xl if "exchangelib" in row["compare"] else raw
+            base_name = "exchangelib" if "exchangelib" in row["compare"] else "the raw baseline"
+            notes.append(
+                "**P2 send_item vs %s (%s)**: the exactly-once protocol makes %d EWS requests for 1,000 ids "
+                "(GetItem, UpdateItem, SendItem, GetItem per batch of 100) where %s makes %d, and it writes "
+                "every draft twice (the stamp, then the send). The sandbox alone spent %.2f s answering "
+                "send_item's requests (%s), against %.2f s of %s's whole run (%.2f s of it in the sandbox). "
+                "The client's own share is %.2f s for send_item vs %.2f s for %s. So even a client costing "
+                "nothing would miss this target: the extra read, stamp and verify requests are the price of "
+                "exactly-once, and they cost the server more than the send itself costs %s. What the "
+                "client can still win is listed in the profile findings below." % (
+                    base_name, row["compare"], eo["ews_total"], base_name, base["ews_total"], eo["server"], ops,
+                    base["seconds"], base_name, base["server"], eo["seconds"] - eo["server"],
+                    base["seconds"] - base["server"], base_name, base_name))
+        elif row["id"] == "P2" and pb:
+            task = pb["data"]["task"]
+            notes.append(
+                "**P2 via ansible-playbook (%s)**: on top of the in-process send, the task pays the module's "
+                "start (AnsiballZ payload, a fresh Python, imports, schema parse): the one-task, 100-id playbook "
+                "costs %.2f s over the no-op playbook, most of which is that fixed start. The same protocol "
+                "limits as in-process apply." % (row["compare"], task["one100"]))
+        elif row["id"] == "P3" and pb:
+            notes.append(
+                "**P3 via ansible-playbook (%s)**: the draft_ids query itself is one FindItem (see P3 above); "
+                "the task time is Ansible's worker process importing zeep, requests, requests-ntlm and lxml "
+                "on first use (a worker is forked per task, so every task that templates the lookup pays it "
+                "again), parsing the embedded schema, templating and plugin loading (see the profile findings). The comparison is with an "
+                "exchangelib program started fresh (P1's Account ready time plus its cold query), the closest "
+                "like-for-like of a lookup run from a playbook." % row["compare"])
+        elif row["id"] == "P3" and "P3 lookup" in by_name:
+            d = by_name["P3 lookup"]["data"]
+            notes.append(
+                "**P3 %s (%s)**: one FindItem against exchangelib's FindItem + GetItem on a warm Account. The "
+                "absolute times are a few hundredths of a second, where the machine's noise is of the same order "
+                "(see the load average above); the sandbox's share of draft_ids' time is in the P3 table." % (
+                    row["what"], row["compare"]))
+        else:
+            notes.append("**%s %s (%s)**: missed; see the details above." % (row["id"], row["what"], row["compare"]))
+    return notes
+
+
+def write_docs(results, bench, elapsed):
+    by_name = {r["name"]: r for r in results}
+    docs = REPO / "docs"
+    if "P2 send" in by_name:
+        plot(by_name["P2 send"], docs / "performance-send.png")
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "plugins", "bench", "sandbox")
+    md = ["# Performance",
+          "",
+          "Generated by `make bench` (`bench/run.py`) on %s from commit %s%s in %.0f s. Do not edit by hand: "
+          "re-run `make bench`." % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                                    commit, " (with local changes)" if dirty else "", elapsed),
+          "",
+          "## Method",
+          "",
+          "* One local EWS sandbox (`ews_sandbox.testing.Sandbox`, HTTPS with its own CA, NTLM) serves every "
+          "scenario of one run, so each ratio compares clients measured side by side against the same server.",
+          "* Each number is the median of %d repetitions after one dropped warm-up round. Before every send "
+          "repetition the store is emptied and fresh drafts are seeded (admin seed, not timed)." % bench.reps,
+          "* Round trips and the sandbox's own time come from its request log (`/_sandbox/requests`: one entry per "
+          "HTTP request with the server-side `ms`). \"EWS requests\" leaves out NTLM's 401 challenges, which "
+          "are HTTP requests but not EWS operations; \"sandbox share\" is the summed server-side time over the "
+          "client's wall time.",
+          "* Clients: exchange.ews's `EwsClient` built as `send_item` builds it; exchangelib with autodiscover off, "
+          "an explicit `Configuration` (service endpoint, NTLM, Version given so it asks nothing) and the sandbox "
+          "CA through `BaseProtocol.HTTP_ADAPTER_CLS`; the raw baseline posts lxml-built SendItem envelopes over "
+          "one keep-alive `requests.Session` with requests-ntlm, 100 ids per request, no idempotency.",
+          "* Benchmarks measure, they never assert: targets below are reported as met or missed.",
+          "",
+          "Machine: %s." % machine(),
+          "",
+          "## Results",
+          "",
+          "| | measurement | value | compared with | target | |",
+          "| --- | --- | --- | --- | --- | --- |"]
+    for result in results:
+        for row in result["rows"]:
+            md.append("| %s | %s | %s | %s | %s | %s |" % (row["id"], row["what"], row["value"], row["compare"],
+                                                         row["target"], _mark(row["met"])))
+    for result in results:
+        module = {"P1 client ready": "p1_client_ready", "P2 send": "p2_send", "P3 lookup": "p3_lookup",
+                  "P4 memory": "p4_memory", "Playbook level": "playbook_level"}[result["name"]]
+        md += ["", "## %s" % result["name"], "", "`bench/%s.py`." % module, "", result["detail"]]
+        if result["name"] == "P2 send":
+            md += ["", "![Send time vs batch size](performance-send.png)"]
+    md += ["", "## The sandbox's share of the time", ""]
+    if "P2 send" in by_name:
+        s = by_name["P2 send"]["data"]["stats"]
+        md.append("Sending 1,000 drafts, the sandbox's server-side time is %s of the wall time. The ratios "
+                  "above therefore mix client cost and server cost the way a real deployment does, but a real "
+                  "Exchange server answers each request in tens of milliseconds rather than the sandbox's few, so "
+                  "there the round trips weigh more and the client's CPU time less." % ", ".join(
+                      "%.0f%% for %s" % (100 * v["server"] / v["seconds"], k.split("/")[0])
+                      for k, v in s.items() if k.endswith("/1000")))
+    if "P3 lookup" in by_name:
+        med = by_name["P3 lookup"]["data"]["median"]
+        md.append("")
+        md.append("The lookup (3 of 10,000) is cheap for the sandbox: the restriction runs as SQL, so its wall "
+                  "time (%.3f s with a fresh client) is mostly the client." % med["core_cold"])
+    md += ["", "## Guidance for users", ""]
+    if "Playbook level" in by_name:
+        pb = by_name["Playbook level"]["data"]
+        task = pb["task"]
+        md.append("* **Give `send_item` all the ids in one task.** A `loop` pays a whole module run per item: "
+                  "100 single-id tasks took %.1f s where one task with the same 100 ids took %.1f s (%.2f s per "
+                  "extra task); one task with 1,000 ids took %.1f s." % (task["loop100"], task["one100"],
+                                                                       pb["per_loop_task"], task["one1000"]))
+    if "P2 send" in by_name:
+        ob = by_name["P2 send"]["data"]["one_batch"]
+        stats = by_name["P2 send"]["data"]["stats"]
+        md.append("* **Requests grow with batches, not ids.** Each batch costs 4 requests on the happy path "
+                  "whatever its size. With the default `batch_size: 100`, 1,000 ids took %.2f s (40 requests); "
+                  "in one batch (`batch_size: 1000`, 4 requests) %.2f s. Against the sandbox a round trip costs "
+                  "about a millisecond, so the two are close; against a distant Exchange server each saved round "
+                  "trip saves its latency, so a larger `batch_size` helps there, within the server's EWS "
+                  "throttling limits." % (stats["send_item/1000"]["seconds"], ob[1000]["seconds"]))
+    md.append("* **Find drafts with `draft_ids` once and pass the list on.** The lookup is one FindItem request "
+              "whatever the folder size (250 matches per page), and its output goes to `send_item` unchanged. "
+              "Every task that templates it pays the client's imports again in its worker process (about half "
+              "a second here), so keep the result with `set_fact` (or a `vars:` of one task) instead of "
+              "templating `query()` in several tasks.")
+    if "P4 memory" in by_name:
+        md.append("* **Large runs fit in little memory.** The module process peaked at %.0f MB for 10,000 ids."
+                  % by_name["P4 memory"]["data"]["module"][0])
+    notes = _notes(results, by_name)
+    md += ["", "## Targets missed", ""]
+    for note in notes:
+        md += ["* " + note]
+    if not notes:
+        md.append("None in this run.")
+    md += ["", "## Profile findings", "", PROFILE_FINDINGS, ""]
+    (docs / "performance.md").write_text("\n".join(md), encoding="utf-8")
+
+
+# Written from profiling runs (cProfile of the in-process sender and of the sandbox's request
+# handler, 1,000 drafts); the numbers in them are from those runs, not from this table.
+PROFILE_FINDINGS = """\
+From cProfile runs of 1,000 drafts (in-process sender; and the sandbox's request handler, profiled in
+its own thread), on the same machine. Profiling inflates absolute times; the proportions hold.
+
+* **The server's work dominates send_item.** Of the sandbox's time for send_item's 40 requests, SendItem
+  takes about 45 %, UpdateItem (the stamp) about 40 %, the two GetItem about 15 %. Inside the sandbox the
+  cost is per item, not per request: one store transaction and several small SQLite statements per item
+  (about 20,000 `execute` calls for 1,000 drafts, 44 µs each; `Store.get_items` re-reads each item and its
+  extended properties; SendItem copies the item to Sent Items and delivers it to the recipient's Inbox).
+  That is the same shape of cost a real Exchange store has, so it was left as is.
+* **zeep's serialisation of long id lists** (`EwsClient._render` for GetItem and SendItem, 30 of the 40
+  requests): about 3.5 ms per 100-id request, against 0.7 ms for a whole lxml-built envelope: about
+  0.1 s per 1,000 ids. `services/update_item.py` already builds its request with lxml for this reason;
+  doing the same in `services/get_item.py` and `services/send_item.py` would save most of it.
+* **Response parsing** (`responses.ResponseMessage.from_element`): about 0.1 s for the 4,000 response
+  messages of 1,000 ids (25 µs each).
+* **The lookup in a playbook is mostly imports.** A py-spy profile (200 Hz, every process) of a playbook
+  whose one task templates `query('exchange.ews.draft_ids', ...)`: the lookup's share was about 0.65 s,
+  of which about 0.53 s importing zeep, requests, requests-ntlm and lxml in the task's worker process,
+  0.05 s parsing the embedded schema and 0.06 s the FindItem request. The controller's main process
+  never imports them, and each task's worker is a fresh fork, so the cost comes back with every task
+  that templates the lookup.
+* **requests' per-request environment merge** (`Session.merge_environment_settings`, proxies and CA
+  bundle variables, plus cookie jar handling): about 0.4 ms per request, 40 requests per 1,000 ids.
+  Small, and it is what honours `HTTPS_PROXY`, so it stays.
+"""

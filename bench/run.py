@@ -11,6 +11,7 @@ also written as JSON to bench/results/ (git-ignored).
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -50,6 +51,8 @@ def main():
     import playbook_level
     import report
 
+    # Stopped with SIGTERM, still stop the sandbox (the with block's exit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.time()
     with Sandbox() as sandbox:
         bench = Bench(sandbox, reps=args.reps)
