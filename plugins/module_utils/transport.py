@@ -51,7 +51,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsUnavailable,
     redact,
 )
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import DOCUMENTS, MESSAGES_NS, TYPES_NS
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import DOCUMENTS, NSMAP
 
 USER_AGENT = "exchange.ews (Ansible collection)"
 
@@ -182,7 +182,7 @@ class EmbeddedSchemaTransport(Transport):
     def post_xml(self, address, envelope, headers):
         # zeep declares the namespace again on every element of a list; one
         # declaration at the top keeps a 1,000-id request a third smaller.
-        etree.cleanup_namespaces(envelope, top_nsmap={"m": MESSAGES_NS, "t": TYPES_NS})
+        etree.cleanup_namespaces(envelope, top_nsmap=NSMAP)
         return self.post(address, etree.tostring(envelope, encoding="utf-8", xml_declaration=True), headers)
 
     def post(self, address, message, headers):
