@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options of every exchange.ews module and lookup, written once.
 
-``DOCUMENTATION`` matches ``module_utils/connection.py``'s
+``DOCUMENTATION`` matches ``module_utils/connection_options.py``'s
 ``CONNECTION_ARGUMENT_SPEC``. Lookups also use the ``PLUGINS`` form, which adds
 the ``env:`` and ``vars:`` sources Ansible's option system resolves for
 controller-side plugins (modules read the same environment variables through

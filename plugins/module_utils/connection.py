@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: exchange.ews contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every module and the lookup.
+"""The validated connection settings every module and the lookup build their client from.
 
-``CONNECTION_ARGUMENT_SPEC`` is merged into each module's argument spec (the
-matching documentation is ``doc_fragments/connection.py``); the lookup reads
-the same option names through its own option system and hands a plain dict to
-``ConnectionSettings.from_params``.
+Modules get the options through ``connection_options.CONNECTION_ARGUMENT_SPEC``;
+the lookup reads the same option names through its own option system. Both hand
+a plain dict to ``ConnectionSettings.from_params``. This file imports nothing of
+Ansible, so a client costs no more than zeep and requests-ntlm to set up.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,35 +15,12 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import (
-    DEFAULT_SERVER_VERSION,
-    SERVER_VERSIONS,
-)
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import DEFAULT_SERVER_VERSION, SERVER_VERSIONS
 
 AUTH_METHODS = ("ntlm", "basic", "oauth2")
 # MailboxCulture is a language tag (Exchange rejects en_US and the like with ErrorSchemaValidation).
 CULTURE_PATTERN = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
-
-CONNECTION_ARGUMENT_SPEC = dict(
-    url=dict(type="str", required=True, aliases=["ews_url"], fallback=(env_fallback, ["EWS_URL"])),
-    username=dict(type="str", fallback=(env_fallback, ["EWS_USERNAME"])),
-    password=dict(type="str", no_log=True, fallback=(env_fallback, ["EWS_PASSWORD"])),
-    auth=dict(type="str", default="ntlm", choices=list(AUTH_METHODS), fallback=(env_fallback, ["EWS_AUTH"])),
-    access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["EWS_ACCESS_TOKEN"])),
-    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["EWS_VALIDATE_CERTS"])),
-    ca_path=dict(type="path", fallback=(env_fallback, ["EWS_CA_PATH"])),
-    timeout=dict(type="float", default=60, fallback=(env_fallback, ["EWS_TIMEOUT"])),
-    server_version=dict(type="str", default=DEFAULT_SERVER_VERSION, choices=list(SERVER_VERSIONS),
-                        fallback=(env_fallback, ["EWS_SERVER_VERSION"])),
-    impersonate=dict(type="str", fallback=(env_fallback, ["EWS_IMPERSONATE"])),
-    culture=dict(type="str", fallback=(env_fallback, ["EWS_CULTURE"])),
-    retries=dict(type="int", default=5, fallback=(env_fallback, ["EWS_RETRIES"])),
-    retry_timeout=dict(type="float", default=120, fallback=(env_fallback, ["EWS_RETRY_TIMEOUT"])),
-    retry_max_delay=dict(type="float", default=30, fallback=(env_fallback, ["EWS_RETRY_MAX_DELAY"])),
-)
 
 
 def _as_bool(value):

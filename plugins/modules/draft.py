@@ -201,10 +201,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-from ansible_collections.exchange.ews.plugins.module_utils.connection import (
-    CONNECTION_ARGUMENT_SPEC,
-    ConnectionSettings,
-)
+from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import NSMAP
 from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item

@@ -211,10 +211,8 @@ server_version:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.exchange.ews.plugins.module_utils.connection import (
-    CONNECTION_ARGUMENT_SPEC,
-    ConnectionSettings,
-)
+from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
 

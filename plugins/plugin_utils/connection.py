@@ -13,10 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.exchange.ews.plugins.module_utils.connection import (
-    CONNECTION_ARGUMENT_SPEC,
-    ConnectionSettings,
-)
+from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
 
 
 def connection_settings(plugin):
