@@ -9,8 +9,9 @@ wall-clock difference, so process exit is not counted):
 * ``exchangelib``: import, ``Configuration`` with the sandbox URL, NTLM, an
   explicit Version (so nothing is asked of the server) and the sandbox CA, ``Account``;
 * floor: a process that only imports zeep and requests_ntlm;
-* for scale, a process that only imports ``ansible.module_utils.basic`` (which
-  ``module_utils/connection.py`` imports for ``env_fallback``, and every module needs anyway).
+* for scale, a process that only imports ``ansible.module_utils.basic`` (every
+  module imports it for ``AnsibleModule``; the ews child reports whether building
+  the client imported it too).
 
 No variant talks to the server: the NTLM handshake belongs to the first request (P2).
 """
@@ -22,6 +23,7 @@ import time
 def _child(kind, started):
     import os
     stages = []
+    imports_basic = None
     if kind == "ews":
         from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
         from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient, schema_document
@@ -44,6 +46,7 @@ def _child(kind, started):
         import zeep  # noqa: F401
         import requests_ntlm  # noqa: F401
     now = time.time()
+    print("IMPORTS_ANSIBLE_BASIC=%d" % ("ansible.module_utils.basic" in sys.modules))
     # Last line: total; the line before: the stage boundaries (imports done, schema parsed) when known.
     print(" ".join("%.6f" % (t - started) for t in stages))
     print("%.6f" % (now - started))
@@ -74,6 +77,7 @@ def run(bench):
             times[kind].append(float(lines[-1]))
             if kind == "ews":
                 stages.append([float(v) for v in lines[-2].split()])
+                imports_basic = lines[-3].strip() == "IMPORTS_ANSIBLE_BASIC=1"
     med = {kind: median(values[1:]) for kind, values in times.items()}
     to_xl = ratio(med["ews"], med["exchangelib"])
     to_floor = ratio(med["ews"], med["floor"])
@@ -94,4 +98,5 @@ def run(bench):
                "embedded WSDL/XSD with zeep %.3f s, zeep client + service binding + session %.3f s."
                % (imports, schema, rest)]
     return dict(name="P1 client ready", rows=rows, detail="\n".join(detail),
-                data=dict(median=med, runs=times, stages=dict(imports=imports, schema=schema, client=rest)))
+                data=dict(median=med, runs=times, stages=dict(imports=imports, schema=schema, client=rest),
+                          imports_ansible_basic=imports_basic))

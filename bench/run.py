@@ -57,6 +57,7 @@ def main():
     with Sandbox() as sandbox:
         bench = Bench(sandbox, reps=args.reps)
         bench.results = {}
+        bench.commit, bench.dirty = report.source_state()
         steps = [("p1", lambda: p1_client_ready.run(bench)), ("p2", lambda: p2_send.run(bench)),
                  ("p3", lambda: p3_lookup.run(bench)), ("p4", lambda: p4_memory.run(bench)),
                  ("playbook", lambda: playbook_level.run(bench, bench.results.get("p2")))]
