@@ -218,6 +218,45 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
+    @contextmanager
+    def request_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction for a whole request whose items each run in ``item_transaction()``.
+
+        Commits even when the request fails part-way: each item's savepoint has already undone
+        that item's own writes, so what the items before it did is kept, as with one transaction per item.
+        """
+        with self._write_lock:
+            conn = self.connection()
+            if conn.in_transaction:
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            finally:
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def item_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One item's atomic check-then-write: a savepoint inside ``request_transaction()``, else ``transaction()``."""
+        conn = self.connection()
+        if not conn.in_transaction:
+            with self.transaction() as conn:
+                yield conn
+            return
+        conn.execute("SAVEPOINT item")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO item")
+            conn.execute("RELEASE item")
+            raise
+        conn.execute("RELEASE item")
+
     # -- mailboxes and folders --------------------------------------------------------
 
     def ensure_mailbox(self, mailbox: str) -> None:

@@ -212,3 +212,16 @@ def test_read_only_properties_cannot_be_set_on_create(env):
     (klass, code, _), = messages(env.call("CreateItem", """<m:CreateItem MessageDisposition="SaveOnly"><m:Items>
         <t:Message><t:Subject>x</t:Subject><t:IsDraft>false</t:IsDraft></t:Message></m:Items></m:CreateItem>"""))
     assert (klass, code) == ("Error", "ErrorInvalidPropertySet")
+
+
+def test_update_and_send_of_many_items_undoes_only_the_failing_items_writes(env):
+    no_recipients, fine = env.draft(subject="a", to=()), env.draft(subject="b")
+    changes = "".join("""<t:ItemChange><t:ItemId Id="%s" ChangeKey="%s"/><t:Updates><t:SetItemField>
+        <t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>sent %s</t:Subject></t:Message></t:SetItemField>
+        </t:Updates></t:ItemChange>""" % (item_id, key, n) for n, (item_id, key) in enumerate([no_recipients, fine, fine]))
+    results = messages(env.call("UpdateItem", """<m:UpdateItem ConflictResolution="NeverOverwrite"
+        MessageDisposition="SendAndSaveCopy"><m:ItemChanges>%s</m:ItemChanges></m:UpdateItem>""" % changes))
+    assert [code for _, code, _ in results] == ["ErrorInvalidRecipients", "NoError", "ErrorItemNotFound"]
+    left = stored(env, no_recipients[0])
+    assert (left.fields["subject"], left.change_key) == ("a", no_recipients[1])
+    assert [e["subject"] for e in env.delivery.log()] == ["sent 1"]

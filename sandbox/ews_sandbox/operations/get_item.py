@@ -7,7 +7,7 @@ from lxml import etree
 from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm
-from .lookup import resolve_item
+from .lookup import prefetch_items, resolve_item
 from .properties import item_element, parse_shape
 from .responses import OperationResponse
 
@@ -15,11 +15,11 @@ from .responses import OperationResponse
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("GetItem")
     shape = parse_shape(request.find(qm("ItemShape")))
-    for item_id in request.find(qm("ItemIds")):
-        if not isinstance(item_id.tag, str):
-            continue
+    item_ids = [item_id for item_id in request.find(qm("ItemIds")) if isinstance(item_id.tag, str)]
+    prefetched = prefetch_items(ctx, item_ids)
+    for item_id in item_ids:
         try:
-            item = resolve_item(ctx, item_id, "read")
+            item = resolve_item(ctx, item_id, "read", prefetched)
         except ItemError as error:
             response.item_error(error, "Items")
             continue

@@ -49,9 +49,33 @@ def saved_item_folder(request: etree._Element) -> etree._Element | None:
     return elements[0] if elements else None
 
 
-def resolve_item(ctx: RequestContext, element: etree._Element, right: str) -> Item:
+def prefetch_items(ctx: RequestContext, elements) -> dict[str, Item]:
+    """The stored items the t:ItemId ``elements`` name, by uuid, read with one query; malformed ids are skipped.
+
+    For ``take_item``: a writing request must read them inside its ``request_transaction()``.
+    """
+    uuids = []
+    for element in elements:
+        try:
+            uuids.append(decode_item_id(element.get("Id")).uuid)
+        except ItemError:
+            pass
+    return ctx.store.get_items(uuids)
+
+
+def take_item(ctx: RequestContext, item_uuid: str, prefetched: dict[str, Item] | None) -> Item | None:
+    """The item ``item_uuid`` from ``prefetched`` (taken out, so an id named twice is read again), else from the store."""
+    if prefetched is not None:
+        item = prefetched.pop(item_uuid, None)
+        if item is not None:
+            return item
+    return ctx.store.get_item(item_uuid)
+
+
+def resolve_item(ctx: RequestContext, element: etree._Element, right: str,
+                 prefetched: dict[str, Item] | None = None) -> Item:
     """A t:ItemId -> the stored Item; ErrorInvalidIdMalformed / ErrorItemNotFound / access errors as ItemError."""
-    item = ctx.store.get_item(decode_item_id(element.get("Id")).uuid)
+    item = take_item(ctx, decode_item_id(element.get("Id")).uuid, prefetched)
     if item is None:
         raise ItemError(*ITEM_NOT_FOUND)
     ctx.check_access(item.mailbox, right)

@@ -1,7 +1,8 @@
 """SendItem: send drafts already in the store, one response message per ItemId, in order.
 
-Each item is sent in its own store transaction that re-reads the item and its
-ChangeKey, so two concurrent requests for the same id can never both send it.
+A request holds the store's write transaction from reading its items to the last send, and
+each item is sent in its own savepoint, so two concurrent requests for the same id can
+never both send it, and an item's failure undoes only its own writes.
 
 The seed's two delegate quirks are modelled when ``store.delegate_quirks`` is on:
 1. a delegate sends a draft from the principal's Drafts saving to Sent Items
@@ -20,7 +21,7 @@ from ..errors import ItemError
 from ..ids import decode_item_id
 from ..namespaces import qm, qt
 from ..store import Folder, Item, utc_now
-from .lookup import saved_item_folder, ITEM_NOT_FOUND, resolve_folder
+from .lookup import saved_item_folder, ITEM_NOT_FOUND, prefetch_items, resolve_folder, take_item
 from .properties import is_message, parse_bool
 from .responses import OperationResponse
 
@@ -83,13 +84,15 @@ def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> 
         store.delete_item(item)
 
 
-def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element) -> None:
-    """Send one draft atomically: its existence and ChangeKey are checked in the send's own transaction."""
+def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element,
+             prefetched: dict | None = None) -> None:
+    """Send one draft atomically: its existence and ChangeKey are checked in the send's own transaction
+    (a savepoint of the request's transaction; ``prefetched`` items were read inside that transaction)."""
     if not save and folder_element is not None:
         raise ItemError(*SAVE_SETTINGS)
     item_uuid = decode_item_id(item_id.get("Id")).uuid
-    with ctx.store.transaction():
-        item = ctx.store.get_item(item_uuid)
+    with ctx.store.item_transaction():
+        item = take_item(ctx, item_uuid, prefetched)
         if item is None:
             raise ItemError(*ITEM_NOT_FOUND)
         ctx.check_access(item.mailbox, "send")
@@ -103,13 +106,15 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("SendItem")
     save = parse_bool(request.get("SaveItemToFolder"))
     folder_element = saved_item_folder(request)
-    for item_id in request.find(qm("ItemIds")):
-        if not isinstance(item_id.tag, str):
-            continue
-        try:
-            send_one(ctx, item_id, save, folder_element)
-        except ItemError as error:
-            response.item_error(error)
-        else:
-            response.success()
+    item_ids = [item_id for item_id in request.find(qm("ItemIds")) if isinstance(item_id.tag, str)]
+    # One write transaction for the request, one savepoint per item (send_one).
+    with ctx.store.request_transaction():
+        prefetched = prefetch_items(ctx, item_ids)
+        for item_id in item_ids:
+            try:
+                send_one(ctx, item_id, save, folder_element, prefetched)
+            except ItemError as error:
+                response.item_error(error)
+            else:
+                response.success()
     return response.element

@@ -14,7 +14,7 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
-from .lookup import saved_item_folder, resolve_item
+from .lookup import prefetch_items, saved_item_folder, resolve_item
 from .properties import (EXTENDED, INVALID_SET, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
                          parse_field_value)
 from .responses import OperationResponse
@@ -87,12 +87,12 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
 
 
 def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution: str, disposition: str | None,
-               folder_element) -> Item | None:
-    """Apply one ItemChange; with a Send disposition also send it. Returns the item when it stays where it was."""
+               folder_element, prefetched: dict | None = None) -> Item | None:
+    """Apply one ItemChange atomically; with a Send disposition also send it. Returns the item when it stays where it was."""
     item_id = change.find(qt("ItemId"))
     store = ctx.store
-    with store.transaction():
-        item = resolve_item(ctx, item_id, "create")
+    with store.item_transaction():
+        item = resolve_item(ctx, item_id, "create", prefetched)
         change_key = item_id.get("ChangeKey")
         if conflict_resolution == "NeverOverwrite":
             if not change_key:
@@ -113,18 +113,22 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     conflict_resolution = request.get("ConflictResolution", "AutoResolve")
     disposition = request.get("MessageDisposition")
     folder_element = saved_item_folder(request)
-    for change in request.find(qm("ItemChanges")):
-        if not isinstance(change.tag, str):
-            continue
-        try:
-            item = update_one(ctx, change, conflict_resolution, disposition, folder_element)
-        except ItemError as error:
-            response.item_error(error, "Items")
-            continue
-        message = response.success()
-        items = etree.SubElement(message, qm("Items"))
-        if item is not None:
-            item_id_element(etree.SubElement(items, qt("Message" if is_message(item) else "Item")), item)
-        conflicts = etree.SubElement(message, qm("ConflictResults"))
-        etree.SubElement(conflicts, qt("Count")).text = "0"
+    changes = [change for change in request.find(qm("ItemChanges")) if isinstance(change.tag, str)]
+    # One write transaction for the request, one savepoint per item (update_one): each item's
+    # check-then-write stays atomic and its failure undoes only its own writes.
+    with ctx.store.request_transaction():
+        prefetched = prefetch_items(ctx, [item_id for item_id in (c.find(qt("ItemId")) for c in changes)
+                                          if item_id is not None])
+        for change in changes:
+            try:
+                item = update_one(ctx, change, conflict_resolution, disposition, folder_element, prefetched)
+            except ItemError as error:
+                response.item_error(error, "Items")
+                continue
+            message = response.success()
+            items = etree.SubElement(message, qm("Items"))
+            if item is not None:
+                item_id_element(etree.SubElement(items, qt("Message" if is_message(item) else "Item")), item)
+            conflicts = etree.SubElement(message, qm("ConflictResults"))
+            etree.SubElement(conflicts, qt("Count")).text = "0"
     return response.element
