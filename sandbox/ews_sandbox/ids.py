@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import uuid
 from dataclasses import dataclass
@@ -33,11 +34,25 @@ class StoreId:
 
 def _encode(kind: int, mailbox: str, object_uuid: str) -> str:
     mailbox_bytes = mailbox.lower().encode("utf-8")
-    raw = _ID_PREFIX + bytes([kind, len(mailbox_bytes)]) + mailbox_bytes + uuid.UUID(hex=object_uuid).bytes
+    raw = _ID_PREFIX + bytes([kind, len(mailbox_bytes)]) + mailbox_bytes + _uuid_bytes(object_uuid)
     return base64.b64encode(raw).decode("ascii")
 
 
+def _uuid_bytes(object_uuid: str) -> bytes:
+    """The 16 bytes of a uuid's 32 hex digits (the store's form; anything else goes through uuid.UUID)."""
+    if len(object_uuid) == 32:
+        try:
+            raw = bytes.fromhex(object_uuid)
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:
+            return raw
+    return uuid.UUID(hex=object_uuid).bytes
+
+
+@functools.lru_cache(maxsize=8192)
 def _decode(kind: int, text: str | None) -> StoreId:
+    """Cached: a request's ids are decoded more than once (prefetch, then per item); errors are not cached."""
     try:
         raw = base64.b64decode((text or "").encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -101,9 +101,18 @@ CREATE INDEX IF NOT EXISTS extended_by_value ON extended_properties (prop_key, v
 """
 
 
+_now_cache: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
     """Timestamps are stored as Exchange prints them; this form also sorts as text."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    global _now_cache
+    second = int(time.time())
+    cached_second, text = _now_cache
+    if cached_second != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+        _now_cache = (second, text)
+    return text
 
 
 def extended_key(property_tag=None, property_set_id=None, distinguished_property_set_id=None,
@@ -122,7 +131,7 @@ def is_array_type(prop_type: str) -> bool:
     return prop_type.endswith("Array")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Folder:
     uuid: str
     mailbox: str
@@ -167,6 +176,12 @@ def _from_sql(column: str, value):
     return value
 
 
+_LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories")
+# (column, kind, whether NULL reads as []) for _row_to_item: _from_sql unrolled over a row.
+_COLUMN_DECODING = tuple((column, kind, column in _LIST_COLUMNS) for column, kind in ITEM_COLUMNS.items())
+_json_loads = json.JSONDecoder().decode
+
+
 def _extended_to_sql(prop_type: str, value) -> str:
     return json.dumps(list(value)) if is_array_type(prop_type) else str(value)
 
@@ -188,6 +203,7 @@ class Store:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._folder_cache: dict[tuple[str, str], str] = {}
+        self._folders: dict[str, Folder] = {}      # committed folders by uuid (folders never change once created)
         self.connection().executescript(_SCHEMA)
 
     # -- connections and transactions -------------------------------------------------
@@ -290,10 +306,19 @@ class Store:
                                          (mailbox.lower(), name)).fetchone()[0]
 
     def folder(self, folder_uuid: str) -> Folder | None:
+        cached = self._folders.get(folder_uuid)
+        if cached is not None:
+            return cached
         row = self.connection().execute(
             "SELECT uuid, mailbox, distinguished, display_name, parent_uuid FROM folders WHERE uuid = ?", (folder_uuid,)
         ).fetchone()
-        return Folder(*row) if row else None
+        if not row:
+            return None
+        folder = Folder(*row)
+        # Only a folder ensure_mailbox saw committed is cached: one created in a running transaction may be rolled back.
+        if self._folder_cache.get((folder.mailbox, folder.distinguished)) == folder.uuid:
+            self._folders[folder.uuid] = folder
+        return folder
 
     def folder_counts(self, folder_uuid: str) -> tuple[int, int]:
         """(total, unread) items in the folder."""
@@ -308,7 +333,16 @@ class Store:
     # -- items ------------------------------------------------------------------------
 
     def _row_to_item(self, row) -> Item:
-        fields = {column: _from_sql(column, value) for column, value in zip(ITEM_COLUMNS, row[5:])}
+        fields = {}
+        for (column, kind, empty), value in zip(_COLUMN_DECODING, row[5:]):
+            if value is None:
+                fields[column] = [] if empty else None
+            elif kind == "json":
+                fields[column] = _json_loads(value)
+            elif kind == "bool":
+                fields[column] = bool(value)
+            else:
+                fields[column] = value
         return Item(row[0], row[1], row[2], row[3], row[4], fields)
 
     def _load_extended(self, conn, items: list[Item]) -> None:
@@ -488,3 +522,4 @@ class Store:
             conn.execute("DELETE FROM items")
             conn.execute("DELETE FROM folders")
         self._folder_cache.clear()
+        self._folders.clear()
