@@ -159,7 +159,7 @@ def _to_sql(column: str, value):
     if value is None:
         return None
     if kind == "json":
-        return json.dumps(value)
+        return json.dumps(value) if value != [] else "[]"
     if kind == "bool":
         return 1 if value else 0
     return value
@@ -338,7 +338,7 @@ class Store:
             if value is None:
                 fields[column] = [] if empty else None
             elif kind == "json":
-                fields[column] = _json_loads(value)
+                fields[column] = _json_loads(value) if value != "[]" else []
             elif kind == "bool":
                 fields[column] = bool(value)
             else:
@@ -392,9 +392,10 @@ class Store:
             % (", ".join(columns), ",".join("?" * len(columns))),
             [item_uuid, mailbox, folder_uuid, change_key] + [_to_sql(c, values.get(c)) for c in columns])
         seq = cursor.lastrowid
-        conn.executemany(
-            "INSERT INTO extended_properties VALUES (?, ?, ?, ?)",
-            [(seq, key, prop_type, _extended_to_sql(prop_type, value)) for key, (prop_type, value) in extended.items()])
+        if extended:
+            conn.executemany(
+                "INSERT INTO extended_properties VALUES (?, ?, ?, ?)",
+                [(seq, key, prop_type, _extended_to_sql(prop_type, value)) for key, (prop_type, value) in extended.items()])
         return Item(seq, item_uuid, mailbox, folder_uuid, change_key,
                     {c: values.get(c, _from_sql(c, None)) for c in columns}, dict(extended))
 
@@ -415,10 +416,12 @@ class Store:
             conn.execute("UPDATE items SET change_key = ?, %s WHERE seq = ?" % assignments,
                          [change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
             delete_keys = [(item.seq, key) for key in delete_extended]
-            conn.executemany("DELETE FROM extended_properties WHERE item_seq = ? AND prop_key = ?", delete_keys)
-            conn.executemany(
-                "INSERT OR REPLACE INTO extended_properties VALUES (?, ?, ?, ?)",
-                [(item.seq, key, t, _extended_to_sql(t, v)) for key, (t, v) in (set_extended or {}).items()])
+            if delete_keys:
+                conn.executemany("DELETE FROM extended_properties WHERE item_seq = ? AND prop_key = ?", delete_keys)
+            if set_extended:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO extended_properties VALUES (?, ?, ?, ?)",
+                    [(item.seq, key, t, _extended_to_sql(t, v)) for key, (t, v) in set_extended.items()])
         item.change_key = change_key
         item.fields.update(fields)
         for _, key in delete_keys:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -151,7 +152,14 @@ class ExtendedPath:
 
 
 def parse_extended_uri(uri: etree._Element) -> ExtendedPath:
-    attributes = tuple((name, uri.get(name)) for name in _URI_ATTRIBUTES if uri.get(name) is not None)
+    return _extended_path(tuple(uri.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _extended_path(items: tuple) -> ExtendedPath:
+    """parse_extended_uri by the element's attributes (a request names the same few properties on every item)."""
+    present = dict(items)
+    attributes = tuple((name, present[name]) for name in _URI_ATTRIBUTES if name in present)
     values = dict(attributes)
     try:
         key = extended_key(values.get("PropertyTag"), values.get("PropertySetId"), values.get("DistinguishedPropertySetId"),
