@@ -11,6 +11,7 @@ also written as JSON to bench/results/ (git-ignored).
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -68,6 +69,7 @@ def main():
             print("bench: %s ..." % key, file=sys.stderr, flush=True)
             bench.results[key] = step()
             print("bench: %s done in %.0f s" % (key, time.time() - t0), file=sys.stderr, flush=True)
+        shutil.rmtree(bench.workdir, ignore_errors=True)   # playbooks, id lists and args files of this run
     elapsed = time.time() - started
     results = [bench.results[k] for k in SCENARIOS if k in bench.results]
     print(report.table(results))
