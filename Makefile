@@ -78,7 +78,12 @@ lint:
 test: venv
 	.ci/test-all
 
-bench: collection
+# matplotlib (for the plot) only where benchmarks run, not in every test leg.
+$(BIN)/.bench-installed: $(BIN)/.installed requirements/bench.txt
+	$(BIN)/python -m pip install -q -r requirements/bench.txt
+	touch $@
+
+bench: collection $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py
 
 clean:
