@@ -62,7 +62,7 @@ def folder_id(folder, mailbox=None):
     return {"FolderId": {"Id": folder}}
 
 
-def _folder_id_element(folder):
+def folder_id_element(folder):
     """lxml form of a ``folder_id`` value, for requests built as XML."""
     (kind, value), = folder.items()
     element = etree.Element(T + kind, Id=value["Id"])
@@ -148,7 +148,7 @@ def find_item_request(parent_folder, additional_properties=(), restriction=None,
         sort_order = etree.SubElement(request, M + "SortOrder")
         sort_order.extend(copy.deepcopy(order) for order in field_orders)
     folders = etree.SubElement(request, M + "ParentFolderIds")
-    folders.append(_folder_id_element(parent_folder))
+    folders.append(folder_id_element(parent_folder))
     return request
 
 

@@ -11,8 +11,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+try:
+    from lxml import etree
+except ImportError:  # HAS_ZEEP in transport.py tells the plugin
+    pass
+
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import item_id_value
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, NSMAP
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import folder_id_element
+from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import item_ids_element
 
 
 class SendItem:
@@ -28,10 +35,11 @@ class SendItem:
         self.client = client
 
     def call(self, refs, save_copy=True, saved_folder=None):
-        body = {"ItemIds": {"ItemId": [item_id_value(i, k) for i, k in refs]}, "SaveItemToFolder": save_copy}
+        request = etree.Element(M + "SendItem", SaveItemToFolder="true" if save_copy else "false", nsmap=NSMAP)
+        request.append(item_ids_element(refs))
         if save_copy and saved_folder is not None:
-            body["SavedItemFolderId"] = saved_folder
-        messages = self.client.call("SendItem", **body)
+            etree.SubElement(request, M + "SavedItemFolderId").append(folder_id_element(saved_folder))
+        messages = self.client.call("SendItem", request=request)
         if len(messages) != len(refs):
             raise EwsError("expected %d response messages, got %d" % (len(refs), len(messages)),
                            operation="SendItem")

@@ -53,9 +53,9 @@ class UpdateItem:
         request = etree.Element(M + "UpdateItem", ConflictResolution=conflict_resolution,
                                 MessageDisposition="SaveOnly")
         item_changes = etree.SubElement(request, M + "ItemChanges")
-        for item_id, change_key, values in changes:
+        for identifier, change_key, values in changes:
             change = etree.SubElement(item_changes, T + "ItemChange")
-            id_element = etree.SubElement(change, T + "ItemId", Id=item_id)
+            id_element = etree.SubElement(change, T + "ItemId", Id=identifier)
             if change_key:
                 id_element.set("ChangeKey", change_key)
             updates = etree.SubElement(change, T + "Updates")
