@@ -180,6 +180,29 @@ _LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories
 # (column, kind, whether NULL reads as []) for _row_to_item: _from_sql unrolled over a row.
 _COLUMN_DECODING = tuple((column, kind, column in _LIST_COLUMNS) for column, kind in ITEM_COLUMNS.items())
 _json_loads = json.JSONDecoder().decode
+_json_dumps = json.JSONEncoder().encode        # what json.dumps does with its defaults
+
+
+def _columns_to_sql(values: dict) -> list:
+    """[_to_sql(c, values.get(c)) for c in ITEM_COLUMNS], unrolled."""
+    row = []
+    for column, kind, _ in _COLUMN_DECODING:
+        value = values.get(column)
+        if value is None:
+            row.append(None)
+        elif kind == "json":
+            row.append(_json_dumps(value) if value != [] else "[]")
+        elif kind == "bool":
+            row.append(1 if value else 0)
+        else:
+            row.append(value)
+    return row
+
+
+def _columns_from_values(values: dict) -> dict:
+    """{c: values.get(c, _from_sql(c, None)) for c in ITEM_COLUMNS}, unrolled."""
+    return {column: values[column] if column in values else ([] if empty else None)
+            for column, _, empty in _COLUMN_DECODING}
 
 
 def _extended_to_sql(prop_type: str, value) -> str:
@@ -390,14 +413,13 @@ class Store:
         cursor = conn.execute(
             "INSERT INTO items (uuid, mailbox, folder_uuid, change_key, %s) VALUES (?, ?, ?, ?, %s)"
             % (", ".join(columns), ",".join("?" * len(columns))),
-            [item_uuid, mailbox, folder_uuid, change_key] + [_to_sql(c, values.get(c)) for c in columns])
+            [item_uuid, mailbox, folder_uuid, change_key] + _columns_to_sql(values))
         seq = cursor.lastrowid
         if extended:
             conn.executemany(
                 "INSERT INTO extended_properties VALUES (?, ?, ?, ?)",
                 [(seq, key, prop_type, _extended_to_sql(prop_type, value)) for key, (prop_type, value) in extended.items()])
-        return Item(seq, item_uuid, mailbox, folder_uuid, change_key,
-                    {c: values.get(c, _from_sql(c, None)) for c in columns}, dict(extended))
+        return Item(seq, item_uuid, mailbox, folder_uuid, change_key, _columns_from_values(values), dict(extended))
 
     def create_item(self, folder_uuid: str, fields: dict, extended: dict | None = None) -> Item:
         """Insert an item into a folder; ``fields`` are ITEM_COLUMNS values, missing ones get defaults."""
@@ -512,7 +534,7 @@ class Store:
                 })
                 item_uuid, change_key = new_uuid(), new_change_key()
                 seq = conn.execute(insert_item, [item_uuid, mailbox, folder_uuid, change_key]
-                                   + [_to_sql(c, values.get(c)) for c in columns]).lastrowid
+                                   + _columns_to_sql(values)).lastrowid
                 conn.executemany("INSERT INTO extended_properties VALUES (?, ?, ?, ?)",
                                  [(seq, key, t, _extended_to_sql(t, v)) for key, (t, v) in extended.items()])
                 created.append((encode_item_id(mailbox, item_uuid), change_key))
