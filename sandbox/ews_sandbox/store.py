@@ -227,6 +227,8 @@ class Store:
         self._write_lock = threading.RLock()
         self._folder_cache: dict[tuple[str, str], str] = {}
         self._folders: dict[str, Folder] = {}      # committed folders by uuid (folders never change once created)
+        # Distinguished folders seen inside the running write transaction: cached once it commits.
+        self._pending_folders: dict[tuple[str, str], str] = {}
         self.connection().executescript(_SCHEMA)
 
     # -- connections and transactions -------------------------------------------------
@@ -254,8 +256,16 @@ class Store:
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
+                self._pending_folders.clear()
                 raise
             conn.execute("COMMIT")
+            self._publish_folders()
+
+    def _publish_folders(self) -> None:
+        """After a COMMIT: the folders ensure_mailbox saw in the transaction are committed, so cacheable."""
+        if self._pending_folders:
+            self._folder_cache.update(self._pending_folders)
+            self._pending_folders.clear()
 
     @contextmanager
     def request_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -277,7 +287,9 @@ class Store:
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
+                    self._pending_folders.clear()
                     raise
+                self._publish_folders()
 
     @contextmanager
     def item_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -293,6 +305,7 @@ class Store:
         except BaseException:
             conn.execute("ROLLBACK TO item")
             conn.execute("RELEASE item")
+            self._pending_folders.clear()     # some may have been created in the savepoint: cache none of them
             raise
         conn.execute("RELEASE item")
 
@@ -305,6 +318,8 @@ class Store:
             return
         # Inside a caller's transaction the new folders may still be rolled back: cache them only once committed.
         joined = self.connection().in_transaction
+        if joined and (mailbox, "root") in self._pending_folders:
+            return
         with self.transaction() as conn:
             rows = conn.execute("SELECT distinguished, uuid FROM folders WHERE mailbox = ?", (mailbox,)).fetchall()
             existing = dict(rows)
@@ -313,9 +328,9 @@ class Store:
                     existing[name] = new_uuid()
                     conn.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
                                  (existing[name], mailbox, name, display_name, existing.get(parent)))
-        if not joined:
-            for name, folder_uuid in existing.items():
-                self._folder_cache[(mailbox, name)] = folder_uuid
+        cache = self._pending_folders if joined else self._folder_cache
+        for name, folder_uuid in existing.items():
+            cache[(mailbox, name)] = folder_uuid
 
     def distinguished_folder(self, mailbox: str, name: str) -> str:
         """uuid of the distinguished folder ``name`` (a DISTINGUISHED_FOLDERS key) of ``mailbox``."""
@@ -323,6 +338,10 @@ class Store:
         cached = self._folder_cache.get((mailbox.lower(), name))
         if cached:
             return cached
+        if self.connection().in_transaction:
+            cached = self._pending_folders.get((mailbox.lower(), name))
+            if cached:
+                return cached
         if name not in DISTINGUISHED_FOLDERS:
             raise KeyError(name)
         return self.connection().execute("SELECT uuid FROM folders WHERE mailbox = ? AND distinguished = ?",
@@ -548,3 +567,4 @@ class Store:
             conn.execute("DELETE FROM folders")
         self._folder_cache.clear()
         self._folders.clear()
+        self._pending_folders.clear()

@@ -108,3 +108,16 @@ def test_folders_created_in_a_rolled_back_transaction_are_not_remembered(store):
             raise RuntimeError("rolled back")
     sent = store.distinguished_folder("bob@sandbox.test", "sentitems")
     assert store.folder(sent).display_name == "Sent Items"
+
+
+def test_folders_created_in_an_undone_item_are_not_cached_and_committed_ones_are(store):
+    with store.request_transaction():
+        with pytest.raises(ItemError):
+            with store.item_transaction():
+                store.ensure_mailbox("gone@sandbox.test")
+                raise ItemError("ErrorInvalidRecipients", "x")
+        with store.item_transaction():
+            kept = store.distinguished_folder("kept@sandbox.test", "inbox")
+    inbox = store.distinguished_folder("gone@sandbox.test", "inbox")
+    assert store.folder(inbox) is not None
+    assert store.folder(kept) is not None and store.distinguished_folder("kept@sandbox.test", "inbox") == kept
