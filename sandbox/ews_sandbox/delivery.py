@@ -101,7 +101,7 @@ class Delivery:
                 "INSERT INTO deliveries (internet_message_id, subject, from_address, recipients, mailbox, route,"
                 " undelivered, marker, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (entry["internet_message_id"], entry["subject"], entry["from"], json.dumps(addresses),
-                 entry["mailbox"], entry["route"], json.dumps(undelivered), entry["marker"], now))
+                 entry["mailbox"], entry["route"], json.dumps(undelivered) if undelivered else "[]", entry["marker"], now))
             entry["seq"] = cursor.lastrowid
         return entry
 

@@ -8,11 +8,15 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"s": SOAP, "m": M, "t": T}
 
 
+_QM = "{%s}" % M
+_QT = "{%s}" % T
+
+
 def qm(name: str) -> str:
     """Clark notation for an element of the messages namespace."""
-    return "{%s}%s" % (M, name)
+    return _QM + name
 
 
 def qt(name: str) -> str:
     """Clark notation for an element of the types namespace."""
-    return "{%s}%s" % (T, name)
+    return _QT + name
