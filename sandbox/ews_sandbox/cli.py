@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     serve.add_argument("--smarthost", type=_host_port, help="HOST:PORT to relay mail for outside recipients")
     serve.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when the process that started the sandbox exits (for test harnesses)")
     serve.set_defaults(func=serve_command)
 
     admin_options = argparse.ArgumentParser(add_help=False)
@@ -145,6 +147,8 @@ def serve_command(args) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if args.exit_with_parent:
+        threading.Thread(target=_stop_when_orphaned, args=(stop,), name="ews-sandbox-parent", daemon=True).start()
     serving = threading.Thread(target=server.serve_forever, name="ews-sandbox-accept", daemon=True)
     serving.start()
     stop.wait()
@@ -152,6 +156,19 @@ def serve_command(args) -> int:
     server.shutdown()
     server.server_close()
     return 0
+
+
+def _stop_when_orphaned(stop: threading.Event, interval: float = 0.5) -> None:
+    """Set ``stop`` once the parent is gone (we are re-parented).
+
+    A test harness that dies without tearing down, such as a forked pytest test
+    that exits with os._exit, must not leave its sandbox running.
+    """
+    parent = os.getppid()
+    while not stop.wait(interval):
+        if os.getppid() != parent:
+            log.info("parent %d exited: stopping", parent)
+            stop.set()
 
 
 def fault_add_command(args) -> int:

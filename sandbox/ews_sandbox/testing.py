@@ -103,7 +103,8 @@ class Sandbox:
             self._tmp = tempfile.TemporaryDirectory(prefix="ews-sandbox-")
             data_dir = self._tmp.name
         self.data_dir = Path(data_dir).resolve()
-        self.command = [python, "-m", "ews_sandbox", "serve", "--host", host, "--port", "0", "--data", str(self.data_dir)]
+        self.command = [python, "-m", "ews_sandbox", "serve", "--host", host, "--port", "0", "--data", str(self.data_dir),
+                        "--exit-with-parent"]
         if users_file:
             self.command += ["--users", str(users_file)]
         if http:

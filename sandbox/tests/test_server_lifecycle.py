@@ -93,3 +93,27 @@ def test_a_failed_start_says_why(tmp_path):
     users.write_text("users: []\n")
     with pytest.raises(SandboxError, match="exited before it was ready(.|\n)*'users' must be a non-empty list"):
         Sandbox(data_dir=tmp_path / "data", users_file=users).start()
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (an orphan's new parent may reap it late)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_sandbox_whose_harness_dies_stops(tmp_path):
+    # A forked test (ansible-test units runs each test forked) ends with os._exit: no teardown runs.
+    harness = ("import os\nfrom ews_sandbox.testing import Sandbox\n"
+               f"sandbox = Sandbox(data_dir={str(tmp_path)!r})\nsandbox.start()\n"
+               "print(sandbox.process.pid, flush=True)\nos._exit(0)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
+    finished = subprocess.run([sys.executable, "-c", harness], capture_output=True, text=True, timeout=60, env=env)
+    pid = int(finished.stdout.split()[-1])
+
+    deadline = time.monotonic() + 10
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(pid), "the orphaned sandbox kept running"
