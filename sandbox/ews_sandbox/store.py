@@ -246,6 +246,23 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write; nested calls join the outer transaction."""
+        with self._write_transaction(keep_on_error=False) as conn:
+            yield conn
+
+    @contextmanager
+    def request_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction for a whole request whose items each run in ``item_transaction()``.
+
+        Commits even when the request fails part-way: each item's savepoint has already undone
+        that item's own writes, so what the items before it did is kept, as with one transaction per item.
+        """
+        with self._write_transaction(keep_on_error=True) as conn:
+            yield conn
+
+    @contextmanager
+    def _write_transaction(self, keep_on_error: bool) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE under the process-wide write lock (joining an open transaction); on an
+        error, COMMIT what was written when ``keep_on_error``, else ROLLBACK."""
         with self._write_lock:
             conn = self.connection()
             if conn.in_transaction:
@@ -255,41 +272,30 @@ class Store:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
-                self._pending_folders.clear()
+                if not keep_on_error:
+                    self._rollback(conn)
+                    raise
+                self._commit_or_rollback(conn)
                 raise
+            self._commit_or_rollback(conn)
+
+    def _commit_or_rollback(self, conn: sqlite3.Connection) -> None:
+        try:
             conn.execute("COMMIT")
-            self._publish_folders()
+        except BaseException:
+            self._rollback(conn)
+            raise
+        self._publish_folders()
+
+    def _rollback(self, conn: sqlite3.Connection) -> None:
+        conn.execute("ROLLBACK")
+        self._pending_folders.clear()
 
     def _publish_folders(self) -> None:
         """After a COMMIT: the folders ensure_mailbox saw in the transaction are committed, so cacheable."""
         if self._pending_folders:
             self._folder_cache.update(self._pending_folders)
             self._pending_folders.clear()
-
-    @contextmanager
-    def request_transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction for a whole request whose items each run in ``item_transaction()``.
-
-        Commits even when the request fails part-way: each item's savepoint has already undone
-        that item's own writes, so what the items before it did is kept, as with one transaction per item.
-        """
-        with self._write_lock:
-            conn = self.connection()
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            finally:
-                try:
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    self._pending_folders.clear()
-                    raise
-                self._publish_folders()
 
     @contextmanager
     def item_transaction(self) -> Iterator[sqlite3.Connection]:
