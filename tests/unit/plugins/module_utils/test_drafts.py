@@ -5,22 +5,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.exchange.ews.plugins.modules import draft
+from ansible_collections.exchange.ews.plugins.module_utils import drafts
 
 PARAMS = dict(key="k", subject="Report", body="Hi", body_type="html", to=["Bob@Example.org", "a@example.org"],
               cc=[], bcc=None, importance="high", categories=["weekly", "ansible"], mailbox=None)
 
 
 def test_desired_state_manages_only_given_options_and_normalises_lists():
-    desired = draft.desired_state(PARAMS)
+    desired = drafts.desired_state(PARAMS)
     assert set(desired) == {"subject", "body_sha256", "to", "cc", "importance", "categories"}
     assert desired["to"] == ["a@example.org", "bob@example.org"]
     assert desired["categories"] == ["ansible", "weekly"]
-    assert desired["body_sha256"] == draft.body_digest("html", "Hi") != draft.body_digest("text", "Hi")
+    assert desired["body_sha256"] == drafts.body_digest("html", "Hi") != drafts.body_digest("text", "Hi")
 
 
 def test_new_draft_keeps_schema_order_and_carries_key_and_digest():
-    message = draft.new_draft(PARAMS, sorted(draft.desired_state(PARAMS)))
+    message = drafts.new_draft(PARAMS, sorted(drafts.desired_state(PARAMS)))
     assert list(message) == ["ItemClass", "Subject", "Body", "Categories", "Importance", "ExtendedProperty",
                              "ToRecipients"]
     assert message["Body"] == {"_value_1": "Hi", "BodyType": "HTML"}
@@ -31,7 +31,7 @@ def test_new_draft_keeps_schema_order_and_carries_key_and_digest():
 
 
 def test_field_changes_set_values_and_delete_emptied_lists():
-    set_fields, delete_uris = draft.field_changes(PARAMS, ["body_sha256", "cc", "to"])
+    set_fields, delete_uris = drafts.field_changes(PARAMS, ["body_sha256", "cc", "to"])
     assert [path if isinstance(path, str) else path["PropertyName"] for path, _message in set_fields] == [
         "item:Body", "ExchangeEwsDraftBodyDigest", "message:ToRecipients"]
     assert delete_uris == ["message:CcRecipients"]
