@@ -27,6 +27,7 @@ description:
   - With O(state=absent) the draft is moved to Deleted Items.
 extends_documentation_fragment:
   - exchange.ews.connection
+  - exchange.ews.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -35,11 +36,6 @@ attributes:
     details: Reads the draft and reports what would be created, updated or deleted; writes nothing.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [exchange.ews.ews]
 options:
   state:
     description:

@@ -22,6 +22,7 @@ description:
 author: exchange.ews contributors (!UNKNOWN)
 extends_documentation_fragment:
   - exchange.ews.connection
+  - exchange.ews.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -30,11 +31,6 @@ attributes:
     details: Reads the drafts and reports what would be sent; writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [exchange.ews.ews]
 options:
   item_ids:
     description:
