@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import email.utils
 
 try:
     from lxml import etree
@@ -89,6 +90,7 @@ class EwsClient:
         self._service = self._zeep.create_service(ews_schema.BINDING_NAME, settings.url)
         self._header_elements = self._soap_headers()
         self.server_version_info = None
+        self.server_time = None
         self.request_count = 0
 
     def _soap_headers(self):
@@ -149,6 +151,7 @@ class EwsClient:
         http_headers = {"SOAPAction": '"%s"' % soap_operation.soapaction,
                         "Content-Type": "text/xml; charset=utf-8"}
         response = self.transport.post_xml(self.settings.url, envelope, http_headers)
+        self.server_time = _http_date(response.headers.get("Date"))
         try:
             result = binding.process_reply(self._zeep, soap_operation, response)
         except zeep.exceptions.Fault as fault:
@@ -181,6 +184,15 @@ class EwsClient:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _http_date(value):
+    """An HTTP Date header as an aware UTC datetime, or None: the server's clock, for ageing claims."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed is None or parsed.tzinfo is not None else None
 
 
 def _fault_details(fault):

@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import re
+
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 
 
@@ -108,3 +111,19 @@ def bool_field(item, name):
     if text is None:
         return None
     return text.strip().lower() == "true"
+
+
+def parse_datetime(item, name):
+    """An xs:dateTime child of the types namespace (``LastModifiedTime``...) as an aware UTC datetime, or None."""
+    text = (item.findtext(T + name) or "").strip()
+    if not text:
+        return None
+    try:
+        # Exchange writes "2024-05-01T08:00:00Z", sometimes with fractions of a second; before Python 3.11
+        # fromisoformat knows neither the "Z" suffix nor fractions other than 3 or 6 digits.
+        value = datetime.datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", re.sub(r"\.\d+", "", text)))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)

@@ -13,9 +13,11 @@ Only failures that prove Exchange did not process the request are retried:
 here: read-only callers may repeat the read themselves, writers resolve it
 by looking at the items again (``exactly_once.py``).
 
-Waits grow exponentially from ``base_delay`` when the server gives no hint,
-never exceed ``max_delay``, and the whole sequence stops at ``retries``
-attempts or when the next wait would end after ``timeout`` seconds.
+Waits grow exponentially from ``base_delay`` when the server gives no hint and
+never exceed ``max_delay``; a hint from the server is honoured in full (retrying
+earlier than the server allowed only earns another refusal). The whole sequence
+stops at ``retries`` attempts, or when the next wait would end after ``timeout``
+seconds or after the caller's ``deadline``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -50,6 +52,7 @@ class RetryPolicy:
         self.base_delay = base_delay
         self._sleep = sleep
         self._clock = clock
+        self.deadline = None  # an absolute time on ``clock`` no wait may end after (the run's deadline)
         self.attempts_log = []
 
     @classmethod
@@ -59,18 +62,17 @@ class RetryPolicy:
 
     def delay_for(self, error, attempt):
         """Seconds to wait before retry number ``attempt`` (1-based) after ``error``."""
-        hint = None
         if isinstance(error, EwsServerBusy) and error.back_off_ms is not None:
-            hint = error.back_off_ms / 1000.0
-        elif isinstance(error, EwsUnavailable) and error.retry_after is not None:
-            hint = error.retry_after
-        if hint is None:
-            hint = self.base_delay * (2 ** (attempt - 1))
-        return min(max(hint, 0.0), self.max_delay)
+            return max(error.back_off_ms / 1000.0, 0.0)
+        if isinstance(error, EwsUnavailable) and error.retry_after is not None:
+            return max(error.retry_after, 0.0)
+        return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
 
     def run(self, call, operation=None):
         """Call ``call()`` until it returns or fails with a non-retryable error or the budget is spent."""
         deadline = self._clock() + self.timeout
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         attempt = 0
         while True:
             try:

@@ -123,7 +123,7 @@ class FindItemPage:
 
 
 def find_item_request(parent_folder, additional_properties=(), restriction=None, field_orders=None,
-                      offset=0, page_size=PAGE_SIZE):
+                      offset=0, page_size=PAGE_SIZE, more_folders=()):
     """The ``m:FindItem`` element for one page (Shallow traversal, IdOnly + ``additional_properties``).
 
     ``parent_folder`` is a ``folder_id`` value, ``additional_properties``
@@ -148,7 +148,8 @@ def find_item_request(parent_folder, additional_properties=(), restriction=None,
         sort_order = etree.SubElement(request, M + "SortOrder")
         sort_order.extend(copy.deepcopy(order) for order in field_orders)
     folders = etree.SubElement(request, M + "ParentFolderIds")
-    folders.append(folder_id_element(parent_folder))
+    for folder in (parent_folder,) + tuple(more_folders):
+        folders.append(folder_id_element(folder))
     return request
 
 
@@ -228,3 +229,20 @@ class FindItem:
         if max_items is not None:
             items = items[:max_items]
         return FindItemResult(items, total, requests)
+
+    def find_in(self, parent_folders, additional_properties=(), restriction=None):
+        """``(index of the folder in parent_folders, FoundItem)`` for the first page of each folder, in one request."""
+        request = find_item_request(parent_folders[0], additional_properties, restriction,
+                                    more_folders=parent_folders[1:])
+        try:
+            messages = self.client.call(self.operation, request=request)
+        except EwsResponseLost:
+            messages = self.client.call(self.operation, request=request)
+        found = []
+        for index, message in enumerate(messages):
+            if not message.ok:
+                raise EwsError(message.message_text or "search failed", operation=self.operation,
+                               response_code=message.response_code)
+            page = FindItemPage.from_root_folder(message.element.find("m:RootFolder", NSMAP), 0)
+            found.extend((index, item) for item in page.items)
+        return found
