@@ -19,6 +19,7 @@ description:
     Ids it cannot account for are reported as V(missing), never silently treated as sent.
     See the collection's C(docs/exactly-once.md).
   - The number of requests per batch does not depend on the batch size (four on the happy path).
+  - Every run ends by O(deadline).
 author: exchange.ews contributors (!UNKNOWN)
 extends_documentation_fragment:
   - exchange.ews.connection
@@ -38,61 +39,80 @@ options:
         optional C(change_key) (other keys are ignored, so the output of the
         P(exchange.ews.draft_ids#lookup) lookup can be passed unchanged).
       - With a C(change_key), a draft edited since that key was read is not sent
-        (status V(failed), C(ErrorStaleObject)).
-      - Duplicates are sent once and reported at each position.
+        (status V(failed), C(ErrorStaleObject)). The module's own stamps change the key too; it
+        remembers the keys its stamps produced, so only someone else's change fails the draft.
+      - Duplicates are sent once and reported at each position. The same id with two different
+        change keys is an error.
     type: list
     elements: raw
     required: true
   save_copy:
     description:
       - Save a copy of each sent message (C(SaveItemToFolder)).
-      - With V(false) no copy exists, so an id whose send response was lost cannot be proven
-        sent later; combine with O(missing=ok).
+      - With V(false) no copy exists, so a send whose response was lost cannot be proven later
+        (status V(failed), C(EwsResponseLost), "may have been sent"), and a re-run reports the
+        ids it sent earlier as V(missing) (which then does not fail the task, see O(fail_on)).
     type: bool
     default: true
   saved_item_folder:
     description:
-      - Where the copy is saved, and where the module looks for copies that prove an earlier send.
+      - Where the copy is saved, and where the module looks (with the Outbox) for copies that prove
+        an earlier send.
       - A distinguished folder name (V(sentitems), V(drafts), V(inbox)...) or a FolderId.
     type: str
     default: sentitems
   saved_item_folder_mailbox:
     description:
-      - SMTP address of the mailbox that owns O(saved_item_folder) when it is a distinguished name.
+      - SMTP address of the mailbox that owns O(saved_item_folder) when it is a distinguished name,
+        and whose Outbox holds messages in flight.
       - Set it to the principal's address when sending, as a delegate, drafts that live in the
         principal's mailbox. Without it Exchange answers Success but leaves the draft behind
-        and saves no copy (a documented SendItem behaviour), and the module then stamps the draft
-        as sent, never sends it again, and warns.
+        and saves no copy (a documented SendItem behaviour); the module reports V(sent), warns,
+        and never sends that draft again.
     type: str
   batch_size:
     description:
-      - Ids handled per request.
+      - Ids handled per request (1 to 1000).
       - 100 keeps each request well under Exchange's default limits (request size, the
-        C(EWSMaxBatchSize)-style throttling budgets and the 250 items per FindItem page the
-        protocol uses) while making round trips per id negligible.
+        throttling budgets, the 1,000 items of a FindItem page) while making round trips per id
+        negligible.
     type: int
     default: 100
-  missing:
+  fail_on:
     description:
-      - What to do with an id that neither exists nor has a saved copy carrying its marker.
-      - V(fail) fails the task (it could be a wrong id, a deleted draft or a send by other means).
-      - V(ok) reports it as V(missing) without failing; use it with O(save_copy=false).
-    type: str
-    choices: [fail, ok]
-    default: fail
+      - Which statuses fail the task.
+      - By default V(failed) and V(missing) (an id that neither exists nor has a submitted copy:
+        a wrong id, a deleted draft, or a send by other means); with O(save_copy=false) only
+        V(failed), since no copy can prove an earlier send.
+      - V([]) never fails the task for an item's status (request-level failures still do), so
+        that a later task can inspect RV(results).
+    type: list
+    elements: str
+    choices: [failed, missing, already_sent]
   pending_timeout:
     description:
-      - Seconds a draft claimed by another run (C(pending) stamp) is waited for before this run
-        takes it over. The claim is only for reporting; two runs can never both send a draft,
-        because the ChangeKey check makes the slower send fail.
+      - Seconds a draft claimed by another run is waited for before this run takes it over.
+      - The claim's age is measured on the server's clock (the item's last modification time
+        against the server's C(Date) header), or by how long this run has watched it unchanged,
+        whichever is longer, so clock skew between job hosts cannot make a run wait forever.
+      - Only decides how long to wait, never whether a draft is sent twice; any value, V(0)
+        included, is safe with any number of concurrent runs.
     type: int
     default: 120
-  conflict_retries:
+  reread_limit:
     description:
-      - How often a draft goes back to the read step after a conflict (C(ErrorIrresolvableConflict),
-        C(ErrorStaleObject)) or a lost send response before it is reported as V(failed).
+      - How often a draft goes back to the read step after a lost response, a C(Warning) (not
+        processed) or an item-level C(ErrorServerBusy), before it is reported as V(failed).
+      - Conflicts with other runs and edits are not counted; O(deadline) bounds them.
     type: int
-    default: 3
+    default: 5
+  deadline:
+    description:
+      - Seconds the whole task may take. Every request, retry and wait ends by then.
+      - What is still unsettled at the deadline is reported V(failed) with its last ResponseCode
+        (C(EwsDeadlineExceeded) when there was none), and "may have been sent" where that is true.
+    type: int
+    default: 900
 notes:
   - Targets need Python 3.9 or later with C(zeep) and, for O(auth=ntlm), C(requests-ntlm).
     The task usually runs on the controller (with C(delegate_to=localhost)) or in an execution environment.
@@ -149,11 +169,20 @@ EXAMPLES = r"""
     impersonate: alice@example.com
     item_ids: "{{ draft_ids }}"
 
-- name: Send without keeping a copy; an id that cannot be accounted for is reported, not failed
+- name: Send without keeping a copy; ids gone from an earlier run are reported missing, not failed
   exchange.ews.send_item:
     item_ids: "{{ draft_ids }}"
     save_copy: false
-    missing: ok
+
+- name: Never fail on an item's status; a later task inspects the results
+  exchange.ews.send_item:
+    item_ids: "{{ draft_ids }}"
+    fail_on: []
+  register: outcome
+
+- name: Report the drafts that were not sent
+  ansible.builtin.debug:
+    msg: "{{ outcome.results | selectattr('status', 'in', ['failed', 'missing']) | list }}"
 
 - name: Preview
   exchange.ews.send_item:
@@ -162,42 +191,89 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-results:
-  description: One entry per O(item_ids) entry, in the same order.
+msg:
+  description: A one-line summary, for example C(sent 998, already sent 2 of 1,000).
   returned: always
+  type: str
+  sample: sent 998, already sent 2 of 1,000
+results:
+  description:
+    - One entry per O(item_ids) entry, in the same order.
+    - Not returned when the task fails (a failure prints RV(counts) and the first five
+      RV(failures) instead of the whole list); use O(fail_on) to inspect every result in a later task.
+  returned: when the task does not fail
   type: list
   elements: dict
   contains:
     id:
       description: The ItemId as given.
       type: str
+      sample: AAMkADk0ZGE1ZDUzLWJhNzUtNDc2Ni1hZDU0LTE0ODk0ZDA3ODBkYwBGAAAAAAA=
     status:
       description:
         - V(sent) by this run; V(already_sent) earlier (a previous or concurrent run, or another
           client); V(would_send) in check mode; V(missing) neither present nor provably sent;
-          V(failed) not sent, see RV(results[].response_code).
+          V(failed) not sent by this run (see RV(results[].response_code); the message says when
+          it may nevertheless have gone out).
       type: str
       choices: [sent, already_sent, would_send, missing, failed]
+      sample: sent
     response_class:
-      description: C(Success), C(Warning) or C(Error), from the deciding EWS response.
+      description: C(Success), C(Warning) or C(Error), from the deciding answer.
       type: str
+      sample: Success
     response_code:
-      description: EWS ResponseCode, for example C(NoError), C(ErrorItemNotFound), C(ErrorStaleObject).
+      description:
+        - EWS ResponseCode, for example C(NoError), C(ErrorItemNotFound), C(ErrorStaleObject), or
+          one of the collection's own codes (C(EwsNotADraft), C(EwsResponseLost),
+          C(EwsClaimedByAnotherRun), C(EwsDeadlineExceeded)); the user guide lists them all.
       type: str
+      sample: NoError
     message_text:
       description: Exchange's message or the module's explanation, when there is one.
       type: str
-  sample:
-    - id: AAMkADk0ZGE1ZDUzLWJhNzUtNDc2Ni1hZDU0LTE0ODk0ZDA3ODBkYwBGAAAAAAA=
-      status: sent
-      response_class: Success
-      response_code: NoError
-      message_text: null
+      sample: null
+    subject:
+      description: The subject, as read before sending (null when the item could not be read).
+      type: str
+      sample: Weekly report
+    to:
+      description: The To line as Exchange displays it, one entry per recipient.
+      type: list
+      elements: str
+      sample: [Team Reports]
 counts:
   description: Number of results per status (every status is present).
   returned: always
   type: dict
   sample: {sent: 2, already_sent: 1, would_send: 0, missing: 0, failed: 0}
+failures:
+  description: The first five results whose status fails the task (see O(fail_on)).
+  returned: when the task fails because of item statuses
+  type: list
+  elements: dict
+  sample:
+    - id: AAMkADk0ZGE1ZDUzLWJhNzUtNDc2Ni1hZDU0LTE0ODk0ZDA3ODBkYwBGAAAAAAB=
+      status: failed
+      response_class: Error
+      response_code: ErrorStaleObject
+      message_text: edited since its change_key was read (current ChangeKey differs); not sent
+      subject: Invoice 4711
+      to: [Bob Smith]
+response_code:
+  description:
+    - When the task fails, the ResponseCode of the request-level failure that stopped the run
+      (for example C(EwsAuthError), C(ErrorImpersonateUserDenied)), else of the first failing item.
+  returned: when the task fails
+  type: str
+  sample: EwsAuthError
+run_id:
+  description:
+    - The token this run wrote into the send state (C(ExchangeEwsSendState)) of the drafts it claimed,
+      to tell in a mailbox or an audit which run sent what.
+  returned: always
+  type: str
+  sample: 3f9c2a7d41e04b6b
 server_version:
   description: The ServerVersionInfo header of Exchange's last answer, when it sent one.
   returned: when the server answered
@@ -211,6 +287,10 @@ from ansible_collections.exchange.ews.plugins.module_utils.connection import Con
 from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
+
+# How many failing results a failed task shows (the rest are counted in counts).
+FAILURES_SHOWN = 5
+MAX_BATCH_SIZE = 1000
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
@@ -228,17 +308,26 @@ def main():
         saved_item_folder=dict(type="str", default="sentitems"),
         saved_item_folder_mailbox=dict(type="str"),
         batch_size=dict(type="int", default=100),
-        missing=dict(type="str", default="fail", choices=["fail", "ok"]),
+        fail_on=dict(type="list", elements="str", choices=["failed", "missing", "already_sent"]),
         pending_timeout=dict(type="int", default=120),
-        conflict_retries=dict(type="int", default=3),
+        reread_limit=dict(type="int", default=5),
+        deadline=dict(type="int", default=900),
     )
     argument_spec.update(CONNECTION_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_ZEEP:
         module.fail_json(msg=missing_required_lib("zeep"), exception=str(ZEEP_IMPORT_ERROR))
     params = module.params
-    if params["batch_size"] < 1 or params["pending_timeout"] < 0 or params["conflict_retries"] < 0:
-        module.fail_json(msg="batch_size must be at least 1; pending_timeout and conflict_retries not negative")
+    if not 1 <= params["batch_size"] <= MAX_BATCH_SIZE:
+        module.fail_json(msg="batch_size must be between 1 and %d (got %d)" % (MAX_BATCH_SIZE, params["batch_size"]))
+    for name in ("pending_timeout", "reread_limit"):
+        if params[name] < 0:
+            module.fail_json(msg="%s must not be negative (got %d)" % (name, params[name]))
+    if params["deadline"] < 1:
+        module.fail_json(msg="deadline must be at least 1 second (got %d)" % params["deadline"])
+    fail_on = params["fail_on"]
+    if fail_on is None:
+        fail_on = ["failed", "missing"] if params["save_copy"] else ["failed"]
 
     try:
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
@@ -247,8 +336,8 @@ def main():
             sender = ExactlyOnceSender(
                 client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
                 saved_item_folder_mailbox=params["saved_item_folder_mailbox"], batch_size=params["batch_size"],
-                pending_timeout=params["pending_timeout"], conflict_retries=params["conflict_retries"],
-                check_mode=module.check_mode)
+                pending_timeout=params["pending_timeout"], reread_limit=params["reread_limit"],
+                deadline=params["deadline"], check_mode=module.check_mode)
             results = sender.send(refs)
             server_version = client.server_version_info
     except EwsError as exc:
@@ -256,24 +345,39 @@ def main():
 
     for warning in sender.warnings:
         module.warn(warning)
-    counts = dict((status, 0) for status in STATUSES)
-    for result in results:
-        counts[result["status"]] += 1
-    failing = counts["failed"] + (counts["missing"] if params["missing"] == "fail" else 0)
-    # In check mode, as Ansible expects, changed tells whether a real run would send anything.
-    outcome = dict(changed=counts["sent"] + counts["would_send"] > 0, results=results, counts=counts)
+    outcome = summarize(results, fail_on, sender.request_error, sender.may_have_sent)
+    outcome["run_id"] = sender.run_token
     if server_version:
         outcome["server_version"] = server_version
-    if failing:
-        module.fail_json(msg=_failure_message(results, params["missing"]), **outcome)
+    if outcome.get("failed"):
+        module.fail_json(**outcome)
     module.exit_json(**outcome)
 
 
-def _failure_message(results, missing):
-    bad = [r for r in results if r["status"] == "failed" or (r["status"] == "missing" and missing == "fail")]
-    first = bad[0]
-    return "%d of %d item(s) not sent; first: item %s, status %s, ResponseCode %s: %s" % (
-        len(bad), len(results), first["id"], first["status"], first["response_code"], first["message_text"])
+def summarize(results, fail_on, request_error, may_have_sent):
+    """The module's result: a one-line ``msg``, ``counts``, and ``results`` or, when it fails, a bounded summary."""
+    counts = dict((status, 0) for status in STATUSES)
+    for result in results:
+        counts[result["status"]] += 1
+    parts = ["%s %s" % (status.replace("_", " "), "{:,}".format(counts[status]))
+             for status in STATUSES if counts[status]]
+    summary = "%s of %s" % (", ".join(parts) or "nothing", "{:,}".format(len(results)))
+    # In check mode, as Ansible expects, changed tells whether a real run would send anything.
+    outcome = dict(changed=counts["sent"] + counts["would_send"] > 0 or may_have_sent, counts=counts)
+    failing = [r for r in results if r["status"] in fail_on]
+    if request_error is None and not failing:
+        outcome.update(msg=summary, results=results)
+        return outcome
+    outcome.update(failed=True, failures=failing[:FAILURES_SHOWN])
+    if request_error is not None:
+        outcome.update(msg="%s; settled before it: %s" % (request_error, summary),
+                       response_code=request_error.response_code or type(request_error).__name__)
+        return outcome
+    first = failing[0]
+    outcome.update(msg="%s; %d failing, first: item %s (%r): %s %s: %s" % (
+        summary, len(failing), first["id"], first["subject"], first["status"], first["response_code"],
+        first["message_text"]), response_code=first["response_code"])
+    return outcome
 
 
 if __name__ == "__main__":
