@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 EWS_PATH = "/ews/exchange.asmx"
 ADMIN_PREFIX = "/_sandbox/"
 MAX_BODY = 64 * 1024 * 1024  # EWS's default maxRequestLength is far below; anything bigger is abuse
+MAX_TRAILER_LINES = 100      # as http.server's header limit
 
 SERVER_BUSY_MESSAGE = "The server cannot service this request right now. Try again later."
 INTERNAL_ERROR_MESSAGE = "An internal server error occurred. The operation failed."
@@ -144,13 +145,19 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(404, b"Not Found", "text/plain")
 
     def _read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked); None after answering 400 to an unreadable one."""
+        """The request body (Content-Length or chunked, capped at MAX_BODY either way); None after answering
+        400 to an unreadable one. It is read before authentication, so nothing here may read without a bound."""
         try:
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            transfer_encoding = self.headers.get("Transfer-Encoding")
+            if transfer_encoding is not None:
+                # Only plain chunked framing; with a Content-Length too the framing is ambiguous (request smuggling).
+                if transfer_encoding.strip().lower() != "chunked" or "Content-Length" in self.headers:
+                    raise ValueError(f"Transfer-Encoding {transfer_encoding!r}")
                 return self._read_chunked()
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 <= length <= MAX_BODY:
-                raise ValueError(f"Content-Length {length}")
+            length_header = (self.headers.get("Content-Length") or "0").strip()
+            if not length_header.isdigit() or int(length_header) > MAX_BODY:
+                raise ValueError(f"Content-Length {length_header!r}")
+            length = int(length_header)
             return self.rfile.read(length) if length else b""
         except ValueError as exc:
             log.info("unreadable request body: %s", exc)
@@ -160,16 +167,30 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     def _read_chunked(self) -> bytes:
         parts, total = [], 0
         while True:
-            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+            size_field = self._read_line(1024).split(b";", 1)[0].strip()
+            # Hex digits only: int(..., 16) would also take "-1" (a read until EOF), "+1", "0x1" and "1_0".
+            if not size_field or len(size_field) > 16 or size_field.strip(b"0123456789abcdefABCDEF"):
+                raise ValueError(f"chunk size {size_field[:20]!r}")
+            size = int(size_field, 16)
             if size == 0:
-                while self.rfile.readline(65536).strip():  # trailer fields, up to the blank line
-                    pass
-                return b"".join(parts)
+                for _ in range(MAX_TRAILER_LINES + 1):     # trailer fields, up to the blank line
+                    if not self._read_line(8192).strip():
+                        return b"".join(parts)
+                raise ValueError("too many chunk trailer fields")
             total += size
             if total > MAX_BODY:
                 raise ValueError("chunked body too large")
-            parts.append(self.rfile.read(size))
-            self.rfile.readline()  # the CRLF closing the chunk
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self._read_line(2).strip():
+                raise ValueError("chunk shorter than its size")
+            parts.append(chunk)
+
+    def _read_line(self, limit: int) -> bytes:
+        """One CRLF-terminated line of at most ``limit`` bytes; ValueError for a longer one or the end of the stream."""
+        line = self.rfile.readline(limit + 1)
+        if not line.endswith(b"\n") or len(line) > limit:
+            raise ValueError("line too long or connection closed")
+        return line
 
     def _send(self, status: int, body: bytes, content_type: str, headers=(), close: bool = False):
         self.send_response(status)
