@@ -16,6 +16,7 @@ from .auth import Authenticator
 from .config import UsersFileError, load_directory, write_demo_users
 from .delivery import Delivery
 from .faults import KINDS, FaultRegistry
+from .files import private_dir, private_file, readable_by_others
 from .http_server import EwsServer, SandboxApp
 from .request_log import RequestLog
 from .store import Store
@@ -88,10 +89,14 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
 
     Without ``users``, ``<data_dir>/users.yml`` is used, written with the demo users if absent.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     users_file = users.resolve() if users else data_dir / DEMO_USERS_FILE
     if users is None and not users_file.exists():
         write_demo_users(users_file)
+    elif users is None:
+        private_file(users_file)
+    elif readable_by_others(users_file):
+        log.warning("%s can be read by other users, and it holds passwords: chmod 600 it", users_file)
     directory = load_directory(users_file)
     tls = None if http else ensure_material(data_dir, host)
     store = Store(data_dir / STORE_FILE)

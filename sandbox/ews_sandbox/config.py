@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .context import RIGHTS
+from .files import private_dir, write_private
 
 # NetBIOS domain accepted in DOMAIN\login; the DNS domain of each user's SMTP
 # address is accepted too (DOMAIN\login and login@domain).
@@ -118,8 +119,8 @@ class Directory:
 
 
 def write_demo_users(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(DEMO_USERS_YAML, encoding="utf-8")
+    private_dir(path.parent)
+    write_private(path, DEMO_USERS_YAML)
 
 
 def load_directory(path: Path) -> Directory:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .files import private_file
 from .ids import encode_item_id, new_change_key, new_uuid
 
 # Distinguished folders every mailbox gets: name -> (Exchange's display name, parent folder).
@@ -229,6 +230,12 @@ class Store:
         self._folders: dict[str, Folder] = {}      # committed folders by uuid (folders never change once created)
         # Distinguished folders seen inside the running write transaction: cached once it commits.
         self._pending_folders: dict[tuple[str, str], str] = {}
+        # Mail and extended properties: private, like the rest of the data folder. SQLite gives the
+        # -wal and -shm files it creates the database file's mode; ones an older sandbox left are tightened.
+        private_file(Path(self.path))
+        for suffix in ("-wal", "-shm"):
+            if Path(self.path + suffix).exists():
+                private_file(Path(self.path + suffix))
         self.connection().executescript(_SCHEMA)
 
     # -- connections and transactions -------------------------------------------------

@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from .config import User, load_directory
+from .files import private_dir, private_file
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding ews_sandbox, for PYTHONPATH
 START_KEYS = ("EWS_URL", "EWS_CA_PATH", "EWS_ADMIN_URL", "EWS_USERS_FILE")
@@ -127,11 +128,11 @@ class Sandbox:
         self.stop()
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         started = time.perf_counter()
-        with open(self.data_dir / "server.log", "ab") as server_log:
+        with open(private_file(self.data_dir / "server.log"), "ab") as server_log:
             self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=server_log,
                                             stdin=subprocess.DEVNULL, env=env, text=True)
         facts = self._read_start_lines()
