@@ -208,11 +208,33 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     # -- admin -------------------------------------------------------------------------
 
     def _admin(self, method: str, path: str, query: dict, body: bytes):
-        if not ipaddress.ip_address(self.client_address[0].split("%")[0]).is_loopback:
-            status, payload = 403, {"error": "the admin endpoints answer on loopback only"}
+        refusal = self._admin_refusal(method)
+        if refusal is not None:
+            status, payload = refusal
         else:
             status, payload = admin.handle(self.server.app, method, path.strip("/"), query, body)
         self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+
+    def _admin_refusal(self, method: str) -> tuple[int, dict] | None:
+        """Why an admin request is refused, if it is: only a local program may steer the sandbox, never a web page.
+
+        A page on any site can make the browser send a request to 127.0.0.1: it carries an Origin (refused unless
+        it is the sandbox's own), or a foreign Host after DNS rebinding (refused), and without a preflight it can
+        only GET, or POST form or text types (a POST must be JSON, which browsers send cross-origin only after a
+        preflight the sandbox never answers; so is any DELETE).
+        """
+        if not _is_loopback(self.client_address[0]):
+            return 403, {"error": "the admin endpoints answer on loopback only"}
+        host = self.headers.get("Host", "")
+        if not _is_loopback(host.rsplit(":", 1)[0] if not host.endswith("]") else host):
+            return 403, {"error": f"the admin endpoints answer to a loopback Host only, not {host!r}"}
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"{'https' if self.server.ssl_context else 'http'}://{host}":
+            return 403, {"error": f"the admin endpoints refuse requests from web pages (Origin {origin!r})"}
+        content_type = self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if method == "POST" and content_type != "application/json":
+            return 415, {"error": "admin POST requests must be sent as Content-Type: application/json"}
+        return None
 
     # -- EWS ---------------------------------------------------------------------------
 
@@ -285,6 +307,17 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (``[::1]``, ``fe80::1%lo`` forms included)."""
+    host = host.strip().strip("[]").split("%")[0].lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _ms(started: float) -> float:

@@ -46,7 +46,8 @@ class AdminClient:
         url = f"{self.admin_url}/{path}"
         if since is not None:
             url += "?" + urllib.parse.urlencode({"since": since})
-        data = json.dumps(body).encode() if body is not None else None
+        data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+        # JSON, which a web page cannot send cross-origin without a preflight, is what the sandbox requires.
         request = urllib.request.Request(url, data=data, method=method,
                                          headers={"Content-Type": "application/json"} if data else {})
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import urllib.error
 import urllib.request
 
@@ -141,3 +142,47 @@ def test_send_to_an_outside_recipient_goes_through_the_smarthost(smarthost, tmp_
         assert (delivery["route"], delivery["undelivered"]) == ("smtp", [])
     [(mail_from, rcpt, content)] = inbox.messages
     assert rcpt == ["someone@example.org"] and b"Subject: Outside" in content
+
+
+def _admin_request(sandbox, method: str, path: str, headers: dict, body: bytes | None = None) -> int:
+    request = urllib.request.Request(f"{sandbox.admin_url}/{path}", data=body, method=method, headers=headers)
+    context = ssl.create_default_context(cafile=sandbox.ca_path)
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _drafts_left(sandbox) -> int:
+    found = post(session_for(sandbox), sandbox, envelope(FIND_DRAFTS), "FindItem")
+    return int(etree.fromstring(found.content).find(f".//{{{M}}}RootFolder").get("TotalItemsInView"))
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_post_a_browser_could_send_cross_origin_is_refused(clean_sandbox, content_type):
+    # A page on any web site may POST these types to http(s)://127.0.0.1 without asking first (no CORS preflight).
+    clean_sandbox.admin.seed("alice@sandbox.test")
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert _admin_request(clean_sandbox, "POST", "reset", headers, b"{}" if content_type else None) == 415
+    assert _drafts_left(clean_sandbox) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Host": "evil.example"},                 # DNS rebinding: a foreign name that resolves to 127.0.0.1
+])
+def test_requests_from_web_pages_are_refused(clean_sandbox, headers):
+    clean_sandbox.admin.seed("alice@sandbox.test")
+    headers = {"Content-Type": "application/json", **headers}
+    assert _admin_request(clean_sandbox, "POST", "reset", headers, b"{}") == 403
+    assert _admin_request(clean_sandbox, "GET", "deliveries", headers) == 403
+    assert _drafts_left(clean_sandbox) == 1
+
+
+def test_the_sandbox_own_origin_and_json_are_accepted(clean_sandbox):
+    own = clean_sandbox.admin_url.rsplit("/_sandbox", 1)[0]
+    headers = {"Content-Type": "application/json; charset=utf-8", "Origin": own}
+    assert _admin_request(clean_sandbox, "POST", "reset", headers, b"{}") == 200
+    assert _admin_request(clean_sandbox, "DELETE", "faults", {}) == 200     # browsers preflight any DELETE
