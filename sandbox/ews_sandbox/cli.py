@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from . import validation
+from .addresses import listens_on_loopback_only, loopback_host, public_host, url_host
 from .auth import Authenticator
 from .config import UsersFileError, load_directory, write_demo_users
 from .delivery import Delivery
@@ -39,7 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the sandbox server")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on; one reachable from other machines needs --allow-remote")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --host other machines can reach (anyone there can log in with the users file's "
+                            "passwords)")
     serve.add_argument("--port", type=int, default=8443, help="0 picks a free port")
     serve.add_argument("--data", default="./.sandbox-data", help="data folder (store, CA, users)")
     serve.add_argument("--users", help="users file (YAML); default: <data>/users.yml with demo users")
@@ -98,12 +103,13 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
     elif readable_by_others(users_file):
         log.warning("%s can be read by other users, and it holds passwords: chmod 600 it", users_file)
     directory = load_directory(users_file)
-    tls = None if http else ensure_material(data_dir, host)
+    advertised = public_host(host)
+    tls = None if http else ensure_material(data_dir, advertised)
     store = Store(data_dir / STORE_FILE)
     validation.preload()
     return SandboxApp(
         directory=directory,
-        authenticator=Authenticator(directory, data_dir, tls.channel_binding_data() if tls else None, realm=host),
+        authenticator=Authenticator(directory, data_dir, tls.channel_binding_data() if tls else None, realm=advertised),
         store=store,
         delivery=Delivery(store, directory, smarthost=smarthost),
         faults=FaultRegistry(),
@@ -111,22 +117,20 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
         tls=tls,
         data_dir=data_dir,
         users_file=users_file,
+        public_host=advertised,
     )
 
 
 def start_facts(server: EwsServer) -> dict[str, str]:
     """The EWS_* facts a started server prints, in order."""
     app = server.app
-    host = server.server_address[0]
-    if host in ("0.0.0.0", "::"):
-        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
-    if ":" in host:
-        host = f"[{host}]"
-    base = f"{'https' if app.tls else 'http'}://{host}:{server.server_address[1]}"
+    scheme, port = "https" if app.tls else "http", server.server_address[1]
+    # The admin endpoints answer loopback clients only: their URL is a loopback one whenever the server has one.
+    admin_host = loopback_host(server.server_address[0])
     return {
-        "EWS_URL": f"{base}/EWS/Exchange.asmx",
+        "EWS_URL": f"{scheme}://{url_host(app.public_host)}:{port}/EWS/Exchange.asmx",
         "EWS_CA_PATH": str(app.tls.ca_path) if app.tls else "",
-        "EWS_ADMIN_URL": f"{base}/_sandbox",
+        "EWS_ADMIN_URL": f"{scheme}://{url_host(admin_host)}:{port}/_sandbox",
         "EWS_USERS_FILE": str(app.users_file),
     }
 
@@ -134,6 +138,16 @@ def start_facts(server: EwsServer) -> dict[str, str]:
 def serve_command(args) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not listens_on_loopback_only(args.host):
+        if not args.allow_remote:
+            print(f"error: --host {args.host} can be reached from other machines, where anyone could log in with "
+                  "the users file's passwords (the demo ones are public); give --allow-remote to do it anyway",
+                  file=sys.stderr)
+            return 2
+        # Printed, not logged: --log-level ERROR must not hide it.
+        print(f"WARNING: --allow-remote: the sandbox on {args.host} is reachable from the network; anyone who can "
+              "reach the port can log in with the passwords in the users file (the demo ones are public). "
+              "The admin endpoints still answer loopback clients only.", file=sys.stderr, flush=True)
     try:
         app = build_app(Path(args.data).resolve(), Path(args.users) if args.users else None,
                         args.host, args.http, args.smarthost)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import socket
@@ -15,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from . import admin, soap
+from .addresses import is_loopback
 from .auth import Authenticator, ConnectionAuth
 from .config import Directory
 from .context import RequestContext
@@ -64,6 +64,7 @@ class SandboxApp:
     tls: TlsMaterial | None
     data_dir: Path
     users_file: Path
+    public_host: str    # the host name or address clients are told to use (EWS_URL)
 
 
 class EwsServer(ThreadingHTTPServer):
@@ -223,10 +224,10 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         only GET, or POST form or text types (a POST must be JSON, which browsers send cross-origin only after a
         preflight the sandbox never answers; so is any DELETE).
         """
-        if not _is_loopback(self.client_address[0]):
+        if not is_loopback(self.client_address[0]):
             return 403, {"error": "the admin endpoints answer on loopback only"}
         host = self.headers.get("Host", "")
-        if not _is_loopback(host.rsplit(":", 1)[0] if not host.endswith("]") else host):
+        if not is_loopback(host.rsplit(":", 1)[0] if not host.endswith("]") else host):
             return 403, {"error": f"the admin endpoints answer to a loopback Host only, not {host!r}"}
         origin = self.headers.get("Origin")
         if origin is not None and origin != f"{'https' if self.server.ssl_context else 'http'}://{host}":
@@ -307,17 +308,6 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-
-
-def _is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (``[::1]``, ``fe80::1%lo`` forms included)."""
-    host = host.strip().strip("[]").split("%")[0].lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _ms(started: float) -> float:

@@ -98,7 +98,7 @@ class Sandbox:
     """
 
     def __init__(self, data_dir: str | Path | None = None, users_file: str | Path | None = None,
-                 http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1",
+                 http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1", allow_remote: bool = False,
                  python: str = sys.executable, startup_timeout: float = 20):
         self._tmp = None
         if data_dir is None:
@@ -111,6 +111,8 @@ class Sandbox:
             self.command += ["--users", str(users_file)]
         if http:
             self.command.append("--http")
+        if allow_remote:
+            self.command.append("--allow-remote")
         if smarthost:
             self.command += ["--smarthost", smarthost]
         self.startup_timeout = startup_timeout

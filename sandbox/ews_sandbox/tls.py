@@ -44,13 +44,13 @@ def ensure_material(data_dir: Path, host: str) -> TlsMaterial:
     """Load the CA and server certificate from ``data_dir``, creating what is missing.
 
     The CA is created once. The server certificate is re-issued (by the same CA)
-    only when it does not cover ``host``, so a restart on the same host serves the
-    very same certificate.
+    only when it does not cover ``host`` (the name or address clients use) and the
+    loopback names, so a restart on the same host serves the very same certificate.
     """
     private_dir(data_dir)
     ca_path, ca_key_path = data_dir / CA_CERT, data_dir / CA_KEY
     cert_path, key_path = data_dir / SERVER_CERT, data_dir / SERVER_KEY
-    names = tuple(dict.fromkeys(DEFAULT_NAMES + ((host,) if host not in ("0.0.0.0", "::", "") else ())))
+    names = tuple(dict.fromkeys(DEFAULT_NAMES + (host,)))
 
     if ca_path.exists() and ca_key_path.exists():
         ca = trustme.CA.from_pem(ca_path.read_bytes(), private_file(ca_key_path).read_bytes())

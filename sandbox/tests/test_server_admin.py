@@ -89,7 +89,7 @@ def test_admin_answers_on_loopback_only(tmp_path):
     address = _non_loopback_address()
     if address is None:
         pytest.skip("no non-loopback interface")
-    with Sandbox(data_dir=tmp_path, host="0.0.0.0", http=True) as sandbox:
+    with Sandbox(data_dir=tmp_path, host="0.0.0.0", allow_remote=True, http=True) as sandbox:
         port = sandbox.url.split("/")[2].rsplit(":", 1)[1]
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://{address}:{port}/_sandbox/health", timeout=10)
