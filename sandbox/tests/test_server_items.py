@@ -1,0 +1,28 @@
+"""Item behaviours of the exactly-once paths, end to end over HTTPS + NTLM against the session sandbox."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from conftest import envelope, post, session_for
+from ews_sandbox.namespaces import qm
+
+ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
+
+
+def call(sandbox, operation: str, body: str, user: str = "alice") -> list[tuple[str, str, etree._Element]]:
+    """(ResponseClass, ResponseCode, element) of each response message of ``operation``."""
+    response = post(session_for(sandbox, user), sandbox, envelope(body), operation)
+    assert response.status_code == 200, response.text
+    messages = etree.fromstring(response.content).find(".//" + qm("ResponseMessages"))
+    return [(m.get("ResponseClass"), m.findtext(qm("ResponseCode")), m) for m in messages]
+
+
+def test_an_empty_id_is_an_item_level_invalid_id_empty(clean_sandbox):
+    [draft] = clean_sandbox.admin.seed(ALICE, to=[BOB])
+    results = call(clean_sandbox, "GetItem", '<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>'
+                   '<m:ItemIds><t:ItemId Id=""/><t:ItemId Id="%s"/></m:ItemIds></m:GetItem>' % draft["id"])
+    assert [(klass, code) for klass, code, _ in results] == [("Error", "ErrorInvalidIdEmpty"), ("Success", "NoError")]
+    results = call(clean_sandbox, "GetFolder", '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape>'
+                   '</m:FolderShape><m:FolderIds><t:FolderId Id=""/></m:FolderIds></m:GetFolder>')
+    assert [code for _, code, _ in results] == ["ErrorInvalidIdEmpty"]
