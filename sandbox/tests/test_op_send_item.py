@@ -78,9 +78,10 @@ def test_many_ids_answer_in_order(env):
     assert [e["subject"] for e in env.delivery.log()] == ["one", "two"]
 
 
-def test_stale_change_key_is_refused_and_nothing_is_sent(env):
+@pytest.mark.parametrize("change_key", ["CQAAABYAAAAstale", ""])
+def test_stale_change_key_is_refused_and_nothing_is_sent(env, change_key):
     item_id, _ = env.draft()
-    (klass, code, _), = send(env, [(item_id, "CQAAABYAAAAstale")])
+    (klass, code, _), = send(env, [(item_id, change_key)])
     assert (klass, code) == ("Error", "ErrorStaleObject")
     assert env.delivery.log() == []
     assert get_items(env, [(item_id, "x")])[0][1] == "NoError"
@@ -149,6 +150,7 @@ def test_concurrent_sends_of_one_draft_send_it_once(env):
 
 def test_a_draft_left_behind_and_sent_again_is_logged_twice(env):
     draft = env.draft(extended=marker_property(value="twice"))
-    send(env, [draft], mailbox=BOB)     # quirk 1 leaves it behind
-    send(env, [(draft[0], "")], mailbox=ALICE)
+    send(env, [draft], mailbox=BOB)     # quirk 1 leaves it behind, with a new ChangeKey
+    (_, _, left), = get_items(env, [draft])
+    assert send(env, [(draft[0], left.find(".//" + qt("ItemId")).get("ChangeKey"))])[0][1] == "NoError"
     assert [e["marker"] for e in env.delivery.log()] == ["twice", "twice"]

@@ -26,3 +26,19 @@ def test_an_empty_id_is_an_item_level_invalid_id_empty(clean_sandbox):
     results = call(clean_sandbox, "GetFolder", '<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape>'
                    '</m:FolderShape><m:FolderIds><t:FolderId Id=""/></m:FolderIds></m:GetFolder>')
     assert [code for _, code, _ in results] == ["ErrorInvalidIdEmpty"]
+
+
+def send_item(item_id: str, change_key: str | None, save: str = "true") -> str:
+    key = "" if change_key is None else ' ChangeKey="%s"' % change_key
+    return ('<m:SendItem SaveItemToFolder="%s"><m:ItemIds><t:ItemId Id="%s"%s/></m:ItemIds></m:SendItem>'
+            % (save, item_id, key))
+
+
+def test_send_item_without_a_change_key_is_stale_and_sends_nothing(clean_sandbox):
+    drafts = clean_sandbox.admin.seed(ALICE, count=2, to=[BOB])
+    for draft, change_key in zip(drafts, (None, "")):
+        [(klass, code, _)] = call(clean_sandbox, "SendItem", send_item(draft["id"], change_key))
+        assert (klass, code) == ("Error", "ErrorStaleObject")
+    assert clean_sandbox.admin.deliveries() == []
+    [(klass, code, _)] = call(clean_sandbox, "SendItem", send_item(drafts[0]["id"], drafts[0]["change_key"]))
+    assert (klass, code) == ("Success", "NoError")

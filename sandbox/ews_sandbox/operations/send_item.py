@@ -96,8 +96,8 @@ def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_el
         if item is None:
             raise ItemError(*ITEM_NOT_FOUND)
         ctx.check_access(item.mailbox, "send")
-        change_key = item_id.get("ChangeKey")
-        if change_key and change_key != item.change_key:
+        # SendItem needs the current ChangeKey: a missing or empty one is stale too (ItemId reference).
+        if item_id.get("ChangeKey") != item.change_key:
             raise ItemError(*STALE)
         send_stored(ctx, item, save, folder_element)
 
