@@ -19,12 +19,16 @@ class EwsFault(Exception):
 
 
 class ItemError(Exception):
-    """An item-level error: becomes a ResponseClass="Error" response message for that item."""
+    """An item-level error: becomes a ResponseClass="Error" response message for that item.
 
-    def __init__(self, code: str, message: str):
+    ``details`` become the message's ``m:MessageXml`` ``t:Value`` entries (e.g. ``{"PolicyLimit": 1000}``).
+    """
+
+    def __init__(self, code: str, message: str, details: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details or {}
 
 
 class SchemaValidationError(EwsFault):

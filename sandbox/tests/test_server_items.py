@@ -42,3 +42,20 @@ def test_send_item_without_a_change_key_is_stale_and_sends_nothing(clean_sandbox
     assert clean_sandbox.admin.deliveries() == []
     [(klass, code, _)] = call(clean_sandbox, "SendItem", send_item(drafts[0]["id"], drafts[0]["change_key"]))
     assert (klass, code) == ("Success", "NoError")
+
+
+FIND_DRAFTS = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>%s'
+               '<m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>')
+
+
+def test_find_item_limits(clean_sandbox):
+    clean_sandbox.admin.seed(ALICE, count=1001)
+    [(klass, code, _)] = call(clean_sandbox, "FindItem", FIND_DRAFTS % "")
+    assert (klass, code) == ("Error", "ErrorExceededFindCountLimit")
+    paged = '<m:IndexedPageItemView MaxEntriesReturned="%s" Offset="0" BasePoint="Beginning"/>'
+    [(klass, code, message)] = call(clean_sandbox, "FindItem", FIND_DRAFTS % (paged % "1000"))
+    assert code == "NoError" and message.find(qm("RootFolder")).get("IncludesLastItemInRange") == "false"
+    [(klass, code, _)] = call(clean_sandbox, "FindItem", FIND_DRAFTS % (paged % "-1"))
+    assert (klass, code) == ("Error", "ErrorInvalidPagingMaxRows")
+    response = post(session_for(clean_sandbox), clean_sandbox, envelope(FIND_DRAFTS % (paged % "all")), "FindItem")
+    assert response.status_code == 500 and b"ErrorSchemaValidation" in response.content

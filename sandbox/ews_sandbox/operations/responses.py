@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import ItemError
-from ..namespaces import M, T, qm
+from ..namespaces import M, T, qm, qt
 
 _NSMAP = {"m": M, "t": T}
 
@@ -23,17 +23,22 @@ class OperationResponse:
         etree.SubElement(message, qm("ResponseCode")).text = "NoError"
         return message
 
-    def error(self, code: str, text: str) -> etree._Element:
-        """An Error message shaped like Exchange's: MessageText, ResponseCode, DescriptiveLinkKey 0."""
+    def error(self, code: str, text: str, details: dict | None = None) -> etree._Element:
+        """An Error message shaped like Exchange's: MessageText, ResponseCode, DescriptiveLinkKey 0, and the
+        ``details`` as MessageXml ``t:Value`` entries."""
         message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass="Error")
         etree.SubElement(message, qm("MessageText")).text = text
         etree.SubElement(message, qm("ResponseCode")).text = code
         etree.SubElement(message, qm("DescriptiveLinkKey")).text = "0"
+        if details:
+            message_xml = etree.SubElement(message, qm("MessageXml"))
+            for name, value in details.items():
+                etree.SubElement(message_xml, qt("Value"), Name=name).text = str(value)
         return message
 
     def item_error(self, error: ItemError, empty_container: str | None = None) -> etree._Element:
         """Error message for ``error``; ItemInfo responses carry an empty container (``m:Items``) like Exchange's."""
-        message = self.error(error.code, error.message)
+        message = self.error(error.code, error.message, error.details)
         if empty_container:
             etree.SubElement(message, qm(empty_container))
         return message
