@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, fields
 
-KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error")
+KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error",
+         "http_502_after_commit", "http_504_after_commit", "truncated_after_commit")
+# Kinds that let the operation run and commit, then spoil its answer.
+AFTER_COMMIT = frozenset({"drop_after_commit", "http_502_after_commit", "http_504_after_commit", "truncated_after_commit"})
 
 
 @dataclass
@@ -15,8 +18,9 @@ class Fault:
     times: int = 1                 # how many requests it hits; 0 = until cleared
     back_off_ms: int = 500         # server_busy: BackOffMilliseconds
     retry_after: int = 1           # http_503: Retry-After seconds
-    delay_ms: int = 0              # delay: time before the (normal) answer
+    delay_ms: int = 0              # delay: time before the (normal) answer; http_50x_after_commit: after the commit
     code: str = "ErrorInternalServerError"  # soap_fault: the ResponseCode
+    body_bytes: int | None = None  # truncated_after_commit: bytes of the body sent (None: half of it)
 
     @classmethod
     def from_json(cls, data: dict) -> "Fault":
@@ -30,8 +34,10 @@ class Fault:
         if data.get("kind") not in KINDS:
             raise ValueError(f"'kind' must be one of {', '.join(KINDS)}")
         fault = cls(**data)
-        for name in ("times", "back_off_ms", "retry_after", "delay_ms"):
+        for name in ("times", "back_off_ms", "retry_after", "delay_ms", "body_bytes"):
             value = getattr(fault, name)
+            if name == "body_bytes" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"'{name}' must be a non-negative integer")
         if fault.operation is not None and not isinstance(fault.operation, str):

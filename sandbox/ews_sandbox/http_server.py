@@ -19,7 +19,7 @@ from .auth import Authenticator, ConnectionAuth
 from .config import Directory
 from .context import RequestContext
 from .errors import EwsFault
-from .faults import Fault, FaultRegistry
+from .faults import AFTER_COMMIT, Fault, FaultRegistry
 from .request_log import RequestLog
 from .tls import TlsMaterial
 
@@ -49,6 +49,20 @@ IIS_500 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
            b"<h1>Server Error</h1></div>\r\n<div id=\"content\">\r\n <div class=\"content-container\"><fieldset>\r\n"
            b"  <h2>500 - Internal server error.</h2>\r\n  <h3>There is a problem with the resource you are looking "
            b"for, and it cannot be displayed.</h3>\r\n </fieldset></div>\r\n</div>\r\n</body>\r\n</html>\r\n")
+
+# What a reverse proxy in front of Exchange answers when the back end fails or is too slow: IIS Application
+# Request Routing's 502, a load balancer's 504 (written in their style; no SOAP envelope in either).
+ARR_502 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
+           b"\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\r\n<html xmlns=\"http://www.w3.org/1999/xhtml\">"
+           b"\r\n<head>\r\n<title>502 - Web server received an invalid response while acting as a gateway or proxy "
+           b"server.</title>\r\n</head>\r\n<body>\r\n<div id=\"header\"><h1>Server Error</h1></div>\r\n<div id=\"content\">"
+           b"\r\n <div class=\"content-container\"><fieldset>\r\n  <h2>502 - Web server received an invalid response while "
+           b"acting as a gateway or proxy server.</h2>\r\n  <h3>The page you are looking for cannot be shown because the "
+           b"server acting as a gateway or proxy got an invalid response from the upstream server.</h3>\r\n </fieldset>"
+           b"</div>\r\n</div>\r\n</body>\r\n</html>\r\n")
+LOAD_BALANCER_504 = (b"<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway "
+                     b"Time-out</h1></center>\r\n<hr><center>The upstream server did not answer in time.</center>\r\n"
+                     b"</body>\r\n</html>\r\n")
 
 
 @dataclass
@@ -253,7 +267,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(401, IIS_401, "text/html", headers)
             return
 
-        version = operation = mailbox = None  # until the envelope is read
+        version = operation = mailbox = fault = None  # until the envelope is read
         items = 0
         try:
             request = soap.parse_request(body)
@@ -266,16 +280,15 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
                                      delivery=app.delivery, server_version=version, culture=request.culture)
             payload = soap.dispatch(context, request)
-            if fault is not None and fault.kind == "drop_after_commit":
-                app.requests.record(operation, user.login, mailbox, items, 0, _ms(started))
-                self._drop_connection()
-                return
             status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
             status, data = exc.http_status, soap.fault_envelope(exc, version)
         except Exception:
             log.exception("%s failed", operation or "request")
             status, data = 500, soap.fault_envelope(EwsFault("ErrorInternalServerError", INTERNAL_ERROR_MESSAGE), version)
+        if fault is not None and fault.kind in AFTER_COMMIT:
+            self._spoil_answer(fault, status, data, started, operation, user.login, mailbox, items)
+            return
         app.requests.record(operation, user.login, mailbox, items, status, _ms(started))
         self._send(status, data, "text/xml; charset=utf-8")
 
@@ -285,8 +298,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         if fault.kind == "delay":
             time.sleep(fault.delay_ms / 1000)
             return False
-        if fault.kind == "drop_after_commit":
-            return False  # the operation runs and commits; the answer is dropped afterwards
+        if fault.kind in AFTER_COMMIT:
+            return False  # the operation runs and commits; _spoil_answer() deals with its answer
         if fault.kind == "server_busy":
             raise EwsFault("ErrorServerBusy", SERVER_BUSY_MESSAGE, details={"BackOffMilliseconds": fault.back_off_ms})
         if fault.kind == "soap_fault":
@@ -300,6 +313,32 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         else:  # html_error
             self._send(500, IIS_500, "text/html")
         return True
+
+    def _spoil_answer(self, fault: Fault, status: int, data: bytes, started: float, operation: str, login: str,
+                      mailbox: str, items: int) -> None:
+        """The operation has run and committed: lose its answer the way ``fault`` says."""
+        log_status = {"drop_after_commit": 0, "http_502_after_commit": 502, "http_504_after_commit": 504}.get(
+            fault.kind, status)
+        if fault.kind in ("http_502_after_commit", "http_504_after_commit"):
+            time.sleep(fault.delay_ms / 1000)   # the gateway waited for the back end before giving up
+        # Logged before answering, so a client reading the log right after the answer finds the entry.
+        self.server.app.requests.record(operation, login, mailbox, items, log_status, _ms(started))
+        if fault.kind == "drop_after_commit":
+            self._drop_connection()
+        elif fault.kind == "http_502_after_commit":
+            self._send(502, ARR_502, "text/html")
+        elif fault.kind == "http_504_after_commit":
+            self._send(504, LOAD_BALANCER_504, "text/html")
+        else:  # truncated_after_commit: the full Content-Length, part of the body, then the connection closes
+            cut = len(data) // 2 if fault.body_bytes is None else min(fault.body_bytes, len(data))
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in self.auth_headers:
+                self.send_header(name, value)
+            self._headers_buffer.append(b"\r\n" + data[:cut])
+            self.flush_headers()
+            self._drop_connection()
 
     def _drop_connection(self):
         """Close the TCP connection without a byte of answer, as a crashed front end would."""

@@ -59,8 +59,9 @@ GET_DRAFTS = ('<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m
               '<m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>')
 
 
-def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: str = "GetFolder") -> requests.Response:
-    return session.post(sandbox.url, data=data, headers={
+def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: str = "GetFolder",
+         stream: bool = False) -> requests.Response:
+    return session.post(sandbox.url, data=data, stream=stream, headers={
         "Content-Type": "text/xml; charset=utf-8",
         "SOAPAction": f'"{M}/{operation}"',
     })
