@@ -70,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--back-off-ms", type=int, default=500, help="server_busy: BackOffMilliseconds")
     add.add_argument("--retry-after", type=int, default=1, help="http_503: Retry-After seconds")
     add.add_argument("--delay-ms", type=int, default=0, help="delay: milliseconds before answering")
-    add.add_argument("--code", default="ErrorInternalServerError", help="soap_fault: the ResponseCode")
+    add.add_argument("--code", default="ErrorInternalServerError", help="soap_fault, item_error: the ResponseCode")
+    add.add_argument("--position", type=int, default=1, help="item_error: the (1-based) item of the request that fails")
     add.add_argument("--body-bytes", type=int, help="truncated_after_commit: bytes of the body sent (default: half)")
     add.set_defaults(func=fault_add_command)
     clear = fault_commands.add_parser("clear", parents=[admin_options], help="remove every pending fault")
@@ -194,7 +195,8 @@ def _stop_when_orphaned(stop: threading.Event, interval: float = 0.5) -> None:
 def fault_add_command(args) -> int:
     result = _admin_call(args, lambda admin: admin.add_fault(
         args.kind, operation=args.operation, times=args.times, back_off_ms=args.back_off_ms,
-        retry_after=args.retry_after, delay_ms=args.delay_ms, code=args.code, body_bytes=args.body_bytes))
+        retry_after=args.retry_after, delay_ms=args.delay_ms, code=args.code, body_bytes=args.body_bytes,
+        position=args.position))
     if result is None:
         return 1
     print(json.dumps(result["faults"], indent=2))

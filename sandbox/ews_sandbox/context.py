@@ -19,6 +19,9 @@ class RequestContext:
     delivery: Any          # delivery.Delivery
     server_version: str    # RequestServerVersion value
     culture: str | None = None
+    # (1-based position, ResponseCode) of an injected item-level error (the item_error fault): that item fails,
+    # every later one of the request is left unprocessed (OperationResponse.each_item)
+    item_failure: tuple[int, str] | None = None
 
     def check_access(self, owner_smtp: str, right: str) -> None:
         """Raise ErrorAccessDenied unless the effective mailbox may use ``right`` on ``owner_smtp``'s folders."""

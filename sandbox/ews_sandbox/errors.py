@@ -1,4 +1,6 @@
-"""Request-level failures, answered as a SOAP fault shaped like Exchange's."""
+"""Request-level failures, answered as a SOAP fault shaped like Exchange's, and item-level errors."""
+
+INTERNAL_ERROR_MESSAGE = "An internal server error occurred. The operation failed."
 
 
 class EwsFault(Exception):

@@ -6,7 +6,7 @@ import threading
 from dataclasses import asdict, dataclass, fields
 
 KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error",
-         "http_502_after_commit", "http_504_after_commit", "truncated_after_commit")
+         "http_502_after_commit", "http_504_after_commit", "truncated_after_commit", "item_error")
 # Kinds that let the operation run and commit, then spoil its answer.
 AFTER_COMMIT = frozenset({"drop_after_commit", "http_502_after_commit", "http_504_after_commit", "truncated_after_commit"})
 
@@ -19,7 +19,8 @@ class Fault:
     back_off_ms: int = 500         # server_busy: BackOffMilliseconds
     retry_after: int = 1           # http_503: Retry-After seconds
     delay_ms: int = 0              # delay: time before the (normal) answer; http_50x_after_commit: after the commit
-    code: str = "ErrorInternalServerError"  # soap_fault: the ResponseCode
+    code: str = "ErrorInternalServerError"  # soap_fault, item_error: the ResponseCode
+    position: int = 1              # item_error: the (1-based) item of the request that fails
     body_bytes: int | None = None  # truncated_after_commit: bytes of the body sent (None: half of it)
 
     @classmethod
@@ -42,6 +43,8 @@ class Fault:
                 raise ValueError(f"'{name}' must be a non-negative integer")
         if fault.operation is not None and not isinstance(fault.operation, str):
             raise ValueError("'operation' must be an operation name such as SendItem")
+        if not isinstance(fault.position, int) or isinstance(fault.position, bool) or fault.position < 1:
+            raise ValueError("'position' must be a positive integer (1 is a request's first item)")
         if not isinstance(fault.code, str) or not fault.code:
             raise ValueError("'code' must be an EWS ResponseCode such as ErrorInternalServerError")
         return fault

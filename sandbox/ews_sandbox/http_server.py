@@ -18,7 +18,7 @@ from .addresses import is_loopback
 from .auth import Authenticator, ConnectionAuth
 from .config import Directory
 from .context import RequestContext
-from .errors import EwsFault
+from .errors import INTERNAL_ERROR_MESSAGE, EwsFault
 from .faults import AFTER_COMMIT, Fault, FaultRegistry
 from .request_log import RequestLog
 from .tls import TlsMaterial
@@ -31,7 +31,6 @@ MAX_BODY = 64 * 1024 * 1024  # EWS's default maxRequestLength is far below; anyt
 MAX_TRAILER_LINES = 100      # as http.server's header limit
 
 SERVER_BUSY_MESSAGE = "The server cannot service this request right now. Try again later."
-INTERNAL_ERROR_MESSAGE = "An internal server error occurred. The operation failed."
 
 # Bodies IIS / HTTP.sys send with these statuses.
 IIS_401 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
@@ -277,8 +276,10 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             fault = app.faults.take(operation)
             if fault is not None and self._answer_with_fault(fault, started, operation, user.login, mailbox, items):
                 return
+            item_failure = (fault.position, fault.code) if fault is not None and fault.kind == "item_error" else None
             context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
-                                     delivery=app.delivery, server_version=version, culture=request.culture)
+                                     delivery=app.delivery, server_version=version, culture=request.culture,
+                                     item_failure=item_failure)
             payload = soap.dispatch(context, request)
             status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
@@ -298,8 +299,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         if fault.kind == "delay":
             time.sleep(fault.delay_ms / 1000)
             return False
-        if fault.kind in AFTER_COMMIT:
-            return False  # the operation runs and commits; _spoil_answer() deals with its answer
+        if fault.kind in AFTER_COMMIT or fault.kind == "item_error":
+            return False  # the operation runs: _spoil_answer() deals with its answer, each_item() with its items
         if fault.kind == "server_busy":
             raise EwsFault("ErrorServerBusy", SERVER_BUSY_MESSAGE, details={"BackOffMilliseconds": fault.back_off_ms})
         if fault.kind == "soap_fault":

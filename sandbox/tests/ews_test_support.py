@@ -37,10 +37,11 @@ class Env:
         self.directory = FakeDirectory()
         self.store = Store(path / "store.sqlite3")
         self.delivery = Delivery(self.store, self.directory)
+        self.item_failure = None   # (position, ResponseCode) injected into every request, like the item_error fault
 
     def ctx(self, mailbox=ALICE) -> RequestContext:
         return RequestContext(user=mailbox, mailbox=mailbox, directory=self.directory, store=self.store,
-                              delivery=self.delivery, server_version="Exchange2016")
+                              delivery=self.delivery, server_version="Exchange2016", item_failure=self.item_failure)
 
     def call(self, operation: str, body: str, mailbox=ALICE) -> etree._Element:
         """Run an operation; the request and the response must both be valid for the schema."""

@@ -225,3 +225,26 @@ def test_update_and_send_of_many_items_undoes_only_the_failing_items_writes(env)
     left = stored(env, no_recipients[0])
     assert (left.fields["subject"], left.change_key) == ("a", no_recipients[1])
     assert [e["subject"] for e in env.delivery.log()] == ["sent 1"]
+
+
+def test_an_injected_item_error_stops_the_batch_in_every_operation(env):
+    drafts = [env.draft(subject="s%d" % n) for n in range(3)]
+    env.item_failure = (2, "ErrorInsufficientResources")
+    stopped = ["NoError", "ErrorInsufficientResources", "ErrorBatchProcessingStopped"]
+    results = get_items(env, drafts)
+    assert [(klass, code) for klass, code, _ in results] == list(zip(["Success", "Error", "Warning"], stopped))
+    assert results[2][2].find(qm("Items")) is not None           # an ItemInfo message keeps its (empty) Items
+    changes = "".join('<t:ItemChange><t:ItemId Id="%s" ChangeKey="%s"/><t:Updates>%s</t:Updates></t:ItemChange>'
+                      % (i, k, set_marker("x")) for i, k in drafts)
+    results = messages(env.call("UpdateItem", '<m:UpdateItem ConflictResolution="NeverOverwrite"><m:ItemChanges>%s'
+                                '</m:ItemChanges></m:UpdateItem>' % changes))
+    assert [code for _, code, _ in results] == stopped
+    assert [stored(env, i).change_key == k for i, k in drafts] == [False, True, True]   # only the first was written
+    created = messages(env.call("CreateItem", '<m:CreateItem MessageDisposition="SaveOnly"><m:Items>%s</m:Items>'
+                                '</m:CreateItem>' % ("<t:Message><t:Subject>new</t:Subject></t:Message>" * 3)))
+    assert [code for _, code, _ in created] == stopped
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 4
+    deleted = messages(env.call("DeleteItem", '<m:DeleteItem DeleteType="HardDelete"><m:ItemIds>%s</m:ItemIds>'
+                                '</m:DeleteItem>' % item_ids(*drafts)))
+    assert [code for _, code, _ in deleted] == stopped
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 3

@@ -55,16 +55,14 @@ def create_one(ctx: RequestContext, element: etree._Element, disposition: str | 
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
-    response = OperationResponse("CreateItem")
+    response = OperationResponse("CreateItem", "Items")
     disposition = request.get("MessageDisposition")
     folder_element = saved_item_folder(request)
-    for element in request.find(qm("Items")):
-        if not isinstance(element.tag, str):
-            continue
+    for element in response.each_item(ctx, request.find(qm("Items"))):
         try:
             saved = create_one(ctx, element, disposition, folder_element)
         except ItemError as error:
-            response.item_error(error, "Items")
+            response.item_error(error)
             continue
         items = etree.SubElement(response.success(), qm("Items"))
         if saved is not None:

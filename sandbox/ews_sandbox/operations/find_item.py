@@ -55,7 +55,7 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("FindItem")
     view = request.find(qm("IndexedPageItemView"))
     shallow = request.get("Traversal", "Shallow") == "Shallow"
-    for folder_id in folder_id_elements(request.find(qm("ParentFolderIds"))):
+    for folder_id in response.each_item(ctx, folder_id_elements(request.find(qm("ParentFolderIds")))):
         try:
             offset, maximum, from_end = _paging(view)
             shape = _find_item_shape(request)

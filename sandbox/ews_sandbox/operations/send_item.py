@@ -110,7 +110,7 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     # One write transaction for the request, one savepoint per item (send_one).
     with ctx.store.request_transaction():
         prefetched = prefetch_items(ctx, item_ids)
-        for item_id in item_ids:
+        for item_id in response.each_item(ctx, item_ids):
             try:
                 send_one(ctx, item_id, save, folder_element, prefetched)
             except ItemError as error:

@@ -109,7 +109,7 @@ def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution:
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
-    response = OperationResponse("UpdateItem")
+    response = OperationResponse("UpdateItem", "Items")
     conflict_resolution = request.get("ConflictResolution", "AutoResolve")
     disposition = request.get("MessageDisposition")
     folder_element = saved_item_folder(request)
@@ -119,11 +119,11 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     with ctx.store.request_transaction():
         prefetched = prefetch_items(ctx, [item_id for item_id in (c.find(qt("ItemId")) for c in changes)
                                           if item_id is not None])
-        for change in changes:
+        for change in response.each_item(ctx, changes):
             try:
                 item = update_one(ctx, change, conflict_resolution, disposition, folder_element, prefetched)
             except ItemError as error:
-                response.item_error(error, "Items")
+                response.item_error(error)
                 continue
             message = response.success()
             items = etree.SubElement(message, qm("Items"))
