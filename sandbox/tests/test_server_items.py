@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from conftest import envelope, post, session_for
-from ews_sandbox.namespaces import qm
+from ews_sandbox.namespaces import qm, qt
 
 ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
 
@@ -59,3 +59,18 @@ def test_find_item_limits(clean_sandbox):
     assert (klass, code) == ("Error", "ErrorInvalidPagingMaxRows")
     response = post(session_for(clean_sandbox), clean_sandbox, envelope(FIND_DRAFTS % (paged % "all")), "FindItem")
     assert response.status_code == 500 and b"ErrorSchemaValidation" in response.content
+
+
+def test_move_item_as_a_user(clean_sandbox):
+    [draft] = clean_sandbox.admin.seed(ALICE, to=[BOB])
+    body = ('<m:MoveItem><m:ToFolderId><t:DistinguishedFolderId Id="deleteditems"/></m:ToFolderId>'
+            '<m:ItemIds><t:ItemId Id="%s"/></m:ItemIds><m:ReturnNewItemIds>true</m:ReturnNewItemIds></m:MoveItem>'
+            % draft["id"])
+    [(klass, code, message)] = call(clean_sandbox, "MoveItem", body)
+    assert (klass, code) == ("Success", "NoError")
+    new_id = message.find(".//" + qt("ItemId")).get("Id")
+    assert new_id != draft["id"]
+    [(_, code, _)] = call(clean_sandbox, "MoveItem", body)
+    assert code == "ErrorItemNotFound"
+    entry = clean_sandbox.admin.requests()[-1]
+    assert (entry["operation"], entry["items"]) == ("MoveItem", 1)
