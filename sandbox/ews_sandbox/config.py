@@ -22,7 +22,7 @@ users:
     smtp: alice@sandbox.test
     tokens: [alice-token]
     impersonation: false
-    delegates:                   # rights others have on THIS mailbox
+    delegates:                   # rights others have on THIS mailbox: read, create, send (on behalf), send_as
       bob@sandbox.test: [read, create, send]
   - login: bob                   # delegate of alice
     password: Passw0rd-bob
@@ -37,6 +37,12 @@ users:
     password: Passw0rd-carol
     smtp: carol@sandbox.test
     tokens: [carol-token]
+  - login: team                  # a shared mailbox bob may send as (From team, no trace of bob)
+    password: Passw0rd-team
+    smtp: team@sandbox.test
+    tokens: [team-token]
+    delegates:
+      bob@sandbox.test: [send_as]
 """
 
 _FIELDS = {"login", "password", "smtp", "tokens", "impersonation", "delegates"}

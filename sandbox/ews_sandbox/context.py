@@ -7,7 +7,9 @@ from typing import Any
 
 from .errors import ItemError
 
-RIGHTS = ("read", "create", "send")
+# Delegate rights on a mailbox: read its items, create and change them, send from it on behalf of its owner
+# ("send": From the owner, Sender the delegate), send as its owner ("send_as": no trace of the delegate).
+RIGHTS = ("read", "create", "send", "send_as")
 
 
 @dataclass

@@ -13,18 +13,18 @@ from ews_sandbox.namespaces import M, T, qm, qt
 from ews_sandbox.operations import OPERATIONS
 from ews_sandbox.store import Store
 
-ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
+ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
 MARKER_SET = "2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1"
 SCHEMA = etree.XMLSchema(file=str(Path(validation.__file__).parent / "schema" / "messages.xsd"))
 
 
 class FakeDirectory:
-    """alice (principal), bob (delegate of alice: read, create, send), carol (no rights)."""
+    """alice (principal), bob (delegate of alice: read, create, send; may send as team), carol (no rights)."""
 
-    rights = {(BOB, ALICE): ["read", "create", "send"]}
+    rights = {(BOB, ALICE): ["read", "create", "send"], (BOB, TEAM): ["send_as"]}
 
     def by_smtp(self, address):
-        return address.lower() if address.lower() in (ALICE, BOB, CAROL) else None
+        return address.lower() if address.lower() in (ALICE, BOB, CAROL, TEAM) else None
 
     def rights_of(self, mailbox, on):
         return self.rights.get((mailbox.lower(), on.lower()), [])

@@ -74,3 +74,25 @@ def test_move_item_as_a_user(clean_sandbox):
     assert code == "ErrorItemNotFound"
     entry = clean_sandbox.admin.requests()[-1]
     assert (entry["operation"], entry["items"]) == ("MoveItem", 1)
+
+
+def draft_from(sandbox, user: str, address: str) -> tuple[str, str]:
+    [(_, code, message)] = call(sandbox, "CreateItem", '<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message>'
+                                '<t:Subject>from %s</t:Subject><t:ToRecipients><t:Mailbox><t:EmailAddress>%s'
+                                '</t:EmailAddress></t:Mailbox></t:ToRecipients><t:From><t:Mailbox><t:EmailAddress>%s'
+                                '</t:EmailAddress></t:Mailbox></t:From></t:Message></m:Items></m:CreateItem>'
+                                % (address, CAROL, address), user)
+    assert code == "NoError"
+    item_id = message.find(".//" + qt("ItemId"))
+    return item_id.get("Id"), item_id.get("ChangeKey")
+
+
+def test_send_as_on_behalf_and_denied(clean_sandbox):
+    sandbox = clean_sandbox
+    for user, address, expected in (("carol", ALICE, "ErrorSendAsDenied"), ("bob", ALICE, "NoError"),
+                                    ("bob", "team@sandbox.test", "NoError")):
+        item_id, change_key = draft_from(sandbox, user, address)
+        [(_, code, _)] = call(sandbox, "SendItem", send_item(item_id, change_key, save="false"), user)
+        assert code == expected, (user, address)
+    assert [(d["from"], d["sender"]) for d in sandbox.admin.deliveries()] == [
+        (ALICE, BOB), ("team@sandbox.test", "team@sandbox.test")]

@@ -29,16 +29,30 @@ STALE = ("ErrorStaleObject", "The change key passed in the request does not matc
 NOT_A_MESSAGE = ("ErrorInvalidItemForOperationSendItem", "The item type is not valid for the SendItem operation.")
 NO_RECIPIENTS = ("ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
 SAVE_SETTINGS = ("ErrorInvalidSendItemSaveSettings", "SavedItemFolderId is not allowed when SaveItemToFolder is false.")
+SEND_AS_DENIED = ("ErrorSendAsDenied", "The account that submitted this request may neither send as nor on behalf of "
+                  "the mailbox in From.")
 
 
 def sent_fields(ctx: RequestContext, item: Item) -> dict:
-    """What sending changes on the message: no longer a draft, sent now, From/Sender set."""
-    owner = {"name": item.mailbox, "email": item.mailbox}
-    from_mailbox = item.fields.get("from_mailbox") or owner
-    fields = {"is_draft": False, "sent": utc_now(), "from_mailbox": from_mailbox}
-    if ctx.mailbox.lower() != from_mailbox["email"].lower():
-        fields["sender_mailbox"] = {"name": ctx.mailbox, "email": ctx.mailbox}
-    return fields
+    """What sending changes on the message: no longer a draft, sent now, From and Sender set.
+
+    From is the message's own From, else the mailbox it is in. Sending as oneself or with the send_as right on
+    From leaves no trace of who sent it (Sender = From); with the send right (send on behalf) Sender is the
+    sending mailbox. Send As wins when a delegate has both, as in Exchange. Any other From: ErrorSendAsDenied.
+    """
+    from_mailbox = item.fields.get("from_mailbox") or {"name": item.mailbox, "email": item.mailbox}
+    address = from_mailbox["email"].lower()
+    if address == ctx.mailbox.lower():
+        sender = from_mailbox
+    else:
+        rights = ctx.directory.rights_of(ctx.mailbox, on=address)
+        if "send_as" in rights:
+            sender = from_mailbox
+        elif "send" in rights:
+            sender = {"name": ctx.mailbox, "email": ctx.mailbox}
+        else:
+            raise ItemError(*SEND_AS_DENIED)
+    return {"is_draft": False, "sent": utc_now(), "from_mailbox": from_mailbox, "sender_mailbox": sender}
 
 
 def _left_behind_by_quirk(ctx: RequestContext, item: Item, folder_element, target: Folder) -> bool:
