@@ -1,4 +1,4 @@
-"""Command line: ``serve``, ``fault add`` / ``fault clear`` and ``log``."""
+"""Command line: ``serve``, ``fault add`` / ``fault clear``, ``outbox`` and ``log``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .files import private_dir, private_file, readable_by_others
 from .http_server import EwsServer, SandboxApp
 from .request_log import RequestLog
 from .store import Store
+from .submission import Submitter
 from .testing import AdminClient, SandboxError
 from .tls import ensure_material
 
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--users", help="users file (YAML); default: <data>/users.yml with demo users")
     serve.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     serve.add_argument("--smarthost", type=_host_port, help="HOST:PORT to relay mail for outside recipients")
+    serve.add_argument("--submission-delay-ms", type=_non_negative, default=0,
+                       help="how long a sent message waits in the Outbox before it is delivered (default 0: at once, "
+                            "but still after the answer, as with Exchange)")
     serve.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.add_argument("--exit-with-parent", action="store_true",
                        help="stop when the process that started the sandbox exits (for test harnesses)")
@@ -77,10 +81,22 @@ def _parser() -> argparse.ArgumentParser:
     clear = fault_commands.add_parser("clear", parents=[admin_options], help="remove every pending fault")
     clear.set_defaults(func=fault_clear_command)
 
+    outbox = commands.add_parser("outbox", parents=[admin_options],
+                                 help="print the messages sent and not yet delivered; set the delay, or wait for them")
+    outbox.add_argument("--delay-ms", type=_non_negative, help="set how long messages sent from now on wait")
+    outbox.add_argument("--wait", type=float, metavar="SECONDS", help="wait until every sent message is delivered")
+    outbox.set_defaults(func=outbox_command)
+
     request_log = commands.add_parser("log", parents=[admin_options], help="print the request log (JSON lines)")
     request_log.add_argument("--since", type=int, default=0)
     request_log.set_defaults(func=log_command)
     return parser
+
+
+def _non_negative(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value!r}")
+    return int(value)
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -91,7 +107,7 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1", http: bool = False,
-              smarthost: tuple[str, int] | None = None) -> SandboxApp:
+              smarthost: tuple[str, int] | None = None, submission_delay_ms: int = 0) -> SandboxApp:
     """Everything a server needs, from a data folder; raises UsersFileError for a bad users file.
 
     Without ``users``, ``<data_dir>/users.yml`` is used, written with the demo users if absent.
@@ -108,12 +124,14 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
     advertised = public_host(host)
     tls = None if http else ensure_material(data_dir, advertised)
     store = Store(data_dir / STORE_FILE)
+    delivery = Delivery(store, directory, smarthost=smarthost)
     validation.preload()
     return SandboxApp(
         directory=directory,
         authenticator=Authenticator(directory, data_dir, tls.channel_binding_data() if tls else None, realm=advertised),
         store=store,
-        delivery=Delivery(store, directory, smarthost=smarthost),
+        delivery=delivery,
+        submitter=Submitter(store, delivery, submission_delay_ms),
         faults=FaultRegistry(),
         requests=RequestLog(),
         tls=tls,
@@ -152,7 +170,7 @@ def serve_command(args) -> int:
               "The admin endpoints still answer loopback clients only.", file=sys.stderr, flush=True)
     try:
         app = build_app(Path(args.data).resolve(), Path(args.users) if args.users else None,
-                        args.host, args.http, args.smarthost)
+                        args.host, args.http, args.smarthost, args.submission_delay_ms)
     except UsersFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -172,10 +190,12 @@ def serve_command(args) -> int:
         threading.Thread(target=_stop_when_orphaned, args=(stop,), name="ews-sandbox-parent", daemon=True).start()
     serving = threading.Thread(target=server.serve_forever, name="ews-sandbox-accept", daemon=True)
     serving.start()
+    app.submitter.start()       # it first delivers what was due while the sandbox was down
     stop.wait()
     log.info("stopping")
     server.shutdown()
     server.server_close()
+    app.submitter.stop()
     return 0
 
 
@@ -205,6 +225,21 @@ def fault_add_command(args) -> int:
 
 def fault_clear_command(args) -> int:
     return 0 if _admin_call(args, lambda admin: admin.clear_faults() or True) else 1
+
+
+def outbox_command(args) -> int:
+    def call(admin: AdminClient) -> dict:
+        if args.delay_ms is not None:
+            admin.set_submission_delay(args.delay_ms)
+        if args.wait is not None:
+            admin.wait_for_outbox(timeout=args.wait)
+        return admin.outbox()
+
+    state = _admin_call(args, call)
+    if state is None:
+        return 1
+    print(json.dumps(state, indent=2))
+    return 0
 
 
 def log_command(args) -> int:

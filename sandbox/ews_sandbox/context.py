@@ -19,6 +19,7 @@ class RequestContext:
     directory: Any         # config.Directory
     store: Any             # store.Store
     delivery: Any          # delivery.Delivery
+    submitter: Any         # submission.Submitter
     server_version: str    # RequestServerVersion value
     culture: str | None = None
     # (1-based position, ResponseCode) of an injected item-level error (the item_error fault): that item fails,

@@ -72,6 +72,7 @@ class SandboxApp:
     authenticator: Authenticator
     store: object       # store.Store
     delivery: object    # delivery.Delivery
+    submitter: object   # submission.Submitter
     faults: FaultRegistry
     requests: RequestLog
     tls: TlsMaterial | None
@@ -278,8 +279,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                 return
             item_failure = (fault.position, fault.code) if fault is not None and fault.kind == "item_error" else None
             context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
-                                     delivery=app.delivery, server_version=version, culture=request.culture,
-                                     item_failure=item_failure)
+                                     delivery=app.delivery, submitter=app.submitter, server_version=version,
+                                     culture=request.culture, item_failure=item_failure)
             payload = soap.dispatch(context, request)
             status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:

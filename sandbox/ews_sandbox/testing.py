@@ -42,7 +42,8 @@ class AdminClient:
         self.timeout = timeout
         self._ssl = ssl.create_default_context(cafile=ca_path) if admin_url.startswith("https:") else None
 
-    def _call(self, method: str, path: str, body: dict | None = None, since: int | None = None):
+    def _call(self, method: str, path: str, body: dict | None = None, since: int | None = None,
+              timeout: float | None = None):
         url = f"{self.admin_url}/{path}"
         if since is not None:
             url += "?" + urllib.parse.urlencode({"since": since})
@@ -51,7 +52,7 @@ class AdminClient:
         request = urllib.request.Request(url, data=data, method=method,
                                          headers={"Content-Type": "application/json"} if data else {})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self._ssl) as response:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout, context=self._ssl) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             try:
@@ -89,6 +90,19 @@ class AdminClient:
     def set_quirks(self, delegate_quirks: bool) -> dict:
         return self._call("POST", "quirks", {"delegate_quirks": delegate_quirks})
 
+    def outbox(self) -> dict:
+        """{"delay_ms": the submission delay, "pending": [{"item_id", "mailbox", "sender", "subject", "marker",
+        "submitted", "due_in_ms", "saved_folder_id"}, ...]}: messages sent and not yet delivered."""
+        return self._call("GET", "outbox")
+
+    def set_submission_delay(self, delay_ms: int) -> dict:
+        """How long messages sent from now on wait in the Outbox before delivery; returns outbox()."""
+        return self._call("POST", "outbox", {"delay_ms": delay_ms})
+
+    def wait_for_outbox(self, timeout: float = 30) -> None:
+        """Return once every submitted message is delivered (and filed); SandboxError after ``timeout`` seconds."""
+        self._call("POST", "outbox/wait", {"timeout_ms": round(timeout * 1000)}, timeout=timeout + self.timeout)
+
 
 class Sandbox:
     """A sandbox server in a subprocess on a free port; a context manager.
@@ -99,7 +113,7 @@ class Sandbox:
 
     def __init__(self, data_dir: str | Path | None = None, users_file: str | Path | None = None,
                  http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1", allow_remote: bool = False,
-                 python: str = sys.executable, startup_timeout: float = 20):
+                 submission_delay_ms: int = 0, python: str = sys.executable, startup_timeout: float = 20):
         self._tmp = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ews-sandbox-")
@@ -113,6 +127,8 @@ class Sandbox:
             self.command.append("--http")
         if allow_remote:
             self.command.append("--allow-remote")
+        if submission_delay_ms:
+            self.command += ["--submission-delay-ms", str(submission_delay_ms)]
         if smarthost:
             self.command += ["--smarthost", smarthost]
         self.startup_timeout = startup_timeout

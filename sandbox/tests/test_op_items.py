@@ -96,6 +96,8 @@ def test_create_send_only_and_send_and_save_copy(env):
     assert code == "NoError" and len(message.find(qm("Items"))) == 0
     (_, code, _), = messages(env.call("CreateItem", body % ("SendAndSaveCopy", "", "copied", BOB)))
     assert code == "NoError"
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "outbox"))[0] == 2
+    assert env.deliver_outbox() == 2
     assert [e["subject"] for e in env.delivery.log()] == ["direct", "copied"]
     sent = env.store.folder_counts(env.store.distinguished_folder(ALICE, "sentitems"))
     drafts = env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))
@@ -203,6 +205,7 @@ def test_update_with_send_and_save_copy_sends_the_updated_draft(env):
             <t:Message><t:Subject>after</t:Subject></t:Message></t:SetItemField></t:Updates></t:ItemChange>
         </m:ItemChanges></m:UpdateItem>""" % (item_id, key)))
     assert code == "NoError" and len(message.find(qm("Items"))) == 0
+    env.deliver_outbox()
     assert [e["subject"] for e in env.delivery.log()] == ["after"]
     assert get_items(env, [(item_id, "")])[0][1] == "ErrorItemNotFound"
     assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "sentitems"))[0] == 1
@@ -224,6 +227,7 @@ def test_update_and_send_of_many_items_undoes_only_the_failing_items_writes(env)
     assert [code for _, code, _ in results] == ["ErrorInvalidRecipients", "NoError", "ErrorItemNotFound"]
     left = stored(env, no_recipients[0])
     assert (left.fields["subject"], left.change_key) == ("a", no_recipients[1])
+    env.deliver_outbox()
     assert [e["subject"] for e in env.delivery.log()] == ["sent 1"]
 
 

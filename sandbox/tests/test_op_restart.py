@@ -29,4 +29,5 @@ def test_items_and_deliveries_survive_a_restart(tmp_path):
     with Sandbox(data_dir=tmp_path) as second:
         assert get_item(second, kept["id"]) == "NoError"
         assert get_item(second, sent["id"]) == "ErrorItemNotFound"
+        second.admin.wait_for_outbox()
         assert len(second.admin.deliveries()) == 1

@@ -13,8 +13,11 @@ def env(tmp_path):
 
 
 def send(env, ids, save="true", folder="", mailbox=ALICE):
-    return messages(env.call("SendItem", '<m:SendItem SaveItemToFolder="%s"><m:ItemIds>%s</m:ItemIds>%s</m:SendItem>'
-                             % (save, item_ids(*ids), folder), mailbox))
+    """SendItem, then the submitter's run: what the request answered, the messages delivered and filed."""
+    results = messages(env.call("SendItem", '<m:SendItem SaveItemToFolder="%s"><m:ItemIds>%s</m:ItemIds>%s</m:SendItem>'
+                                % (save, item_ids(*ids), folder), mailbox))
+    env.deliver_outbox()
+    return results
 
 
 def find_in(env, folder, mailbox_of_folder=None, caller=ALICE, properties=""):

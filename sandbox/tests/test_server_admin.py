@@ -39,6 +39,7 @@ def test_seed_send_deliveries_and_reset(clean_sandbox):
 
     response = post(session, sandbox, send_item(drafts[0]), "SendItem")
     assert response_class(response) == "Success", response.text
+    sandbox.admin.wait_for_outbox()
     [delivery] = sandbox.admin.deliveries(since=0)
     assert delivery["route"] == "local" and delivery["recipients"] == ["bob@sandbox.test"]
     assert delivery["subject"] == "Seeded 1"
@@ -138,6 +139,7 @@ def test_send_to_an_outside_recipient_goes_through_the_smarthost(smarthost, tmp_
         [draft] = sandbox.admin.seed("alice@sandbox.test", subject="Outside", to=["someone@example.org"])
         response = post(session_for(sandbox), sandbox, send_item(draft), "SendItem")
         assert response_class(response) == "Success", response.text
+        sandbox.admin.wait_for_outbox()
         [delivery] = sandbox.admin.deliveries()
         assert (delivery["route"], delivery["undelivered"]) == ("smtp", [])
     [(mail_from, rcpt, content)] = inbox.messages

@@ -187,6 +187,7 @@ def test_an_item_error_stops_the_rest_of_the_batch(clean_sandbox):
                                                '</m:SendItem>'), "SendItem")
     assert _messages(response) == [("Success", "NoError"), ("Error", "ErrorQuotaExceeded"),
                                    ("Warning", "ErrorBatchProcessingStopped"), ("Warning", "ErrorBatchProcessingStopped")]
+    sandbox.admin.wait_for_outbox()
     assert [d["subject"] for d in sandbox.admin.deliveries()] == ["batch 1"]
     # The failed item and the ones after it were not processed: still drafts, with the same ChangeKeys.
     response = post(session, sandbox, envelope(f'<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>'

@@ -94,5 +94,6 @@ def test_send_as_on_behalf_and_denied(clean_sandbox):
         item_id, change_key = draft_from(sandbox, user, address)
         [(_, code, _)] = call(sandbox, "SendItem", send_item(item_id, change_key, save="false"), user)
         assert code == expected, (user, address)
+    sandbox.admin.wait_for_outbox()
     assert [(d["from"], d["sender"]) for d in sandbox.admin.deliveries()] == [
         (ALICE, BOB), ("team@sandbox.test", "team@sandbox.test")]

@@ -1,5 +1,8 @@
 """SendItem: send drafts already in the store, one response message per ItemId, in order.
 
+Sending submits: the draft moves to its mailbox's Outbox (a new ItemId; IsDraft false), and the
+submitter (submission.py) delivers it and files the copy later, as Exchange's transport does.
+
 A request holds the store's write transaction from reading its items to the last send, and
 each item is sent in its own savepoint, so two concurrent requests for the same id can
 never both send it, and an item's failure undoes only its own writes.
@@ -9,7 +12,8 @@ The seed's two delegate quirks are modelled when ``store.delegate_quirks`` is on
    without naming the principal's mailbox: sent, no copy saved, the draft stays;
 2. a delegate sends a draft from their own Drafts saving to the principal's
    Sent Items: sent, no copy anywhere, the draft stays.
-A draft left behind is no longer a draft (IsDraft false) and has a new ChangeKey.
+A draft left behind is no longer a draft (IsDraft false) and has a new ChangeKey; what is
+sent is a copy that goes through the Outbox and is deleted once delivered.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ NO_RECIPIENTS = ("ErrorInvalidRecipients", "At least one recipient isn't valid.,
 SAVE_SETTINGS = ("ErrorInvalidSendItemSaveSettings", "SavedItemFolderId is not allowed when SaveItemToFolder is false.")
 SEND_AS_DENIED = ("ErrorSendAsDenied", "The account that submitted this request may neither send as nor on behalf of "
                   "the mailbox in From.")
+# Exchange documents no EWS code for this (MAPI answers MAPI_E_SUBMITTED): the sandbox refuses a second submission.
+ALREADY_SUBMITTED = ("ErrorInvalidOperation", "The message has already been submitted for sending.")
 
 
 def sent_fields(ctx: RequestContext, item: Item) -> dict:
@@ -73,12 +79,15 @@ def _left_behind_by_quirk(ctx: RequestContext, item: Item, folder_element, targe
 
 
 def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> None:
-    """Send a stored message and file it (moved to the saved folder, deleted, or left behind by a quirk).
+    """Submit a stored message: move it to its Outbox for the submitter, which later delivers it and files it in
+    the saved folder or deletes it (a quirk leaves the draft behind and submits a copy).
 
     Runs inside the caller's transaction; raises ItemError for an Error response message.
     """
     if not is_message(item):
         raise ItemError(*NOT_A_MESSAGE)
+    if item.submitted:
+        raise ItemError(*ALREADY_SUBMITTED)
     if not item.recipients():
         raise ItemError(*NO_RECIPIENTS)
     store = ctx.store
@@ -87,15 +96,14 @@ def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> 
         target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
                   else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
     changes = sent_fields(ctx, item)
-    item.fields.update(changes)
-    ctx.delivery.deliver(ctx.mailbox, item)
+    outbox = store.distinguished_folder(item.mailbox, "outbox")
     if save and _left_behind_by_quirk(ctx, item, folder_element, target):
         store.update_item(item, changes)
-    elif save:
-        # The saved copy is the same message moved: new ItemId, all extended properties kept.
-        store.move_item(item, target.uuid, changes)
-    else:
-        store.delete_item(item)
+        ctx.submitter.submit(store.copy_item(item, outbox), ctx.mailbox, None)
+        return
+    # The message itself moves, so its copy keeps every extended property.
+    store.move_item(item, outbox, changes)
+    ctx.submitter.submit(item, ctx.mailbox, target.uuid if save else None)
 
 
 def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element,

@@ -15,7 +15,7 @@ from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
 from .lookup import prefetch_items, saved_item_folder, resolve_item
-from .properties import (EXTENDED, INVALID_SET, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
+from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
                          parse_field_value)
 from .responses import OperationResponse
 from .send_item import send_stored
@@ -59,6 +59,8 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
         action = etree.QName(update).localname
         path = find_path(update)
         if isinstance(path, ExtendedPath):
+            if path.key == MESSAGE_FLAGS:
+                raise ItemError(*INVALID_SET)     # read-only once saved (MS-OXCMSG)
             if action == "DeleteItemField":
                 delete_extended.append(path.key)
                 set_extended.pop(path.key, None)
