@@ -112,6 +112,11 @@ def outbox(app, query, data):
     return {"delay_ms": app.submitter.delay_ms, "pending": app.submitter.pending()}
 
 
+def latency(app, query, data):
+    """GET: the latency model; POST: change the fields given (``operations`` replaces every per-operation one)."""
+    return app.latency.update(data).to_json() if data else app.latency.settings.to_json()
+
+
 def wait_for_outbox(app, query, data):
     """Return once every submitted message is delivered; 409 after ``timeout_ms`` (default 30000) if not."""
     timeout_ms = data.get("timeout_ms", 30000)
@@ -145,4 +150,6 @@ ROUTES = {
     ("GET", "outbox"): outbox,
     ("POST", "outbox"): outbox,
     ("POST", "outbox/wait"): wait_for_outbox,
+    ("GET", "latency"): latency,
+    ("POST", "latency"): latency,
 }

@@ -19,6 +19,7 @@ from .delivery import Delivery
 from .faults import KINDS, FaultRegistry
 from .files import private_dir, private_file, readable_by_others
 from .http_server import EwsServer, SandboxApp
+from .latency import LatencyModel, parse_operation_latency
 from .request_log import RequestLog
 from .store import Store
 from .submission import Submitter
@@ -54,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--submission-delay-ms", type=_non_negative, default=0,
                        help="how long a sent message waits in the Outbox before it is delivered (default 0: at once, "
                             "but still after the answer, as with Exchange)")
+    serve.add_argument("--latency-ms", type=float, default=0.0,
+                       help="latency model: added to every EWS round trip, as for a server this far away")
+    serve.add_argument("--item-latency-ms", type=float, default=0.0,
+                       help="latency model: added per item a request names or carries")
+    serve.add_argument("--operation-latency", action="append", default=[], metavar="OPERATION=MS[,ITEM_MS]",
+                       help="latency model for one operation, instead of the two above (repeatable)")
     serve.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     serve.add_argument("--exit-with-parent", action="store_true",
                        help="stop when the process that started the sandbox exits (for test harnesses)")
@@ -107,8 +114,11 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1", http: bool = False,
-              smarthost: tuple[str, int] | None = None, submission_delay_ms: int = 0) -> SandboxApp:
+              smarthost: tuple[str, int] | None = None, submission_delay_ms: int = 0,
+              latency: dict | None = None) -> SandboxApp:
     """Everything a server needs, from a data folder; raises UsersFileError for a bad users file.
+
+    ``latency`` is the latency model's settings, as the admin API takes them (latency.LatencyModel.update).
 
     Without ``users``, ``<data_dir>/users.yml`` is used, written with the demo users if absent.
     """
@@ -123,6 +133,8 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
     directory = load_directory(users_file)
     advertised = public_host(host)
     tls = None if http else ensure_material(data_dir, advertised)
+    latency_model = LatencyModel()
+    latency_model.update(latency or {})
     store = Store(data_dir / STORE_FILE)
     delivery = Delivery(store, directory, smarthost=smarthost)
     validation.preload()
@@ -133,6 +145,7 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
         delivery=delivery,
         submitter=Submitter(store, delivery, submission_delay_ms),
         faults=FaultRegistry(),
+        latency=latency_model,
         requests=RequestLog(),
         tls=tls,
         data_dir=data_dir,
@@ -169,9 +182,11 @@ def serve_command(args) -> int:
               "reach the port can log in with the passwords in the users file (the demo ones are public). "
               "The admin endpoints still answer loopback clients only.", file=sys.stderr, flush=True)
     try:
+        latency = {"request_ms": args.latency_ms, "item_ms": args.item_latency_ms,
+                   "operations": dict(parse_operation_latency(text) for text in args.operation_latency)}
         app = build_app(Path(args.data).resolve(), Path(args.users) if args.users else None,
-                        args.host, args.http, args.smarthost, args.submission_delay_ms)
-    except UsersFileError as exc:
+                        args.host, args.http, args.smarthost, args.submission_delay_ms, latency)
+    except (UsersFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:

@@ -20,6 +20,7 @@ from .config import Directory
 from .context import RequestContext
 from .errors import INTERNAL_ERROR_MESSAGE, EwsFault
 from .faults import AFTER_COMMIT, Fault, FaultRegistry
+from .latency import LatencyModel
 from .request_log import RequestLog
 from .tls import TlsMaterial
 
@@ -74,6 +75,7 @@ class SandboxApp:
     delivery: object    # delivery.Delivery
     submitter: object   # submission.Submitter
     faults: FaultRegistry
+    latency: LatencyModel
     requests: RequestLog
     tls: TlsMaterial | None
     data_dir: Path
@@ -147,6 +149,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
 
     def _route(self, method: str):
         self.auth_headers: list[tuple[str, str]] = []  # sent with whatever answers this request
+        self.latency_seconds = 0.0                      # the latency model's delay before this request's answer
         url = urlsplit(self.path)
         path = url.path.lower()
         body = self._read_body()
@@ -208,6 +211,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         return line
 
     def _send(self, status: int, body: bytes, content_type: str, headers=(), close: bool = False):
+        self._wait_latency()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -219,6 +223,11 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         # end_headers() plus the body in one write: one TLS record and one TCP segment per small answer.
         self._headers_buffer.append(b"\r\n" + body)
         self.flush_headers()
+
+    def _wait_latency(self) -> None:
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+            self.latency_seconds = 0.0
 
     # -- admin -------------------------------------------------------------------------
 
@@ -256,6 +265,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     def _ews(self, body: bytes):
         app = self.server.app
         started = time.perf_counter()
+        self.latency_seconds = app.latency.settings.cost(None).request_ms / 1000     # until the operation is known
         result = app.authenticator.authenticate(self.auth, self.headers.get("Authorization"))
         user = result.user
         if result.final:
@@ -273,6 +283,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             request = soap.parse_request(body)
             version, operation = request.server_version, request.operation
             items = soap.count_items(request.body)
+            cost = app.latency.settings.cost(operation)
+            self.latency_seconds = (cost.request_ms + items * cost.item_ms) / 1000
             mailbox = soap.effective_mailbox(request, user, app.directory)
             fault = app.faults.take(operation)
             if fault is not None and self._answer_with_fault(fault, started, operation, user.login, mailbox, items):
@@ -326,6 +338,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         # Logged before answering, so a client reading the log right after the answer finds the entry.
         self.server.app.requests.record(operation, login, mailbox, items, log_status, _ms(started))
         if fault.kind == "drop_after_commit":
+            self._wait_latency()
             self._drop_connection()
         elif fault.kind == "http_502_after_commit":
             self._send(502, ARR_502, "text/html")
@@ -333,6 +346,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(504, LOAD_BALANCER_504, "text/html")
         else:  # truncated_after_commit: the full Content-Length, part of the body, then the connection closes
             cut = len(data) // 2 if fault.body_bytes is None else min(fault.body_bytes, len(data))
+            self._wait_latency()
             self.send_response(status)
             self.send_header("Content-Type", "text/xml; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 from .config import User, load_directory
 from .files import private_dir, private_file
@@ -90,6 +91,16 @@ class AdminClient:
     def set_quirks(self, delegate_quirks: bool) -> dict:
         return self._call("POST", "quirks", {"delegate_quirks": delegate_quirks})
 
+    def latency(self) -> dict:
+        """The latency model: {"request_ms", "item_ms", "operations": {name: {"request_ms", "item_ms"}}}."""
+        return self._call("GET", "latency")
+
+    def set_latency(self, request_ms: float | None = None, item_ms: float | None = None,
+                    operations: dict | None = None) -> dict:
+        """Change the latency model (the arguments given; ``operations`` replaces every per-operation setting)."""
+        changes = {"request_ms": request_ms, "item_ms": item_ms, "operations": operations}
+        return self._call("POST", "latency", {key: value for key, value in changes.items() if value is not None})
+
     def outbox(self) -> dict:
         """{"delay_ms": the submission delay, "pending": [{"item_id", "mailbox", "sender", "subject", "marker",
         "submitted", "due_in_ms", "saved_folder_id"}, ...]}: messages sent and not yet delivered."""
@@ -113,7 +124,8 @@ class Sandbox:
 
     def __init__(self, data_dir: str | Path | None = None, users_file: str | Path | None = None,
                  http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1", allow_remote: bool = False,
-                 submission_delay_ms: int = 0, python: str = sys.executable, startup_timeout: float = 20):
+                 submission_delay_ms: int = 0, options: Sequence[str] = (), python: str = sys.executable,
+                 startup_timeout: float = 20):
         self._tmp = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ews-sandbox-")
@@ -129,6 +141,7 @@ class Sandbox:
             self.command.append("--allow-remote")
         if submission_delay_ms:
             self.command += ["--submission-delay-ms", str(submission_delay_ms)]
+        self.command += list(options)     # any other serve option, e.g. ["--latency-ms", "20"]
         if smarthost:
             self.command += ["--smarthost", smarthost]
         self.startup_timeout = startup_timeout
