@@ -1,9 +1,9 @@
 """A latency model, so a benchmark against the sandbox can stand for a real server some distance away.
 
-Every EWS round trip (NTLM's 401 legs included) costs ``request_ms``, and an operation ``item_ms`` per
-item it names or carries (the request log's ``items``): the answer leaves that much later (after the operation has run and committed,
-as a distant server's answer arrives later). Both can be set per operation. Not a fault: it stays until
-changed.
+Every EWS round trip (NTLM's 401 legs included) costs ``request_ms``, and an operation ``item_ms``
+per item it names or carries (the request log's ``items``): the answer leaves that much later, after
+the operation has run and committed, as a distant server's answer arrives later. Both can be set per
+operation. Not a fault: it stays until changed.
 """
 
 from __future__ import annotations
