@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from lxml import etree
 
-from conftest import envelope, post, session_for
+from conftest import envelope, non_loopback_address, post, session_for
 from ews_sandbox import smtp_relay
 from ews_sandbox.namespaces import M
 from ews_sandbox.testing import Sandbox, SandboxError
@@ -76,18 +76,8 @@ def test_unknown_endpoint_and_method(sandbox):
         sandbox.admin._call("GET", "reset")
 
 
-def _non_loopback_address() -> str | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
-            address = probe.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") else address
-
-
 def test_admin_answers_on_loopback_only(tmp_path):
-    address = _non_loopback_address()
+    address = non_loopback_address()
     if address is None:
         pytest.skip("no non-loopback interface")
     with Sandbox(data_dir=tmp_path, host="0.0.0.0", allow_remote=True, http=True) as sandbox:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import GET_DRAFTS, envelope, post, session_for
+from conftest import GET_DRAFTS, envelope, non_loopback_address, post, session_for
 from ews_sandbox.testing import PACKAGE_ROOT, Sandbox
-
-
-def non_loopback_address() -> str | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
-            address = probe.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") else address
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
