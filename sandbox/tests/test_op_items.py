@@ -252,3 +252,12 @@ def test_an_injected_item_error_stops_the_batch_in_every_operation(env):
                                 '</m:DeleteItem>' % item_ids(*drafts)))
     assert [code for _, code, _ in deleted] == stopped
     assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 3
+
+
+def test_create_and_send_refused_for_another_reason_leaves_nothing(env):
+    (klass, code, _), = messages(env.call("CreateItem", """<m:CreateItem MessageDisposition="SendOnly"><m:Items>
+        <t:Message><t:ItemClass>IPM.Appointment</t:ItemClass><t:Subject>not a message</t:Subject><t:ToRecipients>
+        <t:Mailbox><t:EmailAddress>%s</t:EmailAddress></t:Mailbox></t:ToRecipients></t:Message></m:Items>
+        </m:CreateItem>""" % BOB))
+    assert (klass, code) == ("Error", "ErrorInvalidItemForOperationSendItem")
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 0

@@ -11,7 +11,7 @@ from ..store import Folder, Item
 from .lookup import saved_item_folder, resolve_folder
 from .properties import item_id_element, parse_item_content
 from .responses import OperationResponse
-from .send_item import NO_RECIPIENTS, send_stored
+from .send_item import NO_RECIPIENTS, SEND_AS_DENIED, send_stored
 
 DISPOSITION_REQUIRED = ("ErrorMessageDispositionRequired", "MessageDisposition attribute is required.")
 UNSUPPORTED_ITEM = ("ErrorInvalidItemForOperationCreateItem", "The item type is not valid for the CreateItem operation.")
@@ -40,15 +40,21 @@ def create_one(ctx: RequestContext, element: etree._Element, disposition: str | 
     if not (fields.get("to_recipients") or fields.get("cc_recipients") or fields.get("bcc_recipients")):
         raise ItemError(*NO_RECIPIENTS)
     save = disposition == "SendAndSaveCopy"
-    # Created in the Drafts of the mailbox it is saved to (a SendOnly: the caller's), then sent from there; a send
-    # refused there (ErrorSendAsDenied) leaves it in those Drafts (ResponseCode reference).
+    # Created in the Drafts of the mailbox it is saved to (a SendOnly: the caller's), then sent from there.
     mailbox = _target_folder(ctx, folder_element, "sentitems", "create").mailbox if save else ctx.mailbox
     ctx.check_access(mailbox, "send")
     fields.setdefault("from_mailbox", {"name": mailbox, "email": mailbox})
-    item = store.create_item(store.distinguished_folder(mailbox, "drafts"), dict(fields, is_draft=True), content.extended)
     with store.transaction():
-        send_stored(ctx, item, save, folder_element)
-    return None
+        item = store.create_item(store.distinguished_folder(mailbox, "drafts"), dict(fields, is_draft=True),
+                                 content.extended)
+        try:
+            send_stored(ctx, item, save, folder_element)
+            return None
+        except ItemError as error:
+            if error.code != SEND_AS_DENIED[0]:
+                raise                       # and the draft is rolled back with the rest
+            refused = error
+    raise refused   # after the commit: the message stays in Drafts (ResponseCode reference, ErrorSendAsDenied)
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
