@@ -66,7 +66,7 @@ class AdminClient:
         return self._call("GET", "health")
 
     def add_fault(self, kind: str, operation: str | None = None, times: int = 1, **options) -> dict:
-        """options: back_off_ms, retry_after, delay_ms, code (see faults.Fault)."""
+        """options: back_off_ms, retry_after, delay_ms, code, position, body_bytes (see faults.Fault)."""
         return self._call("POST", "faults", {"kind": kind, "operation": operation, "times": times, **options})
 
     def faults(self) -> list[dict]:

@@ -28,6 +28,7 @@ INVALID_APPEND = ("ErrorInvalidPropertyAppend", "Append action is invalid for pr
 INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for property.")
 
 _APPENDABLE = {"recipients", "strings", "body"}
+_READ_ONLY_ERRORS = {"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND, "DeleteItemField": INVALID_DELETE}
 
 
 def _new_value(update: etree._Element, path):
@@ -60,7 +61,7 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
         path = find_path(update)
         if isinstance(path, ExtendedPath):
             if path.key == MESSAGE_FLAGS:
-                raise ItemError(*INVALID_SET)     # read-only once saved (MS-OXCMSG)
+                raise ItemError(*_READ_ONLY_ERRORS[action])     # read-only once saved (MS-OXCMSG)
             if action == "DeleteItemField":
                 delete_extended.append(path.key)
                 set_extended.pop(path.key, None)
@@ -69,7 +70,7 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
                 set_extended[path.key] = (found.prop_type, value)
             continue
         if path.uri in READ_ONLY:
-            raise ItemError(*{"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND}.get(action, INVALID_DELETE))
+            raise ItemError(*_READ_ONLY_ERRORS[action])
         if action == "DeleteItemField":
             # ItemClass and the flags (IsRead) always have a value: Exchange refuses to delete them.
             if path.column == "item_class" or path.kind == "bool":
