@@ -24,7 +24,8 @@ def handle(app, method: str, path: str, query: dict[str, list[str]], body: bytes
             return 405, {"error": f"use {' or '.join(methods)} on /_sandbox/{path}"}
         return 404, {"error": f"no admin endpoint /_sandbox/{path}"}
     try:
-        return 200, route(app, query, _json_body(body))
+        # A GET changes nothing, whatever body it carries.
+        return 200, route(app, query, _json_body(body) if method != "GET" else {})
     except AdminError as exc:
         return exc.status, {"error": str(exc)}
     except (ValueError, TypeError, KeyError) as exc:
@@ -98,6 +99,35 @@ def reset(app, query, data):
     return {"ok": True}
 
 
+def outbox(app, query, data):
+    """GET: the submission delay and the messages waiting in Outboxes; POST {"delay_ms": N}: set the delay."""
+    if "delay_ms" in data:
+        delay = data["delay_ms"]
+        if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+            raise AdminError(400, "'delay_ms' must be a non-negative integer")
+        app.submitter.delay_ms = delay
+    unknown = sorted(set(data) - {"delay_ms"})
+    if unknown:
+        raise AdminError(400, f"unknown outbox field(s): {', '.join(unknown)}")
+    return {"delay_ms": app.submitter.delay_ms, "pending": app.submitter.pending()}
+
+
+def latency(app, query, data):
+    """GET: the latency model; POST: change the fields given (``operations`` replaces every per-operation one)."""
+    return app.latency.update(data).to_json() if data else app.latency.settings.to_json()
+
+
+def wait_for_outbox(app, query, data):
+    """Return once every submitted message is delivered; 409 after ``timeout_ms`` (default 30000) if not."""
+    timeout_ms = data.get("timeout_ms", 30000)
+    if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or timeout_ms < 0:
+        raise AdminError(400, "'timeout_ms' must be a non-negative integer")
+    if not app.submitter.wait_until_drained(timeout_ms / 1000):
+        pending = app.submitter.pending()
+        raise AdminError(409, f"{len(pending)} submitted message(s) still in an Outbox after {timeout_ms} ms")
+    return {"pending": []}
+
+
 def quirks(app, query, data):
     if "delegate_quirks" in data:
         if not isinstance(data["delegate_quirks"], bool):
@@ -117,4 +147,9 @@ ROUTES = {
     ("POST", "reset"): reset,
     ("POST", "quirks"): quirks,
     ("GET", "quirks"): quirks,
+    ("GET", "outbox"): outbox,
+    ("POST", "outbox"): outbox,
+    ("POST", "outbox/wait"): wait_for_outbox,
+    ("GET", "latency"): latency,
+    ("POST", "latency"): latency,
 }

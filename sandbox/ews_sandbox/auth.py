@@ -16,6 +16,7 @@ from spnego._ntlm_raw.messages import Authenticate, AvId, NTClientChallengeV2
 from spnego._spnego import unpack_token
 
 from .config import Directory, User
+from .files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,7 @@ class Authenticator:
         self.realm = realm
         # pyspnego's NTLM acceptor reads its credentials from NTLM_USER_FILE when it needs them.
         user_file = data_dir / NTLM_USER_FILE
-        user_file.touch(mode=0o600, exist_ok=True)
-        user_file.write_text("\n".join(directory.ntlm_credential_lines()) + "\n", encoding="utf-8")
+        write_private(user_file, "\n".join(directory.ntlm_credential_lines()) + "\n")
         os.environ["NTLM_USER_FILE"] = str(user_file)
 
     def challenge_headers(self, bearer_rejected: bool = False) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .context import RIGHTS
+from .files import private_dir, write_private
 
 # NetBIOS domain accepted in DOMAIN\login; the DNS domain of each user's SMTP
 # address is accepted too (DOMAIN\login and login@domain).
@@ -21,7 +22,7 @@ users:
     smtp: alice@sandbox.test
     tokens: [alice-token]
     impersonation: false
-    delegates:                   # rights others have on THIS mailbox
+    delegates:                   # rights others have on THIS mailbox: read, create, send (on behalf), send_as
       bob@sandbox.test: [read, create, send]
   - login: bob                   # delegate of alice
     password: Passw0rd-bob
@@ -36,6 +37,12 @@ users:
     password: Passw0rd-carol
     smtp: carol@sandbox.test
     tokens: [carol-token]
+  - login: team                  # a shared mailbox bob may send as (From team, no trace of bob)
+    password: Passw0rd-team
+    smtp: team@sandbox.test
+    tokens: [team-token]
+    delegates:
+      bob@sandbox.test: [send_as]
 """
 
 _FIELDS = {"login", "password", "smtp", "tokens", "impersonation", "delegates"}
@@ -118,8 +125,8 @@ class Directory:
 
 
 def write_demo_users(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(DEMO_USERS_YAML, encoding="utf-8")
+    private_dir(path.parent)
+    write_private(path, DEMO_USERS_YAML)
 
 
 def load_directory(path: Path) -> Directory:

@@ -7,7 +7,9 @@ from typing import Any
 
 from .errors import ItemError
 
-RIGHTS = ("read", "create", "send")
+# Delegate rights on a mailbox: read its items, create and change them, send from it on behalf of its owner
+# ("send": From the owner, Sender the delegate), send as its owner ("send_as": no trace of the delegate).
+RIGHTS = ("read", "create", "send", "send_as")
 
 
 @dataclass
@@ -17,8 +19,12 @@ class RequestContext:
     directory: Any         # config.Directory
     store: Any             # store.Store
     delivery: Any          # delivery.Delivery
+    submitter: Any         # submission.Submitter
     server_version: str    # RequestServerVersion value
     culture: str | None = None
+    # (1-based position, ResponseCode) of an injected item-level error (the item_error fault): that item fails,
+    # every later one of the request is left unprocessed (OperationResponse.each_item)
+    item_failure: tuple[int, str] | None = None
 
     def check_access(self, owner_smtp: str, right: str) -> None:
         """Raise ErrorAccessDenied unless the effective mailbox may use ``right`` on ``owner_smtp``'s folders."""

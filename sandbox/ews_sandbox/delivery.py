@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     route TEXT NOT NULL,
     undelivered TEXT NOT NULL,
     marker TEXT,
-    time TEXT NOT NULL
+    time TEXT NOT NULL,
+    sender TEXT
 );
 """
 
@@ -66,12 +67,16 @@ class Delivery:
         self.store = store
         self.directory = directory
         self.smarthost = smarthost
-        self.store.connection().executescript(_SCHEMA)
+        conn = self.store.connection()
+        conn.executescript(_SCHEMA)
+        if "sender" not in {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}:
+            conn.execute("ALTER TABLE deliveries ADD COLUMN sender TEXT")   # a data folder from before Send As
 
     def deliver(self, sender_mailbox: str, item: Item) -> dict:
         """Deliver ``item`` sent by ``sender_mailbox``; joins the caller's store transaction if there is one."""
         from_mailbox = item.fields.get("from_mailbox") or {"email": sender_mailbox}
         from_address = from_mailbox["email"]
+        sender_address = (item.fields.get("sender_mailbox") or from_mailbox)["email"]
         addresses = list(dict.fromkeys(r["email"].lower() for r in item.recipients() if r.get("email")))
         local = [a for a in addresses if self.directory.by_smtp(a) is not None]
         remote = [a for a in addresses if a not in local]
@@ -90,6 +95,7 @@ class Delivery:
                 "internet_message_id": item.fields["internet_message_id"],
                 "subject": item.fields["subject"],
                 "from": from_address,
+                "sender": sender_address,
                 "recipients": addresses,
                 "mailbox": item.mailbox,
                 "route": "smtp" if remote else "local",
@@ -98,9 +104,9 @@ class Delivery:
                 "time": now,
             }
             cursor = conn.execute(
-                "INSERT INTO deliveries (internet_message_id, subject, from_address, recipients, mailbox, route,"
-                " undelivered, marker, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry["internet_message_id"], entry["subject"], entry["from"], json.dumps(addresses),
+                "INSERT INTO deliveries (internet_message_id, subject, from_address, sender, recipients, mailbox, route,"
+                " undelivered, marker, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry["internet_message_id"], entry["subject"], entry["from"], sender_address, json.dumps(addresses),
                  entry["mailbox"], entry["route"], json.dumps(undelivered) if undelivered else "[]", entry["marker"], now))
             entry["seq"] = cursor.lastrowid
         return entry
@@ -116,12 +122,13 @@ class Delivery:
     def log(self, since: int = 0) -> list[dict]:
         """Delivery log entries with seq > ``since``, oldest first."""
         rows = self.store.connection().execute(
-            "SELECT seq, internet_message_id, subject, from_address, recipients, mailbox, route, undelivered, marker, time"
-            " FROM deliveries WHERE seq > ? ORDER BY seq", (since,))
+            "SELECT seq, internet_message_id, subject, from_address, COALESCE(sender, from_address), recipients, mailbox,"
+            " route, undelivered, marker, time FROM deliveries WHERE seq > ? ORDER BY seq", (since,))
         return [{"seq": seq, "internet_message_id": message_id, "subject": subject, "from": from_address,
-                 "recipients": json.loads(recipients), "mailbox": mailbox, "route": route,
+                 "sender": sender, "recipients": json.loads(recipients), "mailbox": mailbox, "route": route,
                  "undelivered": json.loads(undelivered), "marker": marker, "time": time}
-                for seq, message_id, subject, from_address, recipients, mailbox, route, undelivered, marker, time in rows]
+                for seq, message_id, subject, from_address, sender, recipients, mailbox, route, undelivered, marker, time
+                in rows]
 
     def reset(self) -> None:
         with self.store.transaction() as conn:

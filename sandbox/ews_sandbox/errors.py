@@ -1,4 +1,6 @@
-"""Request-level failures, answered as a SOAP fault shaped like Exchange's."""
+"""Request-level failures, answered as a SOAP fault shaped like Exchange's, and item-level errors."""
+
+INTERNAL_ERROR_MESSAGE = "An internal server error occurred. The operation failed."
 
 
 class EwsFault(Exception):
@@ -19,12 +21,16 @@ class EwsFault(Exception):
 
 
 class ItemError(Exception):
-    """An item-level error: becomes a ResponseClass="Error" response message for that item."""
+    """An item-level error: becomes a ResponseClass="Error" response message for that item.
 
-    def __init__(self, code: str, message: str):
+    ``details`` become the message's ``m:MessageXml`` ``t:Value`` entries (e.g. ``{"PolicyLimit": 1000}``).
+    """
+
+    def __init__(self, code: str, message: str, details: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details or {}
 
 
 class SchemaValidationError(EwsFault):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, fields
 
-KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error")
+KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error",
+         "http_502_after_commit", "http_504_after_commit", "truncated_after_commit", "item_error")
+# Kinds that let the operation run and commit, then spoil its answer.
+AFTER_COMMIT = frozenset({"drop_after_commit", "http_502_after_commit", "http_504_after_commit", "truncated_after_commit"})
 
 
 @dataclass
@@ -15,8 +18,10 @@ class Fault:
     times: int = 1                 # how many requests it hits; 0 = until cleared
     back_off_ms: int = 500         # server_busy: BackOffMilliseconds
     retry_after: int = 1           # http_503: Retry-After seconds
-    delay_ms: int = 0              # delay: time before the (normal) answer
-    code: str = "ErrorInternalServerError"  # soap_fault: the ResponseCode
+    delay_ms: int = 0              # delay: time before the (normal) answer; http_50x_after_commit: after the commit
+    code: str = "ErrorInternalServerError"  # soap_fault, item_error: the ResponseCode
+    position: int = 1              # item_error: the (1-based) item of the request that fails
+    body_bytes: int | None = None  # truncated_after_commit: bytes of the body sent (None: half of it)
 
     @classmethod
     def from_json(cls, data: dict) -> "Fault":
@@ -30,12 +35,16 @@ class Fault:
         if data.get("kind") not in KINDS:
             raise ValueError(f"'kind' must be one of {', '.join(KINDS)}")
         fault = cls(**data)
-        for name in ("times", "back_off_ms", "retry_after", "delay_ms"):
+        for name in ("times", "back_off_ms", "retry_after", "delay_ms", "body_bytes"):
             value = getattr(fault, name)
+            if name == "body_bytes" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"'{name}' must be a non-negative integer")
         if fault.operation is not None and not isinstance(fault.operation, str):
             raise ValueError("'operation' must be an operation name such as SendItem")
+        if not isinstance(fault.position, int) or isinstance(fault.position, bool) or fault.position < 1:
+            raise ValueError("'position' must be a positive integer (1 is a request's first item)")
         if not isinstance(fault.code, str) or not fault.code:
             raise ValueError("'code' must be an EWS ResponseCode such as ErrorInternalServerError")
         return fault

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import socket
@@ -15,11 +14,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from . import admin, soap
+from .addresses import is_loopback
 from .auth import Authenticator, ConnectionAuth
 from .config import Directory
 from .context import RequestContext
-from .errors import EwsFault
-from .faults import Fault, FaultRegistry
+from .errors import INTERNAL_ERROR_MESSAGE, EwsFault
+from .faults import AFTER_COMMIT, Fault, FaultRegistry
+from .latency import LatencyModel
 from .request_log import RequestLog
 from .tls import TlsMaterial
 
@@ -28,9 +29,9 @@ log = logging.getLogger(__name__)
 EWS_PATH = "/ews/exchange.asmx"
 ADMIN_PREFIX = "/_sandbox/"
 MAX_BODY = 64 * 1024 * 1024  # EWS's default maxRequestLength is far below; anything bigger is abuse
+MAX_TRAILER_LINES = 100      # as http.server's header limit
 
 SERVER_BUSY_MESSAGE = "The server cannot service this request right now. Try again later."
-INTERNAL_ERROR_MESSAGE = "An internal server error occurred. The operation failed."
 
 # Bodies IIS / HTTP.sys send with these statuses.
 IIS_401 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
@@ -49,6 +50,20 @@ IIS_500 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
            b"  <h2>500 - Internal server error.</h2>\r\n  <h3>There is a problem with the resource you are looking "
            b"for, and it cannot be displayed.</h3>\r\n </fieldset></div>\r\n</div>\r\n</body>\r\n</html>\r\n")
 
+# What a reverse proxy in front of Exchange answers when the back end fails or is too slow: IIS Application
+# Request Routing's 502, a load balancer's 504 (written in their style; no SOAP envelope in either).
+ARR_502 = (b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" "
+           b"\"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\r\n<html xmlns=\"http://www.w3.org/1999/xhtml\">"
+           b"\r\n<head>\r\n<title>502 - Web server received an invalid response while acting as a gateway or proxy "
+           b"server.</title>\r\n</head>\r\n<body>\r\n<div id=\"header\"><h1>Server Error</h1></div>\r\n<div id=\"content\">"
+           b"\r\n <div class=\"content-container\"><fieldset>\r\n  <h2>502 - Web server received an invalid response while "
+           b"acting as a gateway or proxy server.</h2>\r\n  <h3>The page you are looking for cannot be shown because the "
+           b"server acting as a gateway or proxy got an invalid response from the upstream server.</h3>\r\n </fieldset>"
+           b"</div>\r\n</div>\r\n</body>\r\n</html>\r\n")
+LOAD_BALANCER_504 = (b"<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway "
+                     b"Time-out</h1></center>\r\n<hr><center>The upstream server did not answer in time.</center>\r\n"
+                     b"</body>\r\n</html>\r\n")
+
 
 @dataclass
 class SandboxApp:
@@ -58,11 +73,14 @@ class SandboxApp:
     authenticator: Authenticator
     store: object       # store.Store
     delivery: object    # delivery.Delivery
+    submitter: object   # submission.Submitter
     faults: FaultRegistry
+    latency: LatencyModel
     requests: RequestLog
     tls: TlsMaterial | None
     data_dir: Path
     users_file: Path
+    public_host: str    # the host name or address clients are told to use (EWS_URL)
 
 
 class EwsServer(ThreadingHTTPServer):
@@ -131,6 +149,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
 
     def _route(self, method: str):
         self.auth_headers: list[tuple[str, str]] = []  # sent with whatever answers this request
+        self.latency_seconds = 0.0                      # the latency model's delay before this request's answer
         url = urlsplit(self.path)
         path = url.path.lower()
         body = self._read_body()
@@ -144,13 +163,19 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(404, b"Not Found", "text/plain")
 
     def _read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked); None after answering 400 to an unreadable one."""
+        """The request body (Content-Length or chunked, capped at MAX_BODY either way); None after answering
+        400 to an unreadable one. It is read before authentication, so nothing here may read without a bound."""
         try:
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            transfer_encoding = self.headers.get("Transfer-Encoding")
+            if transfer_encoding is not None:
+                # Only plain chunked framing; with a Content-Length too the framing is ambiguous (request smuggling).
+                if transfer_encoding.strip().lower() != "chunked" or "Content-Length" in self.headers:
+                    raise ValueError(f"Transfer-Encoding {transfer_encoding!r}")
                 return self._read_chunked()
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 <= length <= MAX_BODY:
-                raise ValueError(f"Content-Length {length}")
+            length_header = (self.headers.get("Content-Length") or "0").strip()
+            if not length_header.isdigit() or int(length_header) > MAX_BODY:
+                raise ValueError(f"Content-Length {length_header!r}")
+            length = int(length_header)
             return self.rfile.read(length) if length else b""
         except ValueError as exc:
             log.info("unreadable request body: %s", exc)
@@ -160,18 +185,33 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     def _read_chunked(self) -> bytes:
         parts, total = [], 0
         while True:
-            size = int(self.rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)
+            size_field = self._read_line(1024).split(b";", 1)[0].strip()
+            # Hex digits only: int(..., 16) would also take "-1" (a read until EOF), "+1", "0x1" and "1_0".
+            if not size_field or len(size_field) > 16 or size_field.strip(b"0123456789abcdefABCDEF"):
+                raise ValueError(f"chunk size {size_field[:20]!r}")
+            size = int(size_field, 16)
             if size == 0:
-                while self.rfile.readline(65536).strip():  # trailer fields, up to the blank line
-                    pass
-                return b"".join(parts)
+                for _ in range(MAX_TRAILER_LINES + 1):     # trailer fields, up to the blank line
+                    if not self._read_line(8192).strip():
+                        return b"".join(parts)
+                raise ValueError("too many chunk trailer fields")
             total += size
             if total > MAX_BODY:
                 raise ValueError("chunked body too large")
-            parts.append(self.rfile.read(size))
-            self.rfile.readline()  # the CRLF closing the chunk
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self._read_line(2).strip():
+                raise ValueError("chunk shorter than its size")
+            parts.append(chunk)
+
+    def _read_line(self, limit: int) -> bytes:
+        """One CRLF-terminated line of at most ``limit`` bytes; ValueError for a longer one or the end of the stream."""
+        line = self.rfile.readline(limit + 1)
+        if not line.endswith(b"\n") or len(line) > limit:
+            raise ValueError("line too long or connection closed")
+        return line
 
     def _send(self, status: int, body: bytes, content_type: str, headers=(), close: bool = False):
+        self._wait_latency()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -184,20 +224,48 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n" + body)
         self.flush_headers()
 
+    def _wait_latency(self) -> None:
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+            self.latency_seconds = 0.0
+
     # -- admin -------------------------------------------------------------------------
 
     def _admin(self, method: str, path: str, query: dict, body: bytes):
-        if not ipaddress.ip_address(self.client_address[0].split("%")[0]).is_loopback:
-            status, payload = 403, {"error": "the admin endpoints answer on loopback only"}
+        refusal = self._admin_refusal(method)
+        if refusal is not None:
+            status, payload = refusal
         else:
             status, payload = admin.handle(self.server.app, method, path.strip("/"), query, body)
         self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+
+    def _admin_refusal(self, method: str) -> tuple[int, dict] | None:
+        """Why an admin request is refused, if it is: only a local program may steer the sandbox, never a web page.
+
+        A page on any site can make the browser send a request to 127.0.0.1: it carries an Origin (refused unless
+        it is the sandbox's own), or a foreign Host after DNS rebinding (refused), and without a preflight it can
+        only GET, or POST form or text types (a POST must be JSON, which browsers send cross-origin only after a
+        preflight the sandbox never answers; so is any DELETE).
+        """
+        if not is_loopback(self.client_address[0]):
+            return 403, {"error": "the admin endpoints answer on loopback only"}
+        host = self.headers.get("Host", "")
+        if not is_loopback(host.rsplit(":", 1)[0] if not host.endswith("]") else host):
+            return 403, {"error": f"the admin endpoints answer to a loopback Host only, not {host!r}"}
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"{'https' if self.server.ssl_context else 'http'}://{host}":
+            return 403, {"error": f"the admin endpoints refuse requests from web pages (Origin {origin!r})"}
+        content_type = self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if method == "POST" and content_type != "application/json":
+            return 415, {"error": "admin POST requests must be sent as Content-Type: application/json"}
+        return None
 
     # -- EWS ---------------------------------------------------------------------------
 
     def _ews(self, body: bytes):
         app = self.server.app
         started = time.perf_counter()
+        self.latency_seconds = app.latency.settings.cost(None).request_ms / 1000     # until the operation is known
         result = app.authenticator.authenticate(self.auth, self.headers.get("Authorization"))
         user = result.user
         if result.final:
@@ -209,29 +277,32 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._send(401, IIS_401, "text/html", headers)
             return
 
-        version = operation = mailbox = None  # until the envelope is read
+        version = operation = mailbox = fault = None  # until the envelope is read
         items = 0
         try:
             request = soap.parse_request(body)
             version, operation = request.server_version, request.operation
             items = soap.count_items(request.body)
+            cost = app.latency.settings.cost(operation)
+            self.latency_seconds = (cost.request_ms + items * cost.item_ms) / 1000
             mailbox = soap.effective_mailbox(request, user, app.directory)
             fault = app.faults.take(operation)
             if fault is not None and self._answer_with_fault(fault, started, operation, user.login, mailbox, items):
                 return
+            item_failure = (fault.position, fault.code) if fault is not None and fault.kind == "item_error" else None
             context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
-                                     delivery=app.delivery, server_version=version, culture=request.culture)
+                                     delivery=app.delivery, submitter=app.submitter, server_version=version,
+                                     culture=request.culture, item_failure=item_failure)
             payload = soap.dispatch(context, request)
-            if fault is not None and fault.kind == "drop_after_commit":
-                app.requests.record(operation, user.login, mailbox, items, 0, _ms(started))
-                self._drop_connection()
-                return
             status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
             status, data = exc.http_status, soap.fault_envelope(exc, version)
         except Exception:
             log.exception("%s failed", operation or "request")
             status, data = 500, soap.fault_envelope(EwsFault("ErrorInternalServerError", INTERNAL_ERROR_MESSAGE), version)
+        if fault is not None and fault.kind in AFTER_COMMIT:
+            self._spoil_answer(fault, status, data, started, operation, user.login, mailbox, items)
+            return
         app.requests.record(operation, user.login, mailbox, items, status, _ms(started))
         self._send(status, data, "text/xml; charset=utf-8")
 
@@ -241,8 +312,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         if fault.kind == "delay":
             time.sleep(fault.delay_ms / 1000)
             return False
-        if fault.kind == "drop_after_commit":
-            return False  # the operation runs and commits; the answer is dropped afterwards
+        if fault.kind in AFTER_COMMIT or fault.kind == "item_error":
+            return False  # the operation runs: _spoil_answer() deals with its answer, each_item() with its items
         if fault.kind == "server_busy":
             raise EwsFault("ErrorServerBusy", SERVER_BUSY_MESSAGE, details={"BackOffMilliseconds": fault.back_off_ms})
         if fault.kind == "soap_fault":
@@ -256,6 +327,34 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         else:  # html_error
             self._send(500, IIS_500, "text/html")
         return True
+
+    def _spoil_answer(self, fault: Fault, status: int, data: bytes, started: float, operation: str, login: str,
+                      mailbox: str, items: int) -> None:
+        """The operation has run and committed: lose its answer the way ``fault`` says."""
+        log_status = {"drop_after_commit": 0, "http_502_after_commit": 502, "http_504_after_commit": 504}.get(
+            fault.kind, status)
+        if fault.kind in ("http_502_after_commit", "http_504_after_commit"):
+            time.sleep(fault.delay_ms / 1000)   # the gateway waited for the back end before giving up
+        # Logged before answering, so a client reading the log right after the answer finds the entry.
+        self.server.app.requests.record(operation, login, mailbox, items, log_status, _ms(started))
+        if fault.kind == "drop_after_commit":
+            self._wait_latency()
+            self._drop_connection()
+        elif fault.kind == "http_502_after_commit":
+            self._send(502, ARR_502, "text/html")
+        elif fault.kind == "http_504_after_commit":
+            self._send(504, LOAD_BALANCER_504, "text/html")
+        else:  # truncated_after_commit: the full Content-Length, part of the body, then the connection closes
+            cut = len(data) // 2 if fault.body_bytes is None else min(fault.body_bytes, len(data))
+            self._wait_latency()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in self.auth_headers:
+                self.send_header(name, value)
+            self._headers_buffer.append(b"\r\n" + data[:cut])
+            self.flush_headers()
+            self._drop_connection()
 
     def _drop_connection(self):
         """Close the TCP connection without a byte of answer, as a crashed front end would."""

@@ -24,6 +24,7 @@ _KIND_FOLDER = 0x01
 _CHANGE_KEY_PREFIX = b"\x09\x00\x00\x00\x16\x00\x00\x00"
 
 MALFORMED = ("ErrorInvalidIdMalformed", "Id is malformed.")
+EMPTY = ("ErrorInvalidIdEmpty", "The Id attribute is empty.")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def _uuid_bytes(object_uuid: str) -> bytes:
 @functools.lru_cache(maxsize=8192)
 def _decode(kind: int, text: str | None) -> StoreId:
     """Cached: a request's ids are decoded more than once (prefetch, then per item); errors are not cached."""
+    if not text:
+        raise ItemError(*EMPTY)
     try:
         raw = base64.b64decode((text or "").encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
@@ -75,7 +78,7 @@ def encode_item_id(mailbox: str, item_uuid: str) -> str:
 
 
 def decode_item_id(text: str | None) -> StoreId:
-    """Raise ItemError(ErrorInvalidIdMalformed) unless ``text`` is an ItemId this server issued."""
+    """Raise ItemError (ErrorInvalidIdEmpty, ErrorInvalidIdMalformed) unless ``text`` is an ItemId this server issued."""
     return _decode(_KIND_ITEM, text)
 
 

@@ -6,7 +6,8 @@ ChangeKey compare, a send) is atomic against concurrent requests.
 
 Items are addressed by ``uuid`` (what the ItemId encodes; a move issues a new
 one, like Exchange) and internally by ``seq``, which never changes and keys the
-extended properties.
+extended properties and the submissions (messages sent and waiting in an Outbox,
+see submission.py). Moving or deleting a message withdraws its submission.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .files import private_file
 from .ids import encode_item_id, new_change_key, new_uuid
 
 # Distinguished folders every mailbox gets: name -> (Exchange's display name, parent folder).
@@ -98,6 +100,14 @@ CREATE TABLE IF NOT EXISTS extended_properties (
     PRIMARY KEY (item_seq, prop_key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS extended_by_value ON extended_properties (prop_key, value COLLATE NOCASE);
+CREATE TABLE IF NOT EXISTS submissions (
+    item_seq INTEGER PRIMARY KEY,   -- the message waiting in an Outbox
+    sender TEXT NOT NULL,           -- the mailbox that sent it
+    saved_folder_uuid TEXT,         -- where the sent copy is filed; NULL: it is deleted once delivered
+    due REAL NOT NULL,              -- epoch seconds from which the submitter takes it
+    submitted TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_by_due ON submissions (due);
 """
 
 
@@ -149,6 +159,7 @@ class Item:
     change_key: str
     fields: dict                                   # ITEM_COLUMNS -> Python value
     extended: dict = field(default_factory=dict)   # extended_key -> (prop_type, str | list[str])
+    submitted: bool = False                        # sent, waiting in the Outbox for the submitter
 
     def recipients(self) -> list[dict]:
         return (self.fields["to_recipients"] or []) + (self.fields["cc_recipients"] or []) + (self.fields["bcc_recipients"] or [])
@@ -213,7 +224,10 @@ def _extended_from_sql(prop_type: str, value: str):
     return json.loads(value) if is_array_type(prop_type) else value
 
 
-_SELECT_ITEM = "SELECT seq, uuid, mailbox, folder_uuid, change_key, %s FROM items" % ", ".join(ITEM_COLUMNS)
+# SQL for "the item is a submitted message waiting in the Outbox" (PidTagMessageFlags mfSubmitted).
+SUBMITTED_SQL = "EXISTS (SELECT 1 FROM submissions WHERE submissions.item_seq = items.seq)"
+_SELECT_ITEM = "SELECT seq, uuid, mailbox, folder_uuid, change_key, %s, %s FROM items" % (", ".join(ITEM_COLUMNS),
+                                                                                        SUBMITTED_SQL)
 
 
 class Store:
@@ -229,6 +243,12 @@ class Store:
         self._folders: dict[str, Folder] = {}      # committed folders by uuid (folders never change once created)
         # Distinguished folders seen inside the running write transaction: cached once it commits.
         self._pending_folders: dict[tuple[str, str], str] = {}
+        # Mail and extended properties: private, like the rest of the data folder. SQLite gives the
+        # -wal and -shm files it creates the database file's mode; ones an older sandbox left are tightened.
+        private_file(Path(self.path))
+        for suffix in ("-wal", "-shm"):
+            if Path(self.path + suffix).exists():
+                private_file(Path(self.path + suffix))
         self.connection().executescript(_SCHEMA)
 
     # -- connections and transactions -------------------------------------------------
@@ -391,7 +411,7 @@ class Store:
                 fields[column] = bool(value)
             else:
                 fields[column] = value
-        return Item(row[0], row[1], row[2], row[3], row[4], fields)
+        return Item(row[0], row[1], row[2], row[3], row[4], fields, submitted=bool(row[-1]))
 
     def _load_extended(self, conn, items: list[Item]) -> None:
         by_seq = {item.seq: item for item in items}
@@ -406,15 +426,19 @@ class Store:
 
     def get_items(self, uuids: Iterable[str]) -> dict[str, Item]:
         """Items by uuid, with their extended properties; absent uuids are left out."""
+        return {item.uuid: item for item in self._items_where("uuid", uuids)}
+
+    def _items_where(self, column: str, values: Iterable) -> list[Item]:
+        """The items whose ``column`` (uuid or seq) is one of ``values``, with their extended properties."""
         conn = self.connection()
-        wanted = list(dict.fromkeys(uuids))
+        wanted = list(dict.fromkeys(values))
         items: list[Item] = []
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            rows = conn.execute(_SELECT_ITEM + " WHERE uuid IN (%s)" % ",".join("?" * len(chunk)), chunk)
+            rows = conn.execute(_SELECT_ITEM + " WHERE %s IN (%s)" % (column, ",".join("?" * len(chunk))), chunk)
             items.extend(self._row_to_item(row) for row in rows)
         self._load_extended(conn, items)
-        return {item.uuid: item for item in items}
+        return items
 
     def get_item(self, item_uuid: str) -> Item | None:
         return self.get_items([item_uuid]).get(item_uuid)
@@ -487,7 +511,10 @@ class Store:
             conn.execute(
                 "UPDATE items SET uuid = ?, mailbox = ?, folder_uuid = ?, change_key = ?, %s WHERE seq = ?" % assignments,
                 [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+            if item.submitted:
+                conn.execute("DELETE FROM submissions WHERE item_seq = ?", (item.seq,))
         item.uuid, item.mailbox, item.folder_uuid, item.change_key = item_uuid, folder.mailbox, folder_uuid, change_key
+        item.submitted = False
         item.fields.update(fields)
         return item
 
@@ -505,6 +532,8 @@ class Store:
         with self.transaction() as conn:
             conn.execute("DELETE FROM items WHERE seq = ?", (item.seq,))
             conn.execute("DELETE FROM extended_properties WHERE item_seq = ?", (item.seq,))
+            if item.submitted:
+                conn.execute("DELETE FROM submissions WHERE item_seq = ?", (item.seq,))
 
     def find_items(self, folder_uuids: list[str], where: str = "", params: list | None = None,
                    order_by: str = "", offset: int = 0, limit: int | None = None,
@@ -525,6 +554,35 @@ class Store:
         if load_extended:
             self._load_extended(conn, items)
         return total, items
+
+    # -- submissions (sent messages waiting in an Outbox) -------------------------------
+
+    def queue_submission(self, item: Item, sender: str, saved_folder_uuid: str | None, due: float) -> None:
+        """Mark ``item`` (already in its Outbox) submitted: the submitter delivers it from ``due`` on."""
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO submissions VALUES (?, ?, ?, ?, ?)", (item.seq, sender, saved_folder_uuid, due, utc_now()))
+        item.submitted = True
+
+    def due_submissions(self, now: float, limit: int) -> list[tuple[Item, str, str | None]]:
+        """(message, sender, saved folder uuid) of up to ``limit`` submissions due at ``now``, oldest due first."""
+        return [(item, sender, saved) for item, sender, saved, _, _ in self._submissions("WHERE due <= ?", (now,), limit)]
+
+    def pending_submissions(self) -> list[tuple[Item, str, str | None, float, str]]:
+        """(message, sender, saved folder uuid, due, submitted) of every submission, oldest due first."""
+        return self._submissions("", (), -1)
+
+    def _submissions(self, where: str, params: tuple, limit: int) -> list[tuple[Item, str, str | None, float, str]]:
+        rows = self.connection().execute("SELECT item_seq, sender, saved_folder_uuid, due, submitted FROM submissions "
+                                         + where + " ORDER BY due, item_seq LIMIT ?", params + (limit,)).fetchall()
+        items = {item.seq: item for item in self._items_where("seq", [row[0] for row in rows])}
+        return [(items[seq],) + tuple(rest) for seq, *rest in rows]
+
+    def postpone_submission(self, item: Item, due: float) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE submissions SET due = ? WHERE item_seq = ?", (due, item.seq))
+
+    def next_submission_due(self) -> float | None:
+        return self.connection().execute("SELECT MIN(due) FROM submissions").fetchone()[0]
 
     # -- bulk and admin ---------------------------------------------------------------
 
@@ -568,6 +626,7 @@ class Store:
     def reset(self) -> None:
         """Empty every mailbox (folders are recreated on demand); the delivery log has its own reset."""
         with self.transaction() as conn:
+            conn.execute("DELETE FROM submissions")
             conn.execute("DELETE FROM extended_properties")
             conn.execute("DELETE FROM items")
             conn.execute("DELETE FROM folders")

@@ -22,8 +22,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 from .config import User, load_directory
+from .files import private_dir, private_file
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding ews_sandbox, for PYTHONPATH
 START_KEYS = ("EWS_URL", "EWS_CA_PATH", "EWS_ADMIN_URL", "EWS_USERS_FILE")
@@ -41,15 +43,17 @@ class AdminClient:
         self.timeout = timeout
         self._ssl = ssl.create_default_context(cafile=ca_path) if admin_url.startswith("https:") else None
 
-    def _call(self, method: str, path: str, body: dict | None = None, since: int | None = None):
+    def _call(self, method: str, path: str, body: dict | None = None, since: int | None = None,
+              timeout: float | None = None):
         url = f"{self.admin_url}/{path}"
         if since is not None:
             url += "?" + urllib.parse.urlencode({"since": since})
-        data = json.dumps(body).encode() if body is not None else None
+        data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+        # JSON, which a web page cannot send cross-origin without a preflight, is what the sandbox requires.
         request = urllib.request.Request(url, data=data, method=method,
                                          headers={"Content-Type": "application/json"} if data else {})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self._ssl) as response:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout, context=self._ssl) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             try:
@@ -62,7 +66,7 @@ class AdminClient:
         return self._call("GET", "health")
 
     def add_fault(self, kind: str, operation: str | None = None, times: int = 1, **options) -> dict:
-        """options: back_off_ms, retry_after, delay_ms, code (see faults.Fault)."""
+        """options: back_off_ms, retry_after, delay_ms, code, position, body_bytes (see faults.Fault)."""
         return self._call("POST", "faults", {"kind": kind, "operation": operation, "times": times, **options})
 
     def faults(self) -> list[dict]:
@@ -87,6 +91,29 @@ class AdminClient:
     def set_quirks(self, delegate_quirks: bool) -> dict:
         return self._call("POST", "quirks", {"delegate_quirks": delegate_quirks})
 
+    def latency(self) -> dict:
+        """The latency model: {"request_ms", "item_ms", "operations": {name: {"request_ms", "item_ms"}}}."""
+        return self._call("GET", "latency")
+
+    def set_latency(self, request_ms: float | None = None, item_ms: float | None = None,
+                    operations: dict | None = None) -> dict:
+        """Change the latency model (the arguments given; ``operations`` replaces every per-operation setting)."""
+        changes = {"request_ms": request_ms, "item_ms": item_ms, "operations": operations}
+        return self._call("POST", "latency", {key: value for key, value in changes.items() if value is not None})
+
+    def outbox(self) -> dict:
+        """{"delay_ms": the submission delay, "pending": [{"item_id", "mailbox", "sender", "subject", "marker",
+        "submitted", "due_in_ms", "saved_folder_id"}, ...]}: messages sent and not yet delivered."""
+        return self._call("GET", "outbox")
+
+    def set_submission_delay(self, delay_ms: int) -> dict:
+        """How long messages sent from now on wait in the Outbox before delivery; returns outbox()."""
+        return self._call("POST", "outbox", {"delay_ms": delay_ms})
+
+    def wait_for_outbox(self, timeout: float = 30) -> None:
+        """Return once every submitted message is delivered (and filed); SandboxError after ``timeout`` seconds."""
+        self._call("POST", "outbox/wait", {"timeout_ms": round(timeout * 1000)}, timeout=timeout + self.timeout)
+
 
 class Sandbox:
     """A sandbox server in a subprocess on a free port; a context manager.
@@ -96,8 +123,9 @@ class Sandbox:
     """
 
     def __init__(self, data_dir: str | Path | None = None, users_file: str | Path | None = None,
-                 http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1",
-                 python: str = sys.executable, startup_timeout: float = 20):
+                 http: bool = False, smarthost: str | None = None, host: str = "127.0.0.1", allow_remote: bool = False,
+                 submission_delay_ms: int = 0, options: Sequence[str] = (), python: str = sys.executable,
+                 startup_timeout: float = 20):
         self._tmp = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ews-sandbox-")
@@ -109,6 +137,11 @@ class Sandbox:
             self.command += ["--users", str(users_file)]
         if http:
             self.command.append("--http")
+        if allow_remote:
+            self.command.append("--allow-remote")
+        if submission_delay_ms:
+            self.command += ["--submission-delay-ms", str(submission_delay_ms)]
+        self.command += list(options)     # any other serve option, e.g. ["--latency-ms", "20"]
         if smarthost:
             self.command += ["--smarthost", smarthost]
         self.startup_timeout = startup_timeout
@@ -127,11 +160,11 @@ class Sandbox:
         self.stop()
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         started = time.perf_counter()
-        with open(self.data_dir / "server.log", "ab") as server_log:
+        with open(private_file(self.data_dir / "server.log"), "ab") as server_log:
             self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=server_log,
                                             stdin=subprocess.DEVNULL, env=env, text=True)
         facts = self._read_start_lines()

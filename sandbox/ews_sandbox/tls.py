@@ -12,6 +12,8 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from .files import private_dir, private_file, write_private
+
 CA_CERT = "ca.pem"
 CA_KEY = "ca-key.pem"
 SERVER_CERT = "server.pem"
@@ -42,27 +44,28 @@ def ensure_material(data_dir: Path, host: str) -> TlsMaterial:
     """Load the CA and server certificate from ``data_dir``, creating what is missing.
 
     The CA is created once. The server certificate is re-issued (by the same CA)
-    only when it does not cover ``host``, so a restart on the same host serves the
-    very same certificate.
+    only when it does not cover ``host`` (the name or address clients use) and the
+    loopback names, so a restart on the same host serves the very same certificate.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     ca_path, ca_key_path = data_dir / CA_CERT, data_dir / CA_KEY
     cert_path, key_path = data_dir / SERVER_CERT, data_dir / SERVER_KEY
-    names = tuple(dict.fromkeys(DEFAULT_NAMES + ((host,) if host not in ("0.0.0.0", "::", "") else ())))
+    names = tuple(dict.fromkeys(DEFAULT_NAMES + (host,)))
 
     if ca_path.exists() and ca_key_path.exists():
-        ca = trustme.CA.from_pem(ca_path.read_bytes(), ca_key_path.read_bytes())
+        ca = trustme.CA.from_pem(ca_path.read_bytes(), private_file(ca_key_path).read_bytes())
     else:
         ca = trustme.CA(organization_name="EWS sandbox")
-        _write_private(ca_key_path, ca.private_key_pem.bytes())
+        write_private(ca_key_path, ca.private_key_pem.bytes())
         ca_path.write_bytes(ca.cert_pem.bytes())
         cert_path.unlink(missing_ok=True)
 
     if not (cert_path.exists() and key_path.exists() and _covers(cert_path.read_bytes(), names)):
         leaf = ca.issue_cert(*names, common_name=names[0])
         cert_chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
-        _write_private(key_path, leaf.private_key_pem.bytes())
+        write_private(key_path, leaf.private_key_pem.bytes())
         cert_path.write_bytes(cert_chain)
+    private_file(key_path)
 
     leaf_cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     return TlsMaterial(ca_path.resolve(), cert_path.resolve(), key_path.resolve(), leaf_cert.public_bytes(Encoding.DER))
@@ -85,7 +88,3 @@ def _covers(cert_pem: bytes, names: tuple[str, ...]) -> bool:
                 return False
     return True
 
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.touch(mode=0o600, exist_ok=True)
-    path.write_bytes(data)

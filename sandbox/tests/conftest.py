@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 import requests
 from lxml import etree
@@ -59,8 +61,9 @@ GET_DRAFTS = ('<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m
               '<m:FolderIds><t:DistinguishedFolderId Id="drafts"/></m:FolderIds></m:GetFolder>')
 
 
-def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: str = "GetFolder") -> requests.Response:
-    return session.post(sandbox.url, data=data, headers={
+def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: str = "GetFolder",
+         stream: bool = False) -> requests.Response:
+    return session.post(sandbox.url, data=data, stream=stream, headers={
         "Content-Type": "text/xml; charset=utf-8",
         "SOAPAction": f'"{M}/{operation}"',
     })
@@ -81,3 +84,14 @@ def fault_of(response: requests.Response) -> dict:
                         for c in (message_xml if message_xml is not None else [])},
         "server_version": root.find(f"{{{SOAP}}}Header/{{{T}}}ServerVersionInfo"),
     }
+
+
+def non_loopback_address() -> str | None:
+    """This machine's IPv4 address on the network, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address

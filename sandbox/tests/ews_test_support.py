@@ -12,19 +12,20 @@ from ews_sandbox.delivery import Delivery
 from ews_sandbox.namespaces import M, T, qm, qt
 from ews_sandbox.operations import OPERATIONS
 from ews_sandbox.store import Store
+from ews_sandbox.submission import Submitter
 
-ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
+ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
 MARKER_SET = "2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1"
 SCHEMA = etree.XMLSchema(file=str(Path(validation.__file__).parent / "schema" / "messages.xsd"))
 
 
 class FakeDirectory:
-    """alice (principal), bob (delegate of alice: read, create, send), carol (no rights)."""
+    """alice (principal), bob (delegate of alice: read, create, send; may send as team), carol (no rights)."""
 
-    rights = {(BOB, ALICE): ["read", "create", "send"]}
+    rights = {(BOB, ALICE): ["read", "create", "send"], (BOB, TEAM): ["send_as"]}
 
     def by_smtp(self, address):
-        return address.lower() if address.lower() in (ALICE, BOB, CAROL) else None
+        return address.lower() if address.lower() in (ALICE, BOB, CAROL, TEAM) else None
 
     def rights_of(self, mailbox, on):
         return self.rights.get((mailbox.lower(), on.lower()), [])
@@ -37,10 +38,17 @@ class Env:
         self.directory = FakeDirectory()
         self.store = Store(path / "store.sqlite3")
         self.delivery = Delivery(self.store, self.directory)
+        self.submitter = Submitter(self.store, self.delivery)   # not started: deliver_outbox() runs it
+        self.item_failure = None   # (position, ResponseCode) injected into every request, like the item_error fault
 
     def ctx(self, mailbox=ALICE) -> RequestContext:
         return RequestContext(user=mailbox, mailbox=mailbox, directory=self.directory, store=self.store,
-                              delivery=self.delivery, server_version="Exchange2016")
+                              delivery=self.delivery, submitter=self.submitter, server_version="Exchange2016",
+                              item_failure=self.item_failure)
+
+    def deliver_outbox(self) -> int:
+        """What the submitter thread does: deliver every message submitted (delay 0); how many."""
+        return self.submitter.deliver_due()
 
     def call(self, operation: str, body: str, mailbox=ALICE) -> etree._Element:
         """Run an operation; the request and the response must both be valid for the schema."""

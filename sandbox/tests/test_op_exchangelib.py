@@ -55,6 +55,7 @@ def test_draft_life_cycle(accounts, clean_sandbox):
     assert [m.subject for m in alice.drafts.filter(send_marker="m-1")] == ["Quarterly report"]
     assert alice.drafts.all().count() == 1
     draft.send(save_copy=True)
+    clean_sandbox.admin.wait_for_outbox()
     saved, = alice.sent.filter(send_marker="m-1")
     assert saved.id != draft.id and saved.is_draft is False
     deliveries = clean_sandbox.admin.deliveries()
@@ -74,6 +75,7 @@ def test_delegate_send_names_the_principal_mailbox(accounts, clean_sandbox):
     draft.save()
     draft_id = draft.id
     draft.send()
+    clean_sandbox.admin.wait_for_outbox()
     assert [m.subject for m in alice.sent.all()] == ["on behalf"]
     assert list(alice.fetch(ids=[(draft_id, None)]))[0].__class__.__name__ == "ErrorItemNotFound"
     assert [d["route"] for d in clean_sandbox.admin.deliveries()] == ["local"]

@@ -56,11 +56,35 @@ def test_paging_from_the_beginning_and_the_end(env):
     assert subjects == ["S1", "S2", "S3", "S4", "S5"] and root["IncludesLastItemInRange"] == "true"
 
 
-def test_default_order_is_newest_first_and_results_are_capped_at_1000(env):
+def test_default_order_is_newest_first_and_pages_are_capped_at_1000(env):
     seed_numbered(env, 1005)
-    code, root, subjects = find(env, view="")
+    code, root, subjects = find(env, view='<m:IndexedPageItemView MaxEntriesReturned="5000" Offset="0" BasePoint="Beginning"/>')
     assert len(subjects) == 1000 and subjects[0] == "S1005"
     assert root["IncludesLastItemInRange"] == "false" and root["TotalItemsInView"] == "1005"
+
+
+def test_without_paging_more_than_1000_items_exceed_the_find_count_limit(env):
+    seed_numbered(env, 1000)
+    assert len(find(env, view="")[2]) == 1000
+    seed_numbered(env, 1)
+    (klass, code, message), = messages(env.call("FindItem", """<m:FindItem Traversal="Shallow"><m:ItemShape>
+        <t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/>
+        </m:ParentFolderIds></m:FindItem>"""))
+    assert (klass, code) == ("Error", "ErrorExceededFindCountLimit")
+    limit = message.find(qm("MessageXml")).find(qt("Value"))
+    assert (limit.get("Name"), limit.text) == ("PolicyLimit", "1000")
+    assert message.find(qm("RootFolder")) is None
+
+
+@pytest.mark.parametrize("max_entries, offset, expected", [
+    ("0", "0", "ErrorInvalidPagingMaxRows"),
+    ("-1", "0", "ErrorInvalidPagingMaxRows"),
+    ("10", "-1", "ErrorInvalidIndexedPagingParameters"),
+])
+def test_invalid_paging_is_refused_and_never_bypasses_the_cap(env, max_entries, offset, expected):
+    seed_numbered(env, 1005)
+    view = '<m:IndexedPageItemView MaxEntriesReturned="%s" Offset="%s" BasePoint="Beginning"/>' % (max_entries, offset)
+    assert find(env, view=view)[0] == expected
 
 
 def test_field_restrictions(env):

@@ -96,6 +96,8 @@ def test_create_send_only_and_send_and_save_copy(env):
     assert code == "NoError" and len(message.find(qm("Items"))) == 0
     (_, code, _), = messages(env.call("CreateItem", body % ("SendAndSaveCopy", "", "copied", BOB)))
     assert code == "NoError"
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "outbox"))[0] == 2
+    assert env.deliver_outbox() == 2
     assert [e["subject"] for e in env.delivery.log()] == ["direct", "copied"]
     sent = env.store.folder_counts(env.store.distinguished_folder(ALICE, "sentitems"))
     drafts = env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))
@@ -203,6 +205,7 @@ def test_update_with_send_and_save_copy_sends_the_updated_draft(env):
             <t:Message><t:Subject>after</t:Subject></t:Message></t:SetItemField></t:Updates></t:ItemChange>
         </m:ItemChanges></m:UpdateItem>""" % (item_id, key)))
     assert code == "NoError" and len(message.find(qm("Items"))) == 0
+    env.deliver_outbox()
     assert [e["subject"] for e in env.delivery.log()] == ["after"]
     assert get_items(env, [(item_id, "")])[0][1] == "ErrorItemNotFound"
     assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "sentitems"))[0] == 1
@@ -224,4 +227,37 @@ def test_update_and_send_of_many_items_undoes_only_the_failing_items_writes(env)
     assert [code for _, code, _ in results] == ["ErrorInvalidRecipients", "NoError", "ErrorItemNotFound"]
     left = stored(env, no_recipients[0])
     assert (left.fields["subject"], left.change_key) == ("a", no_recipients[1])
+    env.deliver_outbox()
     assert [e["subject"] for e in env.delivery.log()] == ["sent 1"]
+
+
+def test_an_injected_item_error_stops_the_batch_in_every_operation(env):
+    drafts = [env.draft(subject="s%d" % n) for n in range(3)]
+    env.item_failure = (2, "ErrorInsufficientResources")
+    stopped = ["NoError", "ErrorInsufficientResources", "ErrorBatchProcessingStopped"]
+    results = get_items(env, drafts)
+    assert [(klass, code) for klass, code, _ in results] == list(zip(["Success", "Error", "Warning"], stopped))
+    assert results[2][2].find(qm("Items")) is not None           # an ItemInfo message keeps its (empty) Items
+    changes = "".join('<t:ItemChange><t:ItemId Id="%s" ChangeKey="%s"/><t:Updates>%s</t:Updates></t:ItemChange>'
+                      % (i, k, set_marker("x")) for i, k in drafts)
+    results = messages(env.call("UpdateItem", '<m:UpdateItem ConflictResolution="NeverOverwrite"><m:ItemChanges>%s'
+                                '</m:ItemChanges></m:UpdateItem>' % changes))
+    assert [code for _, code, _ in results] == stopped
+    assert [stored(env, i).change_key == k for i, k in drafts] == [False, True, True]   # only the first was written
+    created = messages(env.call("CreateItem", '<m:CreateItem MessageDisposition="SaveOnly"><m:Items>%s</m:Items>'
+                                '</m:CreateItem>' % ("<t:Message><t:Subject>new</t:Subject></t:Message>" * 3)))
+    assert [code for _, code, _ in created] == stopped
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 4
+    deleted = messages(env.call("DeleteItem", '<m:DeleteItem DeleteType="HardDelete"><m:ItemIds>%s</m:ItemIds>'
+                                '</m:DeleteItem>' % item_ids(*drafts)))
+    assert [code for _, code, _ in deleted] == stopped
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 3
+
+
+def test_create_and_send_refused_for_another_reason_leaves_nothing(env):
+    (klass, code, _), = messages(env.call("CreateItem", """<m:CreateItem MessageDisposition="SendOnly"><m:Items>
+        <t:Message><t:ItemClass>IPM.Appointment</t:ItemClass><t:Subject>not a message</t:Subject><t:ToRecipients>
+        <t:Mailbox><t:EmailAddress>%s</t:EmailAddress></t:Mailbox></t:ToRecipients></t:Message></m:Items>
+        </m:CreateItem>""" % BOB))
+    assert (klass, code) == ("Error", "ErrorInvalidItemForOperationSendItem")
+    assert env.store.folder_counts(env.store.distinguished_folder(ALICE, "drafts"))[0] == 0

@@ -15,8 +15,9 @@ def get_item(sandbox, item_id):
     return etree.fromstring(response.content).findtext(".//" + qm("ResponseCode"))
 
 
-def send_item(sandbox, item_id):
-    body = '<m:SendItem SaveItemToFolder="true"><m:ItemIds><t:ItemId Id="%s"/></m:ItemIds></m:SendItem>' % item_id
+def send_item(sandbox, item):
+    body = ('<m:SendItem SaveItemToFolder="true"><m:ItemIds><t:ItemId Id="%s" ChangeKey="%s"/></m:ItemIds></m:SendItem>'
+            % (item["id"], item["change_key"]))
     response = post(session_for(sandbox), sandbox, envelope(body), "SendItem")
     return etree.fromstring(response.content).findtext(".//" + qm("ResponseCode"))
 
@@ -24,8 +25,9 @@ def send_item(sandbox, item_id):
 def test_items_and_deliveries_survive_a_restart(tmp_path):
     with Sandbox(data_dir=tmp_path) as first:
         kept, sent = first.admin.seed("alice@sandbox.test", count=2, to=["bob@sandbox.test"])
-        assert send_item(first, sent["id"]) == "NoError"
+        assert send_item(first, sent) == "NoError"
     with Sandbox(data_dir=tmp_path) as second:
         assert get_item(second, kept["id"]) == "NoError"
         assert get_item(second, sent["id"]) == "ErrorItemNotFound"
+        second.admin.wait_for_outbox()
         assert len(second.admin.deliveries()) == 1

@@ -4,7 +4,7 @@ import pytest
 
 from ews_sandbox.namespaces import qm, qt
 
-from ews_test_support import (ALICE, BOB, CAROL, Env, get_items, item_ids, marker_property, marker_uri, messages)
+from ews_test_support import (ALICE, BOB, CAROL, TEAM, Env, get_items, item_ids, marker_property, marker_uri, messages)
 
 
 @pytest.fixture
@@ -13,8 +13,11 @@ def env(tmp_path):
 
 
 def send(env, ids, save="true", folder="", mailbox=ALICE):
-    return messages(env.call("SendItem", '<m:SendItem SaveItemToFolder="%s"><m:ItemIds>%s</m:ItemIds>%s</m:SendItem>'
-                             % (save, item_ids(*ids), folder), mailbox))
+    """SendItem, then the submitter's run: what the request answered, the messages delivered and filed."""
+    results = messages(env.call("SendItem", '<m:SendItem SaveItemToFolder="%s"><m:ItemIds>%s</m:ItemIds>%s</m:SendItem>'
+                                % (save, item_ids(*ids), folder), mailbox))
+    env.deliver_outbox()
+    return results
 
 
 def find_in(env, folder, mailbox_of_folder=None, caller=ALICE, properties=""):
@@ -78,9 +81,10 @@ def test_many_ids_answer_in_order(env):
     assert [e["subject"] for e in env.delivery.log()] == ["one", "two"]
 
 
-def test_stale_change_key_is_refused_and_nothing_is_sent(env):
+@pytest.mark.parametrize("change_key", ["CQAAABYAAAAstale", ""])
+def test_stale_change_key_is_refused_and_nothing_is_sent(env, change_key):
     item_id, _ = env.draft()
-    (klass, code, _), = send(env, [(item_id, "CQAAABYAAAAstale")])
+    (klass, code, _), = send(env, [(item_id, change_key)])
     assert (klass, code) == ("Error", "ErrorStaleObject")
     assert env.delivery.log() == []
     assert get_items(env, [(item_id, "x")])[0][1] == "NoError"
@@ -149,6 +153,66 @@ def test_concurrent_sends_of_one_draft_send_it_once(env):
 
 def test_a_draft_left_behind_and_sent_again_is_logged_twice(env):
     draft = env.draft(extended=marker_property(value="twice"))
-    send(env, [draft], mailbox=BOB)     # quirk 1 leaves it behind
-    send(env, [(draft[0], "")], mailbox=ALICE)
+    send(env, [draft], mailbox=BOB)     # quirk 1 leaves it behind, with a new ChangeKey
+    (_, _, left), = get_items(env, [draft])
+    assert send(env, [(draft[0], left.find(".//" + qt("ItemId")).get("ChangeKey"))])[0][1] == "NoError"
     assert [e["marker"] for e in env.delivery.log()] == ["twice", "twice"]
+
+
+def from_element(address):
+    return "<t:From><t:Mailbox><t:EmailAddress>%s</t:EmailAddress></t:Mailbox></t:From>" % address
+
+
+def draft_from(env, mailbox, address, to=(CAROL,)):
+    """A draft in ``mailbox``'s Drafts whose From is ``address`` (CreateItem SaveOnly accepts any From)."""
+    recipients = "".join("<t:Mailbox><t:EmailAddress>%s</t:EmailAddress></t:Mailbox>" % a for a in to)
+    (_, code, message), = messages(env.call("CreateItem", """<m:CreateItem MessageDisposition="SaveOnly"><m:Items>
+        <t:Message><t:Subject>from %s</t:Subject><t:ToRecipients>%s</t:ToRecipients>%s</t:Message></m:Items>
+        </m:CreateItem>""" % (address, recipients, from_element(address)), mailbox))
+    assert code == "NoError"
+    item_id = message.find(".//" + qt("ItemId"))
+    return item_id.get("Id"), item_id.get("ChangeKey")
+
+
+def inbox_copy(env, mailbox=CAROL):
+    _, (copy,) = env.store.find_items([env.store.distinguished_folder(mailbox, "inbox")])
+    return copy.fields["from_mailbox"]["email"], (copy.fields["sender_mailbox"] or {}).get("email")
+
+
+def test_a_from_the_sender_may_not_use_is_send_as_denied(env):
+    draft = draft_from(env, CAROL, ALICE)
+    (klass, code, _), = send(env, [draft], mailbox=CAROL)
+    assert (klass, code) == ("Error", "ErrorSendAsDenied")
+    assert env.delivery.log() == []
+    assert get_items(env, [draft], mailbox=CAROL)[0][1] == "NoError"       # the draft is untouched
+    outside = draft_from(env, CAROL, "ceo@example.org")
+    assert send(env, [outside], mailbox=CAROL)[0][1] == "ErrorSendAsDenied"
+
+
+def test_send_on_behalf_shows_the_delegate_as_sender(env):
+    draft = draft_from(env, BOB, ALICE)                # bob has "send" on alice: send on behalf
+    assert send(env, [draft], mailbox=BOB)[0][1] == "NoError"
+    assert inbox_copy(env) == (ALICE, BOB)
+    assert [e["from"] for e in env.delivery.log()] == [ALICE]
+
+
+def test_send_as_shows_no_trace_of_the_delegate(env):
+    draft = draft_from(env, BOB, TEAM)                 # bob has "send_as" on team
+    assert send(env, [draft], mailbox=BOB)[0][1] == "NoError"
+    assert inbox_copy(env) == (TEAM, TEAM)
+
+
+def test_an_own_message_has_the_owner_as_sender(env):
+    assert send(env, [env.draft(to=(CAROL,))])[0][1] == "NoError"
+    assert inbox_copy(env) == (ALICE, ALICE)
+
+
+def test_create_and_send_with_a_forbidden_from_leaves_the_message_in_drafts(env):
+    """ResponseCode reference, ErrorSendAsDenied: the message is created in Drafts, and not sent."""
+    (klass, code, _), = messages(env.call("CreateItem", """<m:CreateItem MessageDisposition="SendAndSaveCopy"><m:Items>
+        <t:Message><t:Subject>spoofed</t:Subject><t:ToRecipients><t:Mailbox><t:EmailAddress>%s</t:EmailAddress>
+        </t:Mailbox></t:ToRecipients>%s</t:Message></m:Items></m:CreateItem>""" % (BOB, from_element(ALICE)), CAROL))
+    assert (klass, code) == ("Error", "ErrorSendAsDenied")
+    assert env.delivery.log() == []
+    _, left = env.store.find_items([env.store.distinguished_folder(CAROL, "drafts")])
+    assert [(i.fields["subject"], i.fields["is_draft"]) for i in left] == [("spoofed", True)]

@@ -51,6 +51,7 @@ def test_success_example_with_a_real_draft(clean_sandbox):
     expected = corrected("send_item_success_response.xml").encode()
     assert response_messages(response.content) == response_messages(expected) == [
         ("Success", [("ResponseCode", "NoError")])]
+    sandbox.admin.wait_for_outbox()
     assert [entry["subject"] for entry in sandbox.admin.deliveries(since=0)] == ["seed example"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import urllib.error
 import urllib.request
 
@@ -10,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from lxml import etree
 
-from conftest import envelope, post, session_for
+from conftest import envelope, non_loopback_address, post, session_for
 from ews_sandbox import smtp_relay
 from ews_sandbox.namespaces import M
 from ews_sandbox.testing import Sandbox, SandboxError
@@ -38,6 +39,7 @@ def test_seed_send_deliveries_and_reset(clean_sandbox):
 
     response = post(session, sandbox, send_item(drafts[0]), "SendItem")
     assert response_class(response) == "Success", response.text
+    sandbox.admin.wait_for_outbox()
     [delivery] = sandbox.admin.deliveries(since=0)
     assert delivery["route"] == "local" and delivery["recipients"] == ["bob@sandbox.test"]
     assert delivery["subject"] == "Seeded 1"
@@ -74,21 +76,11 @@ def test_unknown_endpoint_and_method(sandbox):
         sandbox.admin._call("GET", "reset")
 
 
-def _non_loopback_address() -> str | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
-            address = probe.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") else address
-
-
 def test_admin_answers_on_loopback_only(tmp_path):
-    address = _non_loopback_address()
+    address = non_loopback_address()
     if address is None:
         pytest.skip("no non-loopback interface")
-    with Sandbox(data_dir=tmp_path, host="0.0.0.0", http=True) as sandbox:
+    with Sandbox(data_dir=tmp_path, host="0.0.0.0", allow_remote=True, http=True) as sandbox:
         port = sandbox.url.split("/")[2].rsplit(":", 1)[1]
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://{address}:{port}/_sandbox/health", timeout=10)
@@ -137,7 +129,52 @@ def test_send_to_an_outside_recipient_goes_through_the_smarthost(smarthost, tmp_
         [draft] = sandbox.admin.seed("alice@sandbox.test", subject="Outside", to=["someone@example.org"])
         response = post(session_for(sandbox), sandbox, send_item(draft), "SendItem")
         assert response_class(response) == "Success", response.text
+        sandbox.admin.wait_for_outbox()
         [delivery] = sandbox.admin.deliveries()
         assert (delivery["route"], delivery["undelivered"]) == ("smtp", [])
     [(mail_from, rcpt, content)] = inbox.messages
     assert rcpt == ["someone@example.org"] and b"Subject: Outside" in content
+
+
+def _admin_request(sandbox, method: str, path: str, headers: dict, body: bytes | None = None) -> int:
+    request = urllib.request.Request(f"{sandbox.admin_url}/{path}", data=body, method=method, headers=headers)
+    context = ssl.create_default_context(cafile=sandbox.ca_path)
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _drafts_left(sandbox) -> int:
+    found = post(session_for(sandbox), sandbox, envelope(FIND_DRAFTS), "FindItem")
+    return int(etree.fromstring(found.content).find(f".//{{{M}}}RootFolder").get("TotalItemsInView"))
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_post_a_browser_could_send_cross_origin_is_refused(clean_sandbox, content_type):
+    # A page on any web site may POST these types to http(s)://127.0.0.1 without asking first (no CORS preflight).
+    clean_sandbox.admin.seed("alice@sandbox.test")
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert _admin_request(clean_sandbox, "POST", "reset", headers, b"{}" if content_type else None) == 415
+    assert _drafts_left(clean_sandbox) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Host": "evil.example"},                 # DNS rebinding: a foreign name that resolves to 127.0.0.1
+])
+def test_requests_from_web_pages_are_refused(clean_sandbox, headers):
+    clean_sandbox.admin.seed("alice@sandbox.test")
+    headers = {"Content-Type": "application/json", **headers}
+    assert _admin_request(clean_sandbox, "POST", "reset", headers, b"{}") == 403
+    assert _admin_request(clean_sandbox, "GET", "deliveries", headers) == 403
+    assert _drafts_left(clean_sandbox) == 1
+
+
+def test_the_sandbox_own_origin_and_json_are_accepted(clean_sandbox):
+    own = clean_sandbox.admin_url.rsplit("/_sandbox", 1)[0]
+    headers = {"Content-Type": "application/json; charset=utf-8", "Origin": own}
+    assert _admin_request(clean_sandbox, "POST", "reset", headers, b"{}") == 200
+    assert _admin_request(clean_sandbox, "DELETE", "faults", {}) == 200     # browsers preflight any DELETE

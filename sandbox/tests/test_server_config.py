@@ -35,7 +35,8 @@ def test_rights(directory):
     assert directory.rights_of("bob@sandbox.test", on="alice@sandbox.test") == {"read", "create", "send"}
     assert directory.rights_of("carol@sandbox.test", on="alice@sandbox.test") == set()
     assert directory.rights_of("alice@sandbox.test", on="bob@sandbox.test") == set()
-    assert directory.rights_of("carol@sandbox.test", on="Carol@sandbox.test") == {"read", "create", "send"}
+    assert directory.rights_of("carol@sandbox.test", on="Carol@sandbox.test") == {"read", "create", "send", "send_as"}
+    assert directory.rights_of("bob@sandbox.test", on="team@sandbox.test") == {"send_as"}
     assert directory.may_impersonate(directory.by_login("svc"))
     assert not directory.may_impersonate(directory.by_login("alice"))
 

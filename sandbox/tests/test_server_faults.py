@@ -12,7 +12,7 @@ import requests
 from lxml import etree
 
 from conftest import GET_DRAFTS, envelope, fault_of, post, session_for
-from ews_sandbox.namespaces import M
+from ews_sandbox.namespaces import M, T
 from ews_sandbox.testing import PACKAGE_ROOT, SandboxError
 
 CREATE_DRAFT = ('<m:CreateItem MessageDisposition="SaveOnly"><m:SavedItemFolderId><t:DistinguishedFolderId Id="drafts"/>'
@@ -115,3 +115,94 @@ def test_fault_cli(clean_sandbox):
     shown = subprocess.run([sys.executable, "-m", "ews_sandbox", "log", "--admin-url", sandbox.admin_url],
                            env=env, capture_output=True, text=True, timeout=30)
     assert shown.returncode == 0, shown.stderr
+
+
+@pytest.mark.parametrize("kind, status, marker", [("http_502_after_commit", 502, "502"),
+                                                  ("http_504_after_commit", 504, "504")])
+def test_gateway_errors_after_commit(clean_sandbox, kind, status, marker):
+    sandbox = clean_sandbox
+    session = session_for(sandbox)
+    assert drafts_count(session, sandbox) == 0
+    sandbox.admin.add_fault(kind, operation="CreateItem", delay_ms=200)
+    started = time.perf_counter()
+    response = post(session, sandbox, envelope(CREATE_DRAFT), "CreateItem")
+    assert time.perf_counter() - started >= 0.2          # the gateway gave up waiting, then answered
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert marker in response.text and "Envelope" not in response.text
+    assert sandbox.admin.requests()[-1]["http_status"] == status
+    assert drafts_count(session, sandbox) == 1           # ...but the operation ran and committed
+
+
+def test_a_200_cut_short_after_commit(clean_sandbox):
+    sandbox = clean_sandbox
+    session = session_for(sandbox)
+    assert drafts_count(session, sandbox) == 0
+    sandbox.admin.add_fault("truncated_after_commit", operation="CreateItem", body_bytes=120)
+    response = post(session, sandbox, envelope(CREATE_DRAFT), "CreateItem", stream=True)
+    assert response.status_code == 200
+    assert int(response.headers["Content-Length"]) > 120
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):   # requests' name for an IncompleteRead
+        response.content
+    assert sandbox.admin.requests()[-1]["http_status"] == 200
+    assert drafts_count(session_for(sandbox), sandbox) == 1
+
+
+def test_a_cut_body_is_half_the_answer_by_default(clean_sandbox):
+    sandbox = clean_sandbox
+    sandbox.admin.add_fault("truncated_after_commit", operation="GetFolder")
+    session = session_for(sandbox)
+    response = post(session, sandbox, envelope(GET_DRAFTS), stream=True)
+    expected = int(response.headers["Content-Length"])
+    received = b""
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for piece in response.iter_content(1):
+            received += piece
+    assert len(received) == expected // 2
+
+
+def test_new_fault_kinds_from_the_cli(clean_sandbox):
+    sandbox = clean_sandbox
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT), EWS_CA_PATH=sandbox.ca_path)
+    added = subprocess.run([sys.executable, "-m", "ews_sandbox", "fault", "add", "--kind", "truncated_after_commit",
+                            "--body-bytes", "10", "--admin-url", sandbox.admin_url],
+                           env=env, capture_output=True, text=True, timeout=30)
+    assert added.returncode == 0, added.stderr
+    assert sandbox.admin.faults()[0]["body_bytes"] == 10
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    root = etree.fromstring(response.content)
+    return [(m.get("ResponseClass"), m.findtext(f"{{{M}}}ResponseCode"))
+            for m in root.find(f".//{{{M}}}ResponseMessages")]
+
+
+def test_an_item_error_stops_the_rest_of_the_batch(clean_sandbox):
+    sandbox = clean_sandbox
+    drafts = sandbox.admin.seed("alice@sandbox.test", count=4, to=["bob@sandbox.test"], subject="batch {n}")
+    sandbox.admin.add_fault("item_error", operation="SendItem", code="ErrorQuotaExceeded", position=2)
+    ids = "".join(f'<t:ItemId Id="{d["id"]}" ChangeKey="{d["change_key"]}"/>' for d in drafts)
+    session = session_for(sandbox)
+    response = post(session, sandbox, envelope(f'<m:SendItem SaveItemToFolder="true"><m:ItemIds>{ids}</m:ItemIds>'
+                                               '</m:SendItem>'), "SendItem")
+    assert _messages(response) == [("Success", "NoError"), ("Error", "ErrorQuotaExceeded"),
+                                   ("Warning", "ErrorBatchProcessingStopped"), ("Warning", "ErrorBatchProcessingStopped")]
+    sandbox.admin.wait_for_outbox()
+    assert [d["subject"] for d in sandbox.admin.deliveries()] == ["batch 1"]
+    # The failed item and the ones after it were not processed: still drafts, with the same ChangeKeys.
+    response = post(session, sandbox, envelope(f'<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>'
+                                               f'<m:ItemIds>{ids}</m:ItemIds></m:GetItem>'), "GetItem")
+    assert [code for _, code in _messages(response)] == ["ErrorItemNotFound", "NoError", "NoError", "NoError"]
+    keys = [e.get("ChangeKey") for e in etree.fromstring(response.content).iter(f"{{{T}}}ItemId")]
+    assert keys == [d["change_key"] for d in drafts[1:]]
+
+
+def test_item_error_from_the_cli(clean_sandbox):
+    sandbox = clean_sandbox
+    env = dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT), EWS_CA_PATH=sandbox.ca_path)
+    added = subprocess.run([sys.executable, "-m", "ews_sandbox", "fault", "add", "--kind", "item_error", "--operation",
+                            "GetItem", "--code", "ErrorMailboxStoreUnavailable", "--position", "3",
+                            "--admin-url", sandbox.admin_url], env=env, capture_output=True, text=True, timeout=30)
+    assert added.returncode == 0, added.stderr
+    [fault] = sandbox.admin.faults()
+    assert (fault["kind"], fault["code"], fault["position"]) == ("item_error", "ErrorMailboxStoreUnavailable", 3)

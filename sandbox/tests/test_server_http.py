@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import threading
 
+import pytest
+
 from conftest import GET_DRAFTS, envelope, post, session_for
+from ews_sandbox import http_server
 
 
 def test_unknown_path_is_404(sandbox):
@@ -54,3 +58,44 @@ def test_concurrent_ntlm_connections(sandbox):
         thread.join(timeout=120)
     assert len(statuses) == len(users)
     assert all(codes == [200] * 20 for codes in statuses.values()), statuses
+
+
+def _raw_exchange(sandbox, request: bytes, timeout: float = 5) -> bytes:
+    """Send ``request`` as is over TLS and return what the server answers before closing (or the timeout)."""
+    host, port = sandbox.url.split("/")[2].rsplit(":", 1)
+    context = ssl.create_default_context(cafile=sandbox.ca_path)
+    with socket.create_connection((host, int(port)), timeout=timeout) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            tls.sendall(request)
+            try:
+                return tls.recv(65536)
+            except (TimeoutError, socket.timeout):
+                return b""
+
+
+@pytest.mark.parametrize("size_line", [b"-1", b"-0x10", b"+10", b"0x10", b"1 0", b"", b"ffffffffffffffffffff"])
+def test_a_chunk_size_that_is_not_plain_hex_is_400_not_a_read_until_eof(sandbox, size_line):
+    # -1 used to become rfile.read(-1): a body read until the client closes, past the size cap, before any login.
+    request = (b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + size_line + b"\r\n" + b"A" * 100)
+    assert _raw_exchange(sandbox, request).startswith(b"HTTP/1.1 400 ")
+
+
+def test_a_chunked_body_over_the_cap_is_refused(sandbox):
+    too_big = b"%x\r\n" % (http_server.MAX_BODY + 1)
+    request = b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + too_big
+    assert _raw_exchange(sandbox, request).startswith(b"HTTP/1.1 400 ")
+
+
+def test_endless_chunk_trailers_are_refused(sandbox):
+    trailers = b"X-Pad: p\r\n" * (http_server.MAX_TRAILER_LINES + 1)
+    request = (b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+               + trailers + b"\r\n")
+    assert _raw_exchange(sandbox, request).startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize("headers", [b"Transfer-Encoding: gzip\r\n",
+                                     b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"])
+def test_other_framings_are_refused(sandbox, headers):
+    request = b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n0\r\n\r\n"
+    assert _raw_exchange(sandbox, request).startswith(b"HTTP/1.1 400 ")

@@ -22,7 +22,8 @@ def test_start_time_and_start_lines(tmp_path):
         assert sandbox.ca_path == str(tmp_path / "ca.pem")
         assert sandbox.admin_url == sandbox.url.replace("/EWS/Exchange.asmx", "/_sandbox")
         assert sandbox.users_file == str(tmp_path / "users.yml")
-        assert set(sandbox.users) == {"alice", "bob", "svc", "carol"}
+        assert set(sandbox.users) == {"alice", "bob", "svc", "carol", "team"}
+        assert sandbox.users["team"].delegates == {"bob@sandbox.test": frozenset({"send_as"})}
         assert sandbox.users["alice"].delegates == {"bob@sandbox.test": frozenset({"read", "create", "send"})}
         assert sandbox.users["svc"].impersonation
 

@@ -25,12 +25,19 @@ def test_ids_round_trip_and_look_like_exchange():
 
 
 # A fixed folder id: a random one would give each xdist worker different test ids.
-@pytest.mark.parametrize("bad", ["%BadItemId%", "", None, "AAAtAEF=", "AAMkAA==",
-                                 encode_folder_id(ALICE, "0" * 32)])
+@pytest.mark.parametrize("bad", ["%BadItemId%", "AAAtAEF=", "AAMkAA==", encode_folder_id(ALICE, "0" * 32)])
 def test_malformed_item_ids(bad):
     with pytest.raises(ItemError) as raised:
         decode_item_id(bad)
     assert (raised.value.code, raised.value.message) == ("ErrorInvalidIdMalformed", "Id is malformed.")
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_empty_ids(empty):
+    for decode in (decode_item_id, decode_folder_id):
+        with pytest.raises(ItemError) as raised:
+            decode(empty)
+        assert raised.value.code == "ErrorInvalidIdEmpty"
 
 
 def test_folder_ids_are_not_item_ids():

@@ -11,7 +11,7 @@ from ..store import Folder, Item
 from .lookup import saved_item_folder, resolve_folder
 from .properties import item_id_element, parse_item_content
 from .responses import OperationResponse
-from .send_item import NO_RECIPIENTS, sent_fields
+from .send_item import NO_RECIPIENTS, SEND_AS_DENIED, send_stored
 
 DISPOSITION_REQUIRED = ("ErrorMessageDispositionRequired", "MessageDisposition attribute is required.")
 UNSUPPORTED_ITEM = ("ErrorInvalidItemForOperationCreateItem", "The item type is not valid for the CreateItem operation.")
@@ -39,32 +39,33 @@ def create_one(ctx: RequestContext, element: etree._Element, disposition: str | 
         return store.create_item(folder.uuid, dict(fields, is_draft=True), content.extended)
     if not (fields.get("to_recipients") or fields.get("cc_recipients") or fields.get("bcc_recipients")):
         raise ItemError(*NO_RECIPIENTS)
-    folder = _target_folder(ctx, folder_element, "sentitems", "create")
+    save = disposition == "SendAndSaveCopy"
+    # Created in the Drafts of the mailbox it is saved to (a SendOnly: the caller's), then sent from there.
+    mailbox = _target_folder(ctx, folder_element, "sentitems", "create").mailbox if save else ctx.mailbox
+    ctx.check_access(mailbox, "send")
+    fields.setdefault("from_mailbox", {"name": mailbox, "email": mailbox})
     with store.transaction():
-        # Created in its final folder (or the Drafts of a SendOnly) within the send's transaction.
-        if disposition == "SendOnly":
-            folder = store.folder(store.distinguished_folder(ctx.mailbox, "drafts"))
-        ctx.check_access(folder.mailbox, "send")
-        fields.setdefault("from_mailbox", {"name": folder.mailbox, "email": folder.mailbox})
-        item = store.create_item(folder.uuid, fields, content.extended)
-        store.update_item(item, sent_fields(ctx, item))
-        ctx.delivery.deliver(ctx.mailbox, item)
-        if disposition == "SendOnly":
-            store.delete_item(item)
-    return None
+        item = store.create_item(store.distinguished_folder(mailbox, "drafts"), dict(fields, is_draft=True),
+                                 content.extended)
+        try:
+            send_stored(ctx, item, save, folder_element)
+            return None
+        except ItemError as error:
+            if error.code != SEND_AS_DENIED[0]:
+                raise                       # and the draft is rolled back with the rest
+            refused = error
+    raise refused   # after the commit: the message stays in Drafts (ResponseCode reference, ErrorSendAsDenied)
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
-    response = OperationResponse("CreateItem")
+    response = OperationResponse("CreateItem", "Items")
     disposition = request.get("MessageDisposition")
     folder_element = saved_item_folder(request)
-    for element in request.find(qm("Items")):
-        if not isinstance(element.tag, str):
-            continue
+    for element in response.each_item(ctx, request.find(qm("Items"))):
         try:
             saved = create_one(ctx, element, disposition, folder_element)
         except ItemError as error:
-            response.item_error(error, "Items")
+            response.item_error(error)
             continue
         items = etree.SubElement(response.success(), qm("Items"))
         if saved is not None:

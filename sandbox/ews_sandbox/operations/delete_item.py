@@ -26,9 +26,7 @@ def delete_one(ctx: RequestContext, item_id: etree._Element, delete_type: str) -
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("DeleteItem")
     delete_type = request.get("DeleteType", "MoveToDeletedItems")
-    for item_id in request.find(qm("ItemIds")):
-        if not isinstance(item_id.tag, str):
-            continue
+    for item_id in response.each_item(ctx, request.find(qm("ItemIds"))):
         try:
             delete_one(ctx, item_id, delete_type)
         except ItemError as error:

@@ -1,7 +1,7 @@
 """FindItem (Shallow): items of a folder, restricted, sorted and paged, one response message per parent folder.
 
-Like Exchange, at most 1000 items are returned per call (the EWS FindCountLimit):
-clients page with IndexedPageItemView.
+Like Exchange (the EWSFindCountLimit throttling policy, 1000 by default), a paged call returns at most
+1000 items, and an unpaged one whose folder holds more is refused with ErrorExceededFindCountLimit.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from .restrictions import order_sql, restriction_sql
 
 FIND_COUNT_LIMIT = 1000
 NOT_IN_FIND_ITEM = ("ErrorInvalidPropertyRequest", "This property can't be requested in FindItem; use GetItem.")
+FIND_COUNT_EXCEEDED = ItemError("ErrorExceededFindCountLimit", "More items match than one find operation may return; "
+                                "page with IndexedPageItemView.", {"PolicyLimit": FIND_COUNT_LIMIT})
+INVALID_MAX_ROWS = ("ErrorInvalidPagingMaxRows", "MaxEntriesReturned must be greater than zero.")
+INVALID_OFFSET = ("ErrorInvalidIndexedPagingParameters", "The indexed paging offset must not be negative.")
 
 
 def _find_item_shape(request: etree._Element) -> Shape:
@@ -33,21 +37,27 @@ def _find_item_shape(request: etree._Element) -> Shape:
     return shape
 
 
-def _paging(request: etree._Element) -> tuple[int, int, bool]:
-    """(offset, max entries, from the end) of the IndexedPageItemView, if any."""
-    view = request.find(qm("IndexedPageItemView"))
+def _paging(view: etree._Element | None) -> tuple[int, int, bool]:
+    """(offset, max entries, from the end) of the IndexedPageItemView; ItemError for a zero or negative
+    MaxEntriesReturned or a negative Offset (the schema has already made them integers)."""
     if view is None:
         return 0, FIND_COUNT_LIMIT, False
-    maximum = min(int(view.get("MaxEntriesReturned", FIND_COUNT_LIMIT)), FIND_COUNT_LIMIT)
-    return int(view.get("Offset", "0")), maximum, view.get("BasePoint", "Beginning") == "End"
+    maximum = int(view.get("MaxEntriesReturned", FIND_COUNT_LIMIT))
+    if maximum <= 0:
+        raise ItemError(*INVALID_MAX_ROWS)
+    offset = int(view.get("Offset"))
+    if offset < 0:
+        raise ItemError(*INVALID_OFFSET)
+    return offset, min(maximum, FIND_COUNT_LIMIT), view.get("BasePoint") == "End"
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     response = OperationResponse("FindItem")
-    offset, maximum, from_end = _paging(request)
+    view = request.find(qm("IndexedPageItemView"))
     shallow = request.get("Traversal", "Shallow") == "Shallow"
-    for folder_id in folder_id_elements(request.find(qm("ParentFolderIds"))):
+    for folder_id in response.each_item(ctx, folder_id_elements(request.find(qm("ParentFolderIds")))):
         try:
+            offset, maximum, from_end = _paging(view)
             shape = _find_item_shape(request)
             folder = resolve_folder(ctx, folder_id, "read")
             where, params = restriction_sql(request.find(qm("Restriction")))
@@ -67,6 +77,9 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
             start = offset
             total, items = ctx.store.find_items([folder.uuid], where, params, order_by, offset, maximum,
                                                 bool(shape.extended))
+        if view is None and total > FIND_COUNT_LIMIT:
+            response.item_error(FIND_COUNT_EXCEEDED)
+            continue
         root = etree.SubElement(response.success(), qm("RootFolder"))
         root.set("IndexedPagingOffset", str(offset + len(items)))
         root.set("TotalItemsInView", str(total))

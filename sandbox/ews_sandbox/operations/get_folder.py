@@ -60,13 +60,13 @@ def folder_element(parent: etree._Element, ctx: RequestContext, folder: Folder, 
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
-    response = OperationResponse("GetFolder")
+    response = OperationResponse("GetFolder", "Folders")
     names = requested_properties(request.find(qm("FolderShape")))
-    for folder_id in folder_id_elements(request.find(qm("FolderIds"))):
+    for folder_id in response.each_item(ctx, folder_id_elements(request.find(qm("FolderIds")))):
         try:
             folder = resolve_folder(ctx, folder_id, "read")
         except ItemError as error:
-            response.item_error(error, "Folders")
+            response.item_error(error)
             continue
         folder_element(etree.SubElement(response.success(), qm("Folders")), ctx, folder, names)
     return response.element

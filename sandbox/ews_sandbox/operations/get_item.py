@@ -13,15 +13,15 @@ from .responses import OperationResponse
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
-    response = OperationResponse("GetItem")
+    response = OperationResponse("GetItem", "Items")
     shape = parse_shape(request.find(qm("ItemShape")))
     item_ids = [item_id for item_id in request.find(qm("ItemIds")) if isinstance(item_id.tag, str)]
     prefetched = prefetch_items(ctx, item_ids)
-    for item_id in item_ids:
+    for item_id in response.each_item(ctx, item_ids):
         try:
             item = resolve_item(ctx, item_id, "read", prefetched)
         except ItemError as error:
-            response.item_error(error, "Items")
+            response.item_error(error)
             continue
         item_element(etree.SubElement(response.success(), qm("Items")), item, shape)
     return response.element

@@ -11,9 +11,21 @@ from lxml import etree
 from ..errors import ItemError
 from ..ids import encode_folder_id, encode_item_id
 from ..namespaces import qt
-from ..store import Item, extended_key, is_array_type
+from ..store import SUBMITTED_SQL, Item, extended_key, is_array_type
 
 EXTENDED = "ExtendedProperty"   # marks where t:ExtendedProperty goes in the schema's element order
+
+# PidTagMessageFlags (0x0E07, Integer), computed from the item's state as MS-OXCMSG defines it: mfRead; mfUnsent
+# while a draft (cleared on submission, so IsDraft is false from then on); mfSubmitted while waiting in the Outbox.
+MESSAGE_FLAGS = extended_key(property_tag="0x0E07")
+MF_READ, MF_SUBMITTED, MF_UNSENT = 0x1, 0x4, 0x8
+MESSAGE_FLAGS_SQL = "(items.is_read * %d | items.is_draft * %d | %s * %d)" % (MF_READ, MF_UNSENT, SUBMITTED_SQL,
+                                                                            MF_SUBMITTED)
+
+
+def message_flags(item: Item) -> int:
+    return ((MF_READ if item.fields["is_read"] else 0) | (MF_UNSENT if item.fields["is_draft"] else 0)
+            | (MF_SUBMITTED if item.submitted else 0))
 
 
 @dataclass(frozen=True)
@@ -233,6 +245,8 @@ def parse_item_content(element: etree._Element) -> ItemContent:
         name = etree.QName(child).localname
         if name == EXTENDED:
             path, value = parse_extended_property(child)
+            if path.key == MESSAGE_FLAGS:
+                raise ItemError(*INVALID_SET)
             content.extended[path.key] = (path.prop_type, value)
         elif name == "Body":
             content.fields["body"] = child.text or ""
@@ -301,7 +315,9 @@ def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Ele
     for f in FIELDS:
         if f.uri == EXTENDED:
             for path in shape.extended:
-                if path.key in item.extended:
+                if path.key == MESSAGE_FLAGS:
+                    extended_property_element(element, path, str(message_flags(item)))
+                elif path.key in item.extended:
                     extended_property_element(element, path, item.extended[path.key][1])
             continue
         if f.uri not in shape.uris or (f.message_only and not message):

@@ -2,38 +2,74 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from lxml import etree
 
-from ..errors import ItemError
-from ..namespaces import M, T, qm
+from ..errors import INTERNAL_ERROR_MESSAGE, ItemError
+from ..namespaces import M, T, qm, qt
 
 _NSMAP = {"m": M, "t": T}
 
 
-class OperationResponse:
-    """``m:<Operation>Response`` with its ``m:ResponseMessages``; one message per requested item, in order."""
+BATCH_STOPPED = ("ErrorBatchProcessingStopped", "This item was not processed because an earlier item of the request "
+                 "failed.")
 
-    def __init__(self, operation: str):
+
+class OperationResponse:
+    """``m:<Operation>Response`` with its ``m:ResponseMessages``; one message per requested item, in order.
+
+    ``empty_container`` is what Error and Warning messages of this operation carry empty (``Items`` for the
+    ItemInfo responses, ``Folders`` for GetFolder), as Exchange's do.
+    """
+
+    def __init__(self, operation: str, empty_container: str | None = None):
         self.operation = operation
+        self.empty_container = empty_container
         self.element = etree.Element(qm(operation + "Response"), nsmap=_NSMAP)
         self.messages = etree.SubElement(self.element, qm("ResponseMessages"))
+
+    def each_item(self, ctx, elements) -> Iterator[etree._Element]:
+        """The element children of a request's list (ItemIds, Items, ItemChanges, folder ids) to process, in order.
+
+        With an injected item failure (``ctx.item_failure``) the item at its position is answered with that Error
+        and every later one with a Warning ``ErrorBatchProcessingStopped``, none of them processed: Exchange's
+        answer when an error such as ErrorQuotaExceeded stops a batch (ResponseCode reference).
+        """
+        position = 0
+        for element in elements:
+            if not isinstance(element.tag, str):
+                continue
+            position += 1
+            if ctx.item_failure is None or position < ctx.item_failure[0]:
+                yield element
+            elif position == ctx.item_failure[0]:
+                code = ctx.item_failure[1]
+                self.item_error(ItemError(code, INTERNAL_ERROR_MESSAGE if code == "ErrorInternalServerError"
+                                          else "Injected item error %s." % code))
+            else:
+                self._message("Warning", *BATCH_STOPPED)
 
     def success(self) -> etree._Element:
         message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass="Success")
         etree.SubElement(message, qm("ResponseCode")).text = "NoError"
         return message
 
-    def error(self, code: str, text: str) -> etree._Element:
-        """An Error message shaped like Exchange's: MessageText, ResponseCode, DescriptiveLinkKey 0."""
-        message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass="Error")
+    def item_error(self, error: ItemError) -> etree._Element:
+        """The Error message for ``error``."""
+        return self._message("Error", error.code, error.message, error.details)
+
+    def _message(self, response_class: str, code: str, text: str, details: dict | None = None) -> etree._Element:
+        """An Error or Warning message shaped like Exchange's: MessageText, ResponseCode, DescriptiveLinkKey 0,
+        the ``details`` as MessageXml ``t:Value`` entries, then the operation's empty container."""
+        message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass=response_class)
         etree.SubElement(message, qm("MessageText")).text = text
         etree.SubElement(message, qm("ResponseCode")).text = code
         etree.SubElement(message, qm("DescriptiveLinkKey")).text = "0"
-        return message
-
-    def item_error(self, error: ItemError, empty_container: str | None = None) -> etree._Element:
-        """Error message for ``error``; ItemInfo responses carry an empty container (``m:Items``) like Exchange's."""
-        message = self.error(error.code, error.message)
-        if empty_container:
-            etree.SubElement(message, qm(empty_container))
+        if details:
+            message_xml = etree.SubElement(message, qm("MessageXml"))
+            for name, value in details.items():
+                etree.SubElement(message_xml, qt("Value"), Name=name).text = str(value)
+        if self.empty_container:
+            etree.SubElement(message, qm(self.empty_container))
         return message

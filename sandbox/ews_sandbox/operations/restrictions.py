@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..errors import ItemError
 from ..namespaces import qt
-from .properties import ExtendedPath, Field, find_path, normalize_datetime, parse_bool
+from .properties import MESSAGE_FLAGS, MESSAGE_FLAGS_SQL, ExtendedPath, Field, find_path, normalize_datetime, parse_bool
 
 UNSUPPORTED = ("ErrorUnsupportedQueryFilter", "The restriction contains a query filter that is not supported.")
 UNSUPPORTED_PATH = ("ErrorUnsupportedPathForQuery", "The property path is not supported for this query.")
@@ -35,6 +35,8 @@ def _localname(element: etree._Element) -> str:
 
 def _where(path, template: str, params: list) -> tuple[str, list]:
     """Apply ``template`` (with ``{v}`` for the operand) to a field column or to an extended property value."""
+    if isinstance(path, ExtendedPath) and path.key == MESSAGE_FLAGS:
+        return template.format(v=MESSAGE_FLAGS_SQL), params
     if isinstance(path, ExtendedPath):
         return ("seq IN (SELECT item_seq FROM extended_properties WHERE prop_key = ? AND %s)"
                 % template.format(v="value"), [path.key] + params)
@@ -161,7 +163,9 @@ def order_sql(sort_order: etree._Element | None) -> str:
     for field_order in sort_order.iter(qt("FieldOrder")):
         path = find_path(field_order)
         direction = "DESC" if field_order.get("Order", "Ascending") == "Descending" else "ASC"
-        if isinstance(path, ExtendedPath):
+        if isinstance(path, ExtendedPath) and path.key == MESSAGE_FLAGS:
+            operand = MESSAGE_FLAGS_SQL
+        elif isinstance(path, ExtendedPath):
             key = path.key.replace("'", "''")
             operand = "(SELECT value FROM extended_properties WHERE item_seq = items.seq AND prop_key = '%s')" % key
             operand = "CAST(%s AS REAL)" % operand if path.prop_type in _NUMERIC_TYPES else operand + " COLLATE NOCASE"

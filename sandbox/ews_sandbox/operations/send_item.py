@@ -1,5 +1,8 @@
 """SendItem: send drafts already in the store, one response message per ItemId, in order.
 
+Sending submits: the draft moves to its mailbox's Outbox (a new ItemId; IsDraft false), and the
+submitter (submission.py) delivers it and files the copy later, as Exchange's transport does.
+
 A request holds the store's write transaction from reading its items to the last send, and
 each item is sent in its own savepoint, so two concurrent requests for the same id can
 never both send it, and an item's failure undoes only its own writes.
@@ -9,7 +12,8 @@ The seed's two delegate quirks are modelled when ``store.delegate_quirks`` is on
    without naming the principal's mailbox: sent, no copy saved, the draft stays;
 2. a delegate sends a draft from their own Drafts saving to the principal's
    Sent Items: sent, no copy anywhere, the draft stays.
-A draft left behind is no longer a draft (IsDraft false) and has a new ChangeKey.
+A draft left behind is no longer a draft (IsDraft false) and has a new ChangeKey; what is
+sent is a copy that goes through the Outbox and is deleted once delivered.
 """
 
 from __future__ import annotations
@@ -29,16 +33,32 @@ STALE = ("ErrorStaleObject", "The change key passed in the request does not matc
 NOT_A_MESSAGE = ("ErrorInvalidItemForOperationSendItem", "The item type is not valid for the SendItem operation.")
 NO_RECIPIENTS = ("ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
 SAVE_SETTINGS = ("ErrorInvalidSendItemSaveSettings", "SavedItemFolderId is not allowed when SaveItemToFolder is false.")
+SEND_AS_DENIED = ("ErrorSendAsDenied", "The account that submitted this request may neither send as nor on behalf of "
+                  "the mailbox in From.")
+# Exchange documents no EWS code for this (MAPI answers MAPI_E_SUBMITTED): the sandbox refuses a second submission.
+ALREADY_SUBMITTED = ("ErrorInvalidOperation", "The message has already been submitted for sending.")
 
 
 def sent_fields(ctx: RequestContext, item: Item) -> dict:
-    """What sending changes on the message: no longer a draft, sent now, From/Sender set."""
-    owner = {"name": item.mailbox, "email": item.mailbox}
-    from_mailbox = item.fields.get("from_mailbox") or owner
-    fields = {"is_draft": False, "sent": utc_now(), "from_mailbox": from_mailbox}
-    if ctx.mailbox.lower() != from_mailbox["email"].lower():
-        fields["sender_mailbox"] = {"name": ctx.mailbox, "email": ctx.mailbox}
-    return fields
+    """What sending changes on the message: no longer a draft, sent now, From and Sender set.
+
+    From is the message's own From, else the mailbox it is in. Sending as oneself or with the send_as right on
+    From leaves no trace of who sent it (Sender = From); with the send right (send on behalf) Sender is the
+    sending mailbox. Send As wins when a delegate has both, as in Exchange. Any other From: ErrorSendAsDenied.
+    """
+    from_mailbox = item.fields.get("from_mailbox") or {"name": item.mailbox, "email": item.mailbox}
+    address = from_mailbox["email"].lower()
+    if address == ctx.mailbox.lower():
+        sender = from_mailbox
+    else:
+        rights = ctx.directory.rights_of(ctx.mailbox, on=address)
+        if "send_as" in rights:
+            sender = from_mailbox
+        elif "send" in rights:
+            sender = {"name": ctx.mailbox, "email": ctx.mailbox}
+        else:
+            raise ItemError(*SEND_AS_DENIED)
+    return {"is_draft": False, "sent": utc_now(), "from_mailbox": from_mailbox, "sender_mailbox": sender}
 
 
 def _left_behind_by_quirk(ctx: RequestContext, item: Item, folder_element, target: Folder) -> bool:
@@ -59,12 +79,15 @@ def _left_behind_by_quirk(ctx: RequestContext, item: Item, folder_element, targe
 
 
 def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> None:
-    """Send a stored message and file it (moved to the saved folder, deleted, or left behind by a quirk).
+    """Submit a stored message: move it to its Outbox for the submitter, which later delivers it and files it in
+    the saved folder or deletes it (a quirk leaves the draft behind and submits a copy).
 
     Runs inside the caller's transaction; raises ItemError for an Error response message.
     """
     if not is_message(item):
         raise ItemError(*NOT_A_MESSAGE)
+    if item.submitted:
+        raise ItemError(*ALREADY_SUBMITTED)
     if not item.recipients():
         raise ItemError(*NO_RECIPIENTS)
     store = ctx.store
@@ -73,15 +96,14 @@ def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> 
         target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
                   else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
     changes = sent_fields(ctx, item)
-    item.fields.update(changes)
-    ctx.delivery.deliver(ctx.mailbox, item)
+    outbox = store.distinguished_folder(item.mailbox, "outbox")
     if save and _left_behind_by_quirk(ctx, item, folder_element, target):
         store.update_item(item, changes)
-    elif save:
-        # The saved copy is the same message moved: new ItemId, all extended properties kept.
-        store.move_item(item, target.uuid, changes)
-    else:
-        store.delete_item(item)
+        ctx.submitter.submit(store.copy_item(item, outbox), ctx.mailbox, None)
+        return
+    # The message itself moves, so its copy keeps every extended property.
+    store.move_item(item, outbox, changes)
+    ctx.submitter.submit(item, ctx.mailbox, target.uuid if save else None)
 
 
 def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element,
@@ -96,8 +118,8 @@ def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_el
         if item is None:
             raise ItemError(*ITEM_NOT_FOUND)
         ctx.check_access(item.mailbox, "send")
-        change_key = item_id.get("ChangeKey")
-        if change_key and change_key != item.change_key:
+        # SendItem needs the current ChangeKey: a missing or empty one is stale too (ItemId reference).
+        if item_id.get("ChangeKey") != item.change_key:
             raise ItemError(*STALE)
         send_stored(ctx, item, save, folder_element)
 
@@ -110,7 +132,7 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     # One write transaction for the request, one savepoint per item (send_one).
     with ctx.store.request_transaction():
         prefetched = prefetch_items(ctx, item_ids)
-        for item_id in item_ids:
+        for item_id in response.each_item(ctx, item_ids):
             try:
                 send_one(ctx, item_id, save, folder_element, prefetched)
             except ItemError as error:

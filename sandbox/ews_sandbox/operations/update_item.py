@@ -15,7 +15,7 @@ from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
 from .lookup import prefetch_items, saved_item_folder, resolve_item
-from .properties import (EXTENDED, INVALID_SET, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
+from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
                          parse_field_value)
 from .responses import OperationResponse
 from .send_item import send_stored
@@ -28,6 +28,7 @@ INVALID_APPEND = ("ErrorInvalidPropertyAppend", "Append action is invalid for pr
 INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for property.")
 
 _APPENDABLE = {"recipients", "strings", "body"}
+_READ_ONLY_ERRORS = {"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND, "DeleteItemField": INVALID_DELETE}
 
 
 def _new_value(update: etree._Element, path):
@@ -59,6 +60,8 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
         action = etree.QName(update).localname
         path = find_path(update)
         if isinstance(path, ExtendedPath):
+            if path.key == MESSAGE_FLAGS:
+                raise ItemError(*_READ_ONLY_ERRORS[action])     # read-only once saved (MS-OXCMSG)
             if action == "DeleteItemField":
                 delete_extended.append(path.key)
                 set_extended.pop(path.key, None)
@@ -67,7 +70,7 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
                 set_extended[path.key] = (found.prop_type, value)
             continue
         if path.uri in READ_ONLY:
-            raise ItemError(*{"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND}.get(action, INVALID_DELETE))
+            raise ItemError(*_READ_ONLY_ERRORS[action])
         if action == "DeleteItemField":
             # ItemClass and the flags (IsRead) always have a value: Exchange refuses to delete them.
             if path.column == "item_class" or path.kind == "bool":
@@ -109,7 +112,7 @@ def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution:
 
 
 def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
-    response = OperationResponse("UpdateItem")
+    response = OperationResponse("UpdateItem", "Items")
     conflict_resolution = request.get("ConflictResolution", "AutoResolve")
     disposition = request.get("MessageDisposition")
     folder_element = saved_item_folder(request)
@@ -119,11 +122,11 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     with ctx.store.request_transaction():
         prefetched = prefetch_items(ctx, [item_id for item_id in (c.find(qt("ItemId")) for c in changes)
                                           if item_id is not None])
-        for change in changes:
+        for change in response.each_item(ctx, changes):
             try:
                 item = update_one(ctx, change, conflict_resolution, disposition, folder_element, prefetched)
             except ItemError as error:
-                response.item_error(error, "Items")
+                response.item_error(error)
                 continue
             message = response.success()
             items = etree.SubElement(message, qm("Items"))

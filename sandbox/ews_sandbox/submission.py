@@ -1,0 +1,127 @@
+"""Asynchronous submission: a sent message waits in its Outbox until a background submitter delivers it.
+
+Exchange answers SendItem (and CreateItem / UpdateItem with a Send disposition) once the message is
+submitted, not delivered: the message sits in the Outbox (a new ItemId; IsDraft false, PidTagMessageFlags
+mfSubmitted), and transport takes it from there later. The submitter does the same after ``delay_ms``:
+delivers (delivery log, local inboxes, SMTP relay), then files the copy in the saved folder (another new
+ItemId) or deletes it. A message deleted or moved out of the Outbox before then is not sent.
+
+Submissions are rows of the store (due time included), so they survive a restart and resume on start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from .delivery import Delivery, send_marker
+from .ids import encode_folder_id, encode_item_id
+from .store import Item, Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 200              # messages per write transaction: requests wait at most one batch for the store
+IDLE_WAKE_SECONDS = 1.0  # the longest the thread sleeps without looking for due submissions
+RETRY_SECONDS = 1.0      # a delivery that failed unexpectedly is tried again this much later
+
+
+class Submitter:
+    """Queues submissions (in the caller's store transaction) and, in its thread, delivers the due ones."""
+
+    def __init__(self, store: Store, delivery: Delivery, delay_ms: int = 0):
+        self.store = store
+        self.delivery = delivery
+        self.delay_ms = delay_ms
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    # -- requests ----------------------------------------------------------------------
+
+    def submit(self, item: Item, sender: str, saved_folder_uuid: str | None) -> None:
+        """``item`` (already in its Outbox) is delivered from ``delay_ms`` from now on, by ``sender``."""
+        self.store.queue_submission(item, sender, saved_folder_uuid, time.time() + self.delay_ms / 1000)
+        # Waking the thread before the caller commits is fine: it needs the store's write lock to look.
+        self._wake.set()
+
+    # -- the submitter thread ------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="ews-sandbox-submitter", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the batch in progress; submissions not yet due stay queued for the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.deliver_due()
+            except Exception:
+                log.exception("the submitter failed; it tries again")
+            next_due = self.store.next_submission_due()
+            sleep = IDLE_WAKE_SECONDS if next_due is None else min(max(next_due - time.time(), 0), IDLE_WAKE_SECONDS)
+            self._wake.wait(sleep)
+            self._wake.clear()
+
+    def deliver_due(self) -> int:
+        """Deliver and file every submission due now; the number delivered."""
+        delivered = 0
+        while not self._stop.is_set():
+            with self.store.request_transaction():
+                due = self.store.due_submissions(time.time(), BATCH)
+                for item, sender, saved_folder_uuid in due:
+                    delivered += self._deliver_one(item, sender, saved_folder_uuid)
+            with self._progress:
+                self._progress.notify_all()
+            if len(due) < BATCH:
+                break
+        return delivered
+
+    def _deliver_one(self, item: Item, sender: str, saved_folder_uuid: str | None) -> int:
+        try:
+            with self.store.item_transaction():
+                self.delivery.deliver(sender, item)
+                if saved_folder_uuid is not None and self.store.folder(saved_folder_uuid) is not None:
+                    self.store.move_item(item, saved_folder_uuid)
+                else:
+                    self.store.delete_item(item)
+            return 1
+        except Exception:
+            # Never lose mail: the message stays submitted and is tried again.
+            log.exception("delivering %s failed; trying again in %.0f s", item.fields["internet_message_id"], RETRY_SECONDS)
+            self.store.postpone_submission(item, time.time() + RETRY_SECONDS)
+            return 0
+
+    # -- observing -----------------------------------------------------------------------
+
+    def pending(self) -> list[dict]:
+        """The messages submitted and not yet delivered, oldest due first."""
+        result = []
+        for item, sender, saved_folder_uuid, due, submitted in self.store.pending_submissions():
+            saved = self.store.folder(saved_folder_uuid) if saved_folder_uuid else None
+            result.append({
+                "item_id": encode_item_id(item.mailbox, item.uuid), "mailbox": item.mailbox, "sender": sender,
+                "subject": item.fields["subject"], "marker": send_marker(item), "submitted": submitted,
+                "due_in_ms": max(round((due - time.time()) * 1000), 0),
+                "saved_folder_id": encode_folder_id(saved.mailbox, saved.uuid) if saved else None,
+            })
+        return result
+
+    def wait_until_drained(self, timeout: float) -> bool:
+        """Wait until no submission is pending (True), or ``timeout`` seconds (False)."""
+        deadline = time.monotonic() + timeout
+        while self.store.next_submission_due() is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._progress:
+                self._progress.wait(min(remaining, 0.05))
+        return True
