@@ -5,8 +5,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import requests
+from lxml import etree
+from requests_ntlm import HttpNtlmAuth
+
 from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
 from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, NSMAP, TYPES_NS
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+MOVE_ITEM = """<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="%s" xmlns:t="%s" xmlns:m="%s">
+  <soap:Header><t:RequestServerVersion Version="Exchange2013_SP1"/></soap:Header>
+  <soap:Body>
+    <m:MoveItem>
+      <m:ToFolderId><t:DistinguishedFolderId Id="%%(folder)s"/></m:ToFolderId>
+      <m:ItemIds><t:ItemId Id="%%(item_id)s"/></m:ItemIds>
+    </m:MoveItem>
+  </soap:Body>
+</soap:Envelope>""" % (SOAP, TYPES_NS, MESSAGES_NS)
 
 
 def client_for(sandbox, login="alice", retry_policy=None, **options):
@@ -15,3 +32,20 @@ def client_for(sandbox, login="alice", retry_policy=None, **options):
     params = {"url": sandbox.url, "username": user.login, "password": user.password, "ca_path": sandbox.ca_path}
     params.update(options)
     return EwsClient(ConnectionSettings.from_params(params), retry_policy=retry_policy)
+
+
+def move_as_user(sandbox, item_id, folder, login="alice"):
+    """Move an item the way a user or an inbox rule does (MoveItem, which the collection never sends).
+
+    Returns the new ItemId.
+    """
+    user = sandbox.users[login]
+    with requests.Session() as session:
+        session.trust_env = False
+        response = session.post(sandbox.url, data=(MOVE_ITEM % {"folder": folder, "item_id": item_id}).encode(),
+                                headers={"Content-Type": "text/xml; charset=utf-8"}, verify=sandbox.ca_path,
+                                auth=HttpNtlmAuth(user.login, user.password))
+    response.raise_for_status()
+    message = etree.fromstring(response.content).find(".//m:MoveItemResponseMessage", NSMAP)
+    assert message.get("ResponseClass") == "Success", response.text
+    return message.find("m:Items/*/t:ItemId", NSMAP).get("Id")

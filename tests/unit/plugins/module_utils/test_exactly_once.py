@@ -21,7 +21,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPol
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
-from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for
+from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for, move_as_user
 
 ALICE = "alice@sandbox.test"
 BOB = "bob@sandbox.test"
@@ -32,6 +32,7 @@ def admin(sandbox):
     sandbox.admin.reset()
     sandbox.admin.clear_faults()
     sandbox.admin.set_quirks(True)
+    sandbox.admin.set_submission_delay(0)
     return sandbox.admin
 
 
@@ -66,6 +67,8 @@ def seed(admin, count=1, mailbox=ALICE, subject="exactly once", **fields):
 
 
 def deliveries(admin, since=0):
+    """The delivery log once every submitted message has left the Outbox (the ground truth)."""
+    admin.wait_for_outbox()
     return admin.deliveries(since)
 
 
@@ -178,6 +181,34 @@ def test_check_mode_reads_only(sandbox, admin):
     assert len(deliveries(admin)) == 1
 
 
+# -- case 1: only Success counts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("position", [1, 2])
+def test_case1_warning_after_an_item_error_is_not_sent_and_goes_back_to_the_read(sandbox, admin, position):
+    """Rule 2: a per-item Warning (ErrorBatchProcessingStopped) means "not processed"."""
+    drafts = seed(admin, 4)
+    admin.add_fault("item_error", operation="SendItem", code="ErrorQuotaExceeded", position=position)
+    results = send(sandbox, drafts)[0]
+    expected = ["sent"] * 4
+    expected[position - 1] = "failed"
+    assert statuses(results) == expected
+    assert results[position - 1]["response_code"] == "ErrorQuotaExceeded"
+    assert sorted(d["marker"] for d in deliveries(admin)) == sorted(
+        properties.marker_for(d["id"]) for i, d in enumerate(drafts) if i != position - 1)
+    # The refused draft's claim was freed, and a later run sends it.
+    assert read(sandbox, drafts[position - 1])[1][properties.STATE].startswith("released:")
+    assert statuses(send(sandbox, [d["id"] for d in drafts])[0]).count("sent") == 1
+
+
+def test_case1_warning_on_the_stamp_is_not_a_stamp(sandbox, admin):
+    drafts = seed(admin, 3)
+    admin.add_fault("item_error", operation="UpdateItem", code="ErrorInternalServerError", position=1)
+    results = send(sandbox, [d["id"] for d in drafts])[0]
+    assert statuses(results) == ["failed", "sent", "sent"]
+    assert len(deliveries(admin)) == 2
+
+
 # -- case 2: concurrent runs, any pending_timeout -------------------------------------------------
 
 
@@ -234,6 +265,21 @@ def test_case2_a_run_whose_claim_was_taken_over_never_frees_it(sandbox, admin):
 
 
 # -- case 3, 4: what is not a draft ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state_kind", [properties.PENDING, properties.RELEASED])
+def test_case3_stamped_draft_moved_into_sent_items_is_not_already_sent(sandbox, admin, state_kind):
+    """Rule 8: a copy found by marker proves a send only if it was submitted."""
+    draft = seed(admin, 1)[0]
+    with short_waits_client(sandbox) as client:
+        UpdateItem(client).set_extended_properties([(draft["id"], draft["change_key"], [
+            (properties.MARKER_PATH, properties.marker_for(draft["id"])),
+            (properties.STATE_PATH, properties.state_value(state_kind, "deadrun", 0))])])
+    move_as_user(sandbox, draft["id"], "sentitems")
+    results = send(sandbox, [draft["id"]], pending_timeout=0)[0]
+    assert statuses(results) == ["missing"]
+    assert "still a draft" in results[0]["message_text"]
+    assert deliveries(admin) == []
 
 
 def test_case4_received_message_is_refused_and_left_untouched(sandbox, admin):
@@ -338,6 +384,28 @@ def test_case6_deadline_ends_a_run_waiting_on_a_live_claim(sandbox, admin):
     assert "deadline" in results[0]["message_text"]
 
 
+# -- case 7: ambiguous HTTP answers are lost responses ---------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["http_502_after_commit", "http_504_after_commit", "truncated_after_commit"])
+def test_case7_ambiguous_answer_after_the_send_committed_is_resolved_as_sent(sandbox, admin, kind):
+    """Only a SOAP fault, an HTTP 503 or ErrorServerBusy prove that nothing was processed."""
+    drafts = seed(admin, 3)
+    admin.add_fault(kind, operation="SendItem")
+    results = send(sandbox, [d["id"] for d in drafts])[0]
+    assert statuses(results) == ["sent"] * 3
+    assert len(deliveries(admin)) == 3
+
+
+@pytest.mark.parametrize("kind", ["http_502_after_commit", "truncated_after_commit"])
+def test_case7_ambiguous_answer_after_the_stamp_committed_is_resolved(sandbox, admin, kind):
+    drafts = seed(admin, 2)
+    admin.add_fault(kind, operation="UpdateItem")
+    results = send(sandbox, [d["id"] for d in drafts])[0]
+    assert statuses(results) == ["sent"] * 2
+    assert len(deliveries(admin)) == 2
+
+
 # -- case 8: smaller inaccuracies ------------------------------------------------------------------
 
 
@@ -386,6 +454,31 @@ def test_case8_long_waits_are_reported(sandbox, admin):
     results, warnings = send(sandbox, [draft["id"]], pending_timeout=2, wait_warning_after=0.5)
     assert statuses(results) == ["sent"]
     assert any("waited" in w and "claimed by other runs" in w for w in warnings), warnings
+
+
+# -- case 9: Exchange submits asynchronously ---------------------------------------------------------
+
+
+def test_case9_message_still_in_the_outbox_counts_as_sent(sandbox, admin):
+    """Rule 9: recovery looks in the saved folder and the Outbox, in one FindItem."""
+    drafts = seed(admin, 2)
+    admin.set_submission_delay(3000)
+    assert statuses(send(sandbox, drafts)[0]) == ["sent", "sent"]
+    assert len(admin.outbox()["pending"]) == 2          # nothing in Sent Items yet
+    since = last_seq(admin)
+    results = send(sandbox, drafts)[0]
+    assert statuses(results) == ["already_sent", "already_sent"]
+    assert operations(admin, since) == ["GetItem", "FindItem"]
+    assert len(deliveries(admin)) == 2
+
+
+def test_case9_lost_answer_while_the_message_is_in_the_outbox_is_sent(sandbox, admin):
+    drafts = seed(admin, 2)
+    admin.set_submission_delay(3000)
+    admin.add_fault("drop_after_commit", operation="SendItem")
+    results = send(sandbox, [d["id"] for d in drafts])[0]
+    assert statuses(results) == ["sent", "sent"]
+    assert len(deliveries(admin)) == 2
 
 
 # -- delegates, impersonation, faults --------------------------------------------------------------
