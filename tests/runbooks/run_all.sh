@@ -32,7 +32,9 @@ deliveries() {  # deliveries SUBJECT_SUBSTRING [FIELD=VALUE]: messages the sandb
   "$bin/python" - "$@" <<'PY'
 import os, sys
 from ews_sandbox.testing import AdminClient
-entries = AdminClient(os.environ["EWS_ADMIN_URL"], os.environ.get("EWS_CA_PATH")).deliveries()
+admin = AdminClient(os.environ["EWS_ADMIN_URL"], os.environ.get("EWS_CA_PATH"))
+admin.wait_for_outbox()  # sending is asynchronous: count once every submitted message is delivered
+entries = admin.deliveries()
 entries = [entry for entry in entries if sys.argv[1] in (entry.get("subject") or "")]
 for condition in sys.argv[2:]:
     field, _, value = condition.partition("=")

@@ -138,6 +138,12 @@ def test_ca_data_becomes_a_private_file(credential_type, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def delivered(sandbox):
+    """The delivery log once every submitted message has left the Outbox (sending is asynchronous)."""
+    sandbox.admin.wait_for_outbox()
+    return sandbox.admin.deliveries()
+
+
 def run_job(credential_type, collections_path, private_dir, inputs, playbook, extravars, cmdline=None):
     """One AWX-style job: the credential's injected environment, ansible-runner, a local inventory."""
     env = render_injectors(credential_type, inputs, private_dir)
@@ -183,7 +189,7 @@ def test_demo_runs_as_an_awx_job(credential_type, sandbox, collections_path, tmp
         "ca_data": Path(sandbox.ca_path).read_text(),
         "skip_cert_validation": False,
     }
-    before = len(sandbox.admin.deliveries())
+    before = len(delivered(sandbox))
     runner, env = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs)
     stdout = runner.stdout.read()
     assert runner.status == "successful", stdout
@@ -192,7 +198,7 @@ def test_demo_runs_as_an_awx_job(credential_type, sandbox, collections_path, tmp
     assert env["EWS_CA_PATH"] != sandbox.ca_path
     assert Path(env["EWS_CA_PATH"]).read_text() == inputs["ca_data"]
     # One message delivered, by the first send; the second changed nothing.
-    deliveries = sandbox.admin.deliveries()[before:]
+    deliveries = delivered(sandbox)[before:]
     assert len(deliveries) == 1, deliveries
     assert "exchange.ews demo" in deliveries[0]["subject"]
     assert runner.stats["changed"].get("localhost", 0) >= 2
@@ -206,13 +212,13 @@ def test_wrong_password_fails_cleanly(credential_type, sandbox, collections_path
     alice = sandbox.users["alice"]
     inputs = {"url": sandbox.url, "username": alice.login, "password": "not-" + alice.password,
               "ca_data": Path(sandbox.ca_path).read_text()}
-    before = len(sandbox.admin.deliveries())
+    before = len(delivered(sandbox))
     runner = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs)[0]
     stdout = runner.stdout.read()
     assert runner.status == "failed", stdout
     assert "401" in stdout
     assert inputs["password"] not in stdout
-    assert sandbox.admin.deliveries()[before:] == []
+    assert delivered(sandbox)[before:] == []
 
 
 def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path, tmp_path):
@@ -225,7 +231,7 @@ def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path
         prepared = run_job_only(credential_type, collections_path, tmp_path / ("prepare%d" % n), inputs,
                                 "prepare_draft.yml", extravars)
         assert prepared.status == "successful", prepared.stdout.read()
-    before = len(sandbox.admin.deliveries())
+    before = len(delivered(sandbox))
     extravars = {"approved_subject_contains": "Runner approved"}
 
     checked = run_job_only(credential_type, collections_path, tmp_path / "check", inputs,
@@ -235,9 +241,9 @@ def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path
     sends = [event["event_data"]["res"] for event in checked.events
              if event.get("event") == "runner_on_ok" and event["event_data"].get("task") == "Send them"]
     assert [result["status"] for result in sends[0]["results"]] == ["would_send", "would_send"]
-    assert sandbox.admin.deliveries()[before:] == []
+    assert delivered(sandbox)[before:] == []
 
     sent = run_job_only(credential_type, collections_path, tmp_path / "run", inputs,
                         "send_approved_drafts.yml", extravars)
     assert sent.status == "successful", sent.stdout.read()
-    assert len(sandbox.admin.deliveries()[before:]) == 2
+    assert len(delivered(sandbox)[before:]) == 2
