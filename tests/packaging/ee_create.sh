@@ -42,6 +42,21 @@ for name, pin in pins.items():
     assert ranges[name].specifier.contains(version), (name, version, str(ranges[name].specifier))
 PY
 
+# Lower bounds only: an upper cap in a collection's requirements blocks other collections' upgrades.
+if grep -vE '^\s*(#|$)' meta/ee-requirements.txt | grep -qE '(<|==|~=|!=)'; then
+  fail "meta/ee-requirements.txt caps a version: $(grep -vE '^\s*(#|$)' meta/ee-requirements.txt | grep -E '(<|==|~=|!=)' | tr '\n' ' ')"
+fi
+
+# The Python headers bindep names for compiling are those of the definition's interpreter.
+"$bin/python" - <<'PY' || fail "meta/ee-bindep.txt does not name the -devel package of the EE definition's Python"
+import yaml
+definition = yaml.safe_load(open("docs/examples/execution-environment.yml", encoding="utf-8"))
+python = definition["dependencies"]["python_interpreter"]["package_system"]
+bindep = [line.split("#")[0].split() for line in open("meta/ee-bindep.txt", encoding="utf-8")]
+devel = [words[0] for words in bindep if words and words[0].startswith("python") and words[0].endswith("-devel")]
+assert devel == [python + "-devel"], (devel, python)
+PY
+
 # The users' definition, with its galaxy requirements pointed at the tarball just built.
 cp docs/examples/execution-environment.yml "$work/definition/"
 cat > "$work/definition/collections-requirements.yml" <<REQ

@@ -72,6 +72,31 @@ expect_deliveries() {  # expect_deliveries WHAT SUBJECT COUNT [FIELD=VALUE...]
   fi
 }
 
+# The variables docs/awx.md names for each runbook are the ones it reads (its play vars).
+step=$((step + 1))
+if "$bin/python" - <<'PY'
+import re, sys, yaml
+documented = {}
+for line in open("docs/awx.md", encoding="utf-8"):
+    match = re.match(r"\| `exchange\.ews\.(\w+)` \|.*\| (.*) \|\s*$", line)
+    if match:
+        documented[match.group(1)] = set(re.findall(r"`(\w+)`", match.group(2)))
+problems = []
+for name, variables in sorted(documented.items()):
+    play = yaml.safe_load(open("playbooks/%s.yml" % name, encoding="utf-8"))[0]
+    read = {var for var in play.get("vars", {}) if not var.startswith("ansible_")}
+    if read != variables:
+        problems.append("%s: docs name %s, the runbook reads %s" % (name, sorted(variables), sorted(read)))
+import glob, os
+undocumented = sorted(set(os.path.basename(p)[:-4] for p in glob.glob("playbooks/*.yml")) - set(documented))
+if undocumented:
+    problems.append("runbooks missing from docs/awx.md: %s" % ", ".join(undocumented))
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+then echo "ok   docs/awx.md names the variables each runbook reads"; passed=$((passed + 1))
+else echo "FAIL docs/awx.md and the runbooks' variables differ"; failures=$((failures + 1)); fi
+
 # demo: draft, lookup, send, re-send unchanged (the play asserts it too).
 # A dry run reports changed (what a real run would send) and delivers nothing.
 run demo yes demo.yml
@@ -110,6 +135,37 @@ expect_deliveries "sent on behalf once, from alice's mailbox" "Board pack" 1 mai
 EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
   run send_on_behalf-again no send_on_behalf.yml -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
 expect_deliveries "sent on behalf still once" "Board pack" 1
+
+# Every runbook under --check --diff: it passes, reports what a real run would do, sends nothing.
+run demo-check yes demo.yml --check --diff
+run prepare_draft-check yes prepare_draft.yml --check --diff \
+  -e '{"report_key": "runbook-check", "report_subject": "Runbook check", "report_to": "bob@sandbox.test"}'
+run prepare_draft-for-check yes prepare_draft.yml \
+  -e '{"report_key": "runbook-check", "report_subject": "Runbook check", "report_to": "bob@sandbox.test"}'
+run send_prepared_draft-check yes send_prepared_draft.yml --check --diff -e report_key=runbook-check
+run send_approved_drafts-check no send_approved_drafts.yml --check --diff
+EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
+  run send_on_behalf-check no send_on_behalf.yml --check --diff \
+  -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
+run dry_run-check yes dry_run.yml --check --diff -e '{"dry_run_subject_contains": "Runbook check"}'
+expect_deliveries "check mode sent nothing" "Runbook check" 0
+expect_deliveries "the demo in check mode sent nothing" "exchange.ews demo" 1
+
+# A prepared key that does not exist fails the job, unless told otherwise.
+run_fails() {  # run_fails NAME PLAYBOOK [ARGS...]: the runbook must fail
+  local name=$1 playbook=$2; shift 2
+  step=$((step + 1))
+  local log
+  log=$log_dir/$(printf '%02d' $step)-$name.log
+  if "$bin/ansible-playbook" "playbooks/$playbook" "$@" > "$log" 2>&1; then
+    echo "FAIL $name: expected the runbook to fail ($log)"; failures=$((failures + 1))
+  else
+    echo "ok   $name (failed as it should)"; passed=$((passed + 1))
+  fi
+}
+run_fails send_prepared_draft-unknown-key send_prepared_draft.yml -e report_key=never-prepared
+run send_prepared_draft-unknown-key-allowed no send_prepared_draft.yml -e report_key=never-prepared \
+  -e report_fail_if_missing=false
 
 echo "runbooks: $passed passed, $failures failed"
 [ "$failures" = 0 ]
