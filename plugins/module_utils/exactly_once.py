@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
 import uuid
 
@@ -82,13 +83,21 @@ QUIRK_WARNING = (
 
 
 class ItemRef:
-    """One id to send: ``id`` and the optional ``change_key`` the caller saw."""
+    """One id to send: ``id``, the optional ``change_key`` the caller saw, and what a lookup said of it.
 
-    __slots__ = ("id", "change_key")
+    ``is_draft`` (true when the caller read it as a draft, as the draft_ids lookup does), ``mailbox`` (the
+    mailbox it was found in; None for the connecting mailbox), ``subject``, ``to``: from a lookup's entry.
+    """
 
-    def __init__(self, item_id_, change_key=None):
+    __slots__ = ("id", "change_key", "is_draft", "mailbox", "subject", "to")
+
+    def __init__(self, item_id_, change_key=None, is_draft=None, mailbox=None, subject=None, to=None):
         self.id = item_id_
         self.change_key = change_key
+        self.is_draft = is_draft
+        self.mailbox = mailbox
+        self.subject = subject
+        self.to = to
 
     @classmethod
     def from_raw(cls, entry, index):
@@ -99,17 +108,21 @@ class ItemRef:
         naming the entry and its position.
         """
         if isinstance(entry, str):
-            value, change_key = entry, None
+            value, change_key, known = entry, None, {}
         elif isinstance(entry, dict):
-            value, change_key = entry.get("id"), entry.get("change_key")
+            value, change_key, known = entry.get("id"), entry.get("change_key"), entry
         else:
-            value, change_key = None, None
+            value, change_key, known = None, None, {}
         if not isinstance(value, str) or not value.strip() or (
                 change_key is not None and not isinstance(change_key, str)):
             raise EwsConfigError(
                 "item_ids[%d] is not an item id: expected a string or a dict with keys id and optional "
                 "change_key, got %r" % (index, _short(entry)))
-        return cls(value.strip(), change_key or None)
+        to = known.get("to")
+        return cls(value.strip(), change_key or None, is_draft=known.get("is_draft") is True,
+                   mailbox=known.get("mailbox") or None,
+                   subject=known.get("subject") if isinstance(known.get("subject"), str) else None,
+                   to=[str(name) for name in to] if isinstance(to, list) else None)
 
 
 def _short(value, limit=120):
@@ -163,8 +176,8 @@ class _Item:
         self.watch = None           # (ChangeKey of another run's claim, when this run first saw it)
         self.problem = None         # (ResponseClass, ResponseCode, text) of the latest setback
         self.stamp_unknown = False  # this run's latest stamp was answered by a lost response
-        self.subject = None
-        self.to = None
+        self.subject = ref.subject
+        self.to = ref.to
 
     def finish(self, status, response_class, response_code, message_text=None):
         self.result = {"id": self.ref.id, "status": status, "response_class": response_class,
@@ -177,31 +190,49 @@ class _Item:
         self.finish("failed", response_class, response_code, message_text)
 
 
+class _Channel:
+    """One connection and the services bound to it: each concurrent batch runs on its own."""
+
+    def __init__(self, client):
+        self.client = client
+        self.get = GetItem(client)
+        self.update = UpdateItem(client)
+        self.send = SendItem(client)
+        self.find = FindItem(client)
+        self.throttled_seen = 0   # entries of the client's retry log already counted as throttling
+
+
 class ExactlyOnceSender:
     """Runs the protocol for a list of ``ItemRef`` (see module docstring).
 
     ``save_copy`` / ``saved_item_folder`` / ``saved_item_folder_mailbox``:
     where SendItem saves the copy (and where step 5 looks for it, with the
-    Outbox). ``batch_size``: ids per request. ``pending_timeout``: seconds
-    after which another run's claim is taken over. ``reread_limit``: how often
-    an item goes back to step 1 after a lost response, a Warning or an
-    item-level ErrorServerBusy. ``deadline``: seconds the whole run may take.
-    ``check_mode``: read only. Waits (claims, throttling) longer than
+    Outbox). ``batch_size``: ids per request. ``concurrency``: batches run at
+    the same time, each over its own connection from ``client_factory``
+    (``client`` serves the first); throttling lowers it. ``pending_timeout``:
+    seconds after which another run's claim is taken over. ``reread_limit``:
+    how often an item goes back to step 1 after a lost response, a Warning or
+    an item-level ErrorServerBusy. ``deadline``: seconds the whole run may
+    take. ``check_mode``: read only. Waits (claims, throttling) longer than
     ``wait_warning_after`` seconds in all are reported in a warning.
     ``sleep``/``clock`` are injectable for tests.
     """
 
     def __init__(self, client, save_copy=True, saved_item_folder="sentitems", saved_item_folder_mailbox=None,
-                 batch_size=100, pending_timeout=120, reread_limit=5, deadline=900, check_mode=False,
-                 poll_interval=1.0, wait_warning_after=5.0, sleep=time.sleep, clock=time.monotonic):
+                 batch_size=100, concurrency=1, client_factory=None, pending_timeout=120, reread_limit=5,
+                 deadline=900, check_mode=False, poll_interval=1.0, wait_warning_after=5.0, sleep=time.sleep,
+                 clock=time.monotonic):
         self.client = client
+        self.client_factory = client_factory
         self.save_copy = save_copy
         try:
             self.saved_folder = folder_id(saved_item_folder or "sentitems", saved_item_folder_mailbox)
             self.outbox = folder_id("outbox", saved_item_folder_mailbox)
         except ValueError as exc:
             raise EwsConfigError("saved_item_folder: %s" % exc)
+        self.saved_item_folder_mailbox = saved_item_folder_mailbox
         self.batch_size = batch_size
+        self.concurrency = concurrency if client_factory is not None else 1
         self.pending_timeout = pending_timeout
         self.reread_limit = reread_limit
         self.deadline = deadline
@@ -211,15 +242,14 @@ class ExactlyOnceSender:
         self._sleep = sleep
         self._clock = clock
         self._ends_at = None
+        self._lock = threading.Lock()
+        self._slots = None
         self.run_token = uuid.uuid4().hex[:16]
         self.warnings = []
         self.request_error = None
         self.may_have_sent = False   # a failed item's send may have gone out (changed is then true)
         self.waited_for_claims = 0.0
-        self._get = GetItem(client)
-        self._update = UpdateItem(client)
-        self._send = SendItem(client)
-        self._find = FindItem(client)
+        self.waited_for_throttling = 0.0
 
     # -- public -------------------------------------------------------------------------------
 
@@ -227,24 +257,67 @@ class ExactlyOnceSender:
         """Results (dicts, see module docstring) for ``refs``, in input order; duplicates share one result."""
         distinct = distinct_items(refs)
         self._ends_at = self._clock() + self.deadline
-        self.client.retry_policy.deadline = self._ends_at
         items = list(distinct.values())
-        for start in range(0, len(items), self.batch_size):
-            batch = items[start:start + self.batch_size]
-            if self.request_error is not None:
-                self._stopped(batch)
-                continue
-            try:
-                self._run_batch(batch)
-            except EwsError as exc:
-                # A request-level failure (authentication, TLS, a fault after the retries): it would
-                # fail every later request too, so the run stops here, once.
-                self.request_error = exc
-                self._stopped(batch)
+        batches = [items[start:start + self.batch_size] for start in range(0, len(items), self.batch_size)]
+        workers = min(self.concurrency, len(batches))
+        self._slots = _AdaptiveSlots(workers)
+        if workers <= 1:
+            self._work(self.client, iter(batches))
+        else:
+            self._work_concurrently(batches, workers)
         self._report_quirks(items)
         self._report_waits()
         self.may_have_sent = any(i.our_send and i.result["status"] == "failed" for i in items)
         return [dict(distinct[ref.id].result) for ref in refs]
+
+    def _work_concurrently(self, batches, workers):
+        queue = iter(batches)
+        clients = [self.client] + [self.client_factory() for _ in range(workers - 1)]
+        threads = [threading.Thread(target=self._work, args=(client, queue), name="exactly-once-%d" % index)
+                   for index, client in enumerate(clients)]
+        try:
+            for thread in threads:
+                thread.start()
+        finally:
+            for thread in threads:
+                if thread.ident is not None:
+                    thread.join()
+            for client in clients[1:]:
+                client.close()
+
+    def _work(self, client, batches):
+        """Take batches until none are left; each on this connection."""
+        client.retry_policy.deadline = self._ends_at
+        channel = _Channel(client)
+        while True:
+            with self._lock:
+                batch = next(batches, None)
+            if batch is None:
+                return
+            if self.request_error is not None:
+                self._stopped(batch)
+                continue
+            with self._slots:
+                try:
+                    self._run_batch(channel, batch)
+                except Exception as exc:   # noqa: BLE001 - every result must be reported, whatever broke
+                    # A request-level failure (authentication, TLS, a fault after the retries) would fail
+                    # every later request too, so the run stops here, once; so does an unexpected error.
+                    with self._lock:
+                        if self.request_error is None:
+                            self.request_error = exc if isinstance(exc, EwsError) else EwsError(
+                                "unexpected %s: %s" % (type(exc).__name__, exc))
+                    self._stopped(batch)
+            self._note_throttling(channel)
+
+    def _note_throttling(self, channel):
+        """Throttling waits since the last batch on this channel: counted, and one fewer concurrent batch."""
+        log = channel.client.retry_policy.attempts_log
+        new, channel.throttled_seen = log[channel.throttled_seen:], len(log)
+        if new:
+            with self._lock:
+                self.waited_for_throttling += sum(delay for _operation, _reason, delay in new)
+            self._slots.shrink()
 
     def _stopped(self, batch):
         exc = self.request_error
@@ -255,15 +328,21 @@ class ExactlyOnceSender:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def _run_batch(self, batch):
-        pending = list(batch)
+    def _run_batch(self, channel, batch):
+        # Entries the caller read as drafts, with their ChangeKey (the draft_ids lookup's), skip the read:
+        # the stamp's compare-and-set proves them unchanged since, so still drafts (docs: round trips).
+        direct = [i for i in batch if i.ref.change_key and i.ref.is_draft and not self.check_mode]
+        for item in direct:
+            item.change_key = item.ref.change_key
+        pending = self._stamp_and_send(channel, direct) if direct else []
+        pending += [i for i in batch if i not in direct]
         while pending:
             if self._clock() >= self._ends_at:
                 for item in pending:
                     self._fail_at_deadline(item)
                 return
             try:
-                to_send, waiting, retry = self._read(pending)
+                to_send, waiting, retry = self._read(channel, pending)
             except EwsError as exc:
                 if not_processed(exc):
                     raise
@@ -278,7 +357,7 @@ class ExactlyOnceSender:
                                 "claimed by another run right now" if item in waiting else None)
                 pending = retry
                 continue
-            retry.extend(self._stamp_and_send(to_send))
+            retry.extend(self._stamp_and_send(channel, to_send))
             if waiting and not retry:
                 self._wait()
             pending = retry + waiting
@@ -291,12 +370,13 @@ class ExactlyOnceSender:
     def _wait(self):
         delay = max(0.0, min(self.poll_interval, self._ends_at - self._clock()))
         self._sleep(delay)
-        self.waited_for_claims += delay
+        with self._lock:
+            self.waited_for_claims += delay
 
-    def _read(self, items):
+    def _read(self, channel, items):
         """Step 1 (and step 5 for the ids that are gone). Returns (to send, waiting, to read again); settles the rest."""
-        messages = self._get.call([i.ref.id for i in items], field_uris=READ_FIELDS, extended_paths=READ_PROPERTIES)
-        server_now = self.client.server_time
+        messages = channel.get.call([i.ref.id for i in items], field_uris=READ_FIELDS, extended_paths=READ_PROPERTIES)
+        server_now = channel.client.server_time
         to_send, waiting, again, to_recover, to_release = [], [], [], [], []
         for item, message in zip(items, messages):
             if message.response_code == NOT_FOUND:
@@ -346,9 +426,9 @@ class ExactlyOnceSender:
                 if observation.owner == "self":
                     to_release.append(item)
         if to_recover:
-            self._recover(to_recover)
+            self._recover(channel, to_recover)
         if to_release and not self.check_mode:
-            self._release(to_release)
+            self._release(channel, to_release)
         return to_send, waiting, again
 
     def _claim_expired(self, item, state, last_modified, server_now):
@@ -375,22 +455,41 @@ class ExactlyOnceSender:
                 return False
         return True
 
-    def _stamp_and_send(self, items):
-        """Steps 2-4. Returns the items that go back to step 1."""
-        retry = []
+    def _setback(self, item, message, retry, gone):
+        """An item-level answer other than Success to a stamp or a send: this request did not process the item.
+
+        Gone (ErrorItemNotFound): straight to step 5. A conflict, a Warning or ErrorServerBusy: back to step 1.
+        True when the answer was one of those; False for a refusal (the caller fails the item).
+        """
+        code = message.response_code
+        if code == NOT_FOUND:
+            gone.append(item)
+        elif code in CONFLICT_CODES or code in TROUBLE_CODES:
+            if self._back_to_read(item, message.response_class, code, message.message_text,
+                                  counted=code not in CONFLICT_CODES):
+                retry.append(item)
+        else:
+            return False
+        return True
+
+    def _stamp_and_send(self, channel, items):
+        """Steps 2-4 (and 5 for items found gone). Returns the items that go back to step 1."""
+        retry, gone = [], []
         to_stamp = [i for i in items if i.change_key not in i.own_keys]
         to_send = [i for i in items if i.change_key in i.own_keys]   # this run's claim is intact: send as is
         if to_stamp:
-            retry.extend(self._stamp(to_stamp, to_send))
+            self._stamp(channel, to_stamp, to_send, retry, gone)
         if to_send:
-            retry.extend(self._send_stamped(to_send))
+            self._send_stamped(channel, to_send, retry, gone)
+        if gone:
+            self._recover(channel, gone)
         return retry
 
-    def _stamp(self, items, to_send):
-        """Step 2: one compare-and-set UpdateItem; stamped items join ``to_send``; returns the ones to read again."""
+    def _stamp(self, channel, items, to_send, retry, gone):
+        """Step 2: one compare-and-set UpdateItem; stamped items join ``to_send``."""
         stamp = properties.state_value(properties.PENDING, self.run_token, time.time())
         try:
-            messages = self._update.set_extended_properties(
+            messages = channel.update.set_extended_properties(
                 [(i.ref.id, i.change_key, [(properties.MARKER_PATH, i.marker), (properties.STATE_PATH, stamp)])
                  for i in items])
         except EwsError as exc:
@@ -399,58 +498,56 @@ class ExactlyOnceSender:
             # Whether the stamp landed or not, step 1 tells: a stamp is harmless to repeat.
             for item in items:
                 item.stamp_unknown = True
-            return [i for i in items if self._back_to_read(i, "Error", LOST_CODE, str(exc), counted=True)]
-        retry = []
+                if self._back_to_read(item, "Error", LOST_CODE, str(exc), counted=True):
+                    retry.append(item)
+            return
         for item, message in zip(items, messages):
             if message.response_class == "Success":
                 item.change_key = item_id(first_item(message))[1]
                 item.own_keys.add(item.change_key)
                 item.stamp_unknown = False
                 to_send.append(item)
-            elif message.response_code in CONFLICT_CODES or message.response_code in TROUBLE_CODES:
-                if self._back_to_read(item, message.response_class, message.response_code, message.message_text,
-                                      counted=message.response_code not in CONFLICT_CODES):
-                    retry.append(item)
-            else:
+            elif not self._setback(item, message, retry, gone):
                 item.fail(message.response_code, message.message_text or "the draft could not be stamped",
                           response_class=message.response_class)
-        return retry
 
-    def _send_stamped(self, items):
+    def _send_stamped(self, channel, items, retry, gone):
         """Steps 3-4: one SendItem with the stamps' ChangeKeys, then verify what answered Success."""
         try:
-            messages = self._send.call([(i.ref.id, i.change_key) for i in items], self.save_copy, self.saved_folder)
+            messages = channel.send.call([(i.ref.id, i.change_key) for i in items], self.save_copy, self.saved_folder)
         except EwsError as exc:
             if not_processed(exc):
                 # Exchange refused the whole request: nothing went out. Free the claims for the next run.
-                self._release(items)
+                self._release(channel, items)
                 raise
             # The send may have happened: never repeat it blindly, read again (docs: Faults).
             for item in items:
                 item.our_send = True
-            return [i for i in items if self._back_to_read(i, "Error", LOST_CODE, str(exc), counted=True)]
-        retry, refused, sent = [], [], []
+                if self._back_to_read(item, "Error", LOST_CODE, str(exc), counted=True):
+                    retry.append(item)
+            return
+        refused, sent = [], []
         for item, message in zip(items, messages):
             if message.response_class == "Success":
                 item.our_send = True
                 item.finish("sent", "Success", message.response_code, message.message_text)
                 sent.append(item)
-            elif message.response_code in CONFLICT_CODES or message.response_code in TROUBLE_CODES:
-                # A Warning (ErrorBatchProcessingStopped) or a conflict: this item was not sent by this request.
-                if self._back_to_read(item, message.response_class, message.response_code, message.message_text,
-                                      counted=message.response_code not in CONFLICT_CODES):
-                    retry.append(item)
-            else:
+            elif not self._setback(item, message, retry, gone):
                 item.fail(message.response_code, message.message_text or "Exchange refused to send it",
                           response_class=message.response_class)
                 refused.append(item)
         if refused:
-            self._release(refused)
-        if sent:
-            self._verify(sent)
-        return retry
+            self._release(channel, refused)
+        quirk_possible = [i for i in sent if self._quirk_possible(i)]
+        if quirk_possible:
+            self._verify(channel, quirk_possible)
 
-    def _release(self, items):
+    def _quirk_possible(self, item):
+        """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
+        connecting one. Only a caller that found the draft in its own mailbox rules them out."""
+        return not item.ref.is_draft or item.ref.mailbox is not None or self.saved_item_folder_mailbox is not None
+
+    def _release(self, channel, items):
         """Free this run's claims after a refusal, so the next run need not wait pending_timeout.
 
         A compare-and-set on the ChangeKey this run holds: a claim another run took over is never touched.
@@ -458,16 +555,16 @@ class ExactlyOnceSender:
         """
         released = properties.state_value(properties.RELEASED, self.run_token, time.time())
         try:
-            self._update.set_extended_properties(
+            channel.update.set_extended_properties(
                 [(i.ref.id, i.change_key, [(properties.STATE_PATH, released)]) for i in items])
         except EwsError:
             pass
 
-    def _verify(self, items):
+    def _verify(self, channel, items):
         """Step 4: a sent draft is gone; one still there was left behind by a delegate quirk."""
         try:
-            messages = self._get.call([i.ref.id for i in items], field_uris=("item:IsDraft",),
-                                      extended_paths=READ_PROPERTIES)
+            messages = channel.get.call([i.ref.id for i in items], field_uris=("item:IsDraft",),
+                                        extended_paths=READ_PROPERTIES)
         except EwsError as exc:
             if not_processed(exc):
                 raise
@@ -485,14 +582,14 @@ class ExactlyOnceSender:
             if bool_field(element, "IsDraft") is not False:
                 still_drafts.append(item)
         if still_drafts:
-            self._stamp_sent(still_drafts)
+            self._stamp_sent(channel, still_drafts)
 
-    def _stamp_sent(self, items):
+    def _stamp_sent(self, channel, items):
         """A draft Exchange left behind as a draft after Success: stamp it ``sent`` (compare-and-set) so that
         no later run sends it again."""
         stamp = properties.state_value(properties.SENT, self.run_token, time.time())
         try:
-            messages = self._update.set_extended_properties(
+            messages = channel.update.set_extended_properties(
                 [(i.ref.id, i.change_key, [(properties.STATE_PATH, stamp)]) for i in items])
             failures = [(i, "%s: %s" % (m.response_code, m.message_text))
                         for i, m in zip(items, messages) if m.response_class != "Success"]
@@ -500,21 +597,20 @@ class ExactlyOnceSender:
             failures = [(i, str(exc)) for i in items]
         for item, reason in failures:
             self.warnings.append(
-                    "item %s was sent but Exchange left it as a draft, and stamping it as sent failed (%s): do not "
-                    "send it again; delete it" % (_abbrev(item.ref.id), reason))
+                "item %s was sent but Exchange left it as a draft, and stamping it as sent failed (%s): do not "
+                "send it again; delete it" % (_abbrev(item.ref.id), reason))
 
-    def _recover(self, items):
+    def _recover(self, channel, items):
         """Step 5: one FindItem by marker over the saved folder and the Outbox settles the ids that are gone."""
         marker = restrictions.extended_field_uri(properties.MARKER_PATH)
         state = restrictions.extended_field_uri(properties.STATE_PATH)
-        by_marker = dict((i.marker, i) for i in items)
         copies = dict((i.marker, []) for i in items)
         folders = [self.saved_folder, self.outbox]
-        found = self._find.find_in(
+        found = channel.find.find_in(
             folders,
             additional_properties=[marker, state, restrictions.field_uri("item:IsDraft"),
                                    restrictions.field_uri("item:Subject"), restrictions.field_uri("item:DisplayTo")],
-            restriction=restrictions.or_(*[restrictions.is_equal_to(marker, m) for m in by_marker]))
+            restriction=restrictions.or_(*[restrictions.is_equal_to(marker, m) for m in copies]))
         for folder_index, copy in found:
             value = copy.extended.get(properties.MARKER)
             if value in copies:
@@ -550,12 +646,36 @@ class ExactlyOnceSender:
                                                   + (", ..." if len(quirks) > 5 else "")))
 
     def _report_waits(self):
-        throttled = sum(delay for _operation, _reason, delay in self.client.retry_policy.attempts_log)
+        throttled = self.waited_for_throttling
         if self.waited_for_claims + throttled > self.wait_warning_after:
             self.warnings.append(
                 "waited %.0f s in all: %.0f s for drafts claimed by other runs, %.0f s for Exchange throttling "
                 "(ErrorServerBusy / HTTP 503)" % (self.waited_for_claims + throttled, self.waited_for_claims,
                                                     throttled))
+
+
+class _AdaptiveSlots:
+    """How many batches may run at once: starts at ``limit``, one fewer each time Exchange throttles, never 0."""
+
+    def __init__(self, limit):
+        self._limit = max(1, limit)
+        self._active = 0
+        self._condition = threading.Condition()
+
+    def shrink(self):
+        with self._condition:
+            self._limit = max(1, self._limit - 1)
+
+    def __enter__(self):
+        with self._condition:
+            while self._active >= self._limit:
+                self._condition.wait()
+            self._active += 1
+
+    def __exit__(self, *exc_info):
+        with self._condition:
+            self._active -= 1
+            self._condition.notify_all()
 
 
 def _split_display(text):

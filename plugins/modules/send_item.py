@@ -78,6 +78,17 @@ options:
         negligible.
     type: int
     default: 100
+  concurrency:
+    description:
+      - How many batches run at the same time, each over its own connection (1 to 16). Only
+        sends of more than one batch use more than one connection.
+      - Exchange allows each account a number of concurrent EWS requests (C(EWSMaxConcurrency),
+        27 by default on premises and in Exchange Online); the default stays well inside it, next to
+        the other clients of the same account. When Exchange throttles (C(ErrorServerBusy), HTTP 503)
+        the module runs one batch fewer at a time, down to one.
+      - V(1) uses a single connection, batch after batch.
+    type: int
+    default: 4
   fail_on:
     description:
       - Which statuses fail the task.
@@ -291,6 +302,10 @@ from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_
 # How many failing results a failed task shows (the rest are counted in counts).
 FAILURES_SHOWN = 5
 MAX_BATCH_SIZE = 1000
+# Batches in flight at once, each over its own connection: well inside Exchange's default EWS
+# concurrency budget (EWSMaxConcurrency, 27 per user on premises and in Exchange Online).
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 16
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
@@ -308,6 +323,7 @@ def main():
         saved_item_folder=dict(type="str", default="sentitems"),
         saved_item_folder_mailbox=dict(type="str"),
         batch_size=dict(type="int", default=100),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         fail_on=dict(type="list", elements="str", choices=["failed", "missing", "already_sent"]),
         pending_timeout=dict(type="int", default=120),
         reread_limit=dict(type="int", default=5),
@@ -320,6 +336,8 @@ def main():
     params = module.params
     if not 1 <= params["batch_size"] <= MAX_BATCH_SIZE:
         module.fail_json(msg="batch_size must be between 1 and %d (got %d)" % (MAX_BATCH_SIZE, params["batch_size"]))
+    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+        module.fail_json(msg="concurrency must be between 1 and %d (got %d)" % (MAX_CONCURRENCY, params["concurrency"]))
     for name in ("pending_timeout", "reread_limit"):
         if params[name] < 0:
             module.fail_json(msg="%s must not be negative (got %d)" % (name, params[name]))
@@ -336,6 +354,7 @@ def main():
             sender = ExactlyOnceSender(
                 client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
                 saved_item_folder_mailbox=params["saved_item_folder_mailbox"], batch_size=params["batch_size"],
+                concurrency=params["concurrency"], client_factory=lambda: EwsClient(settings),
                 pending_timeout=params["pending_timeout"], reread_limit=params["reread_limit"],
                 deadline=params["deadline"], check_mode=module.check_mode)
             results = sender.send(refs)

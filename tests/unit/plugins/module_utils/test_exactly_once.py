@@ -47,12 +47,10 @@ def sender_for(client, **options):
     return ExactlyOnceSender(client, **options)
 
 
-def send(sandbox, ids, login="alice", client_options=None, wrap=None, **options):
-    """Run the protocol once; ``wrap(sender)`` may interpose on its services (to edit at an exact step)."""
+def send(sandbox, ids, login="alice", client_options=None, **options):
+    """Run the protocol once."""
     with short_waits_client(sandbox, login, **(client_options or {})) as client:
         sender = sender_for(client, **options)
-        if wrap:
-            wrap(sender)
         results = sender.send([ItemRef.from_raw(entry, index) for index, entry in enumerate(ids)])
     return results, sender.warnings
 
@@ -107,26 +105,17 @@ def claim_by_another_run(sandbox, item, since):
     return item_id(first_item(stamped[0]))[1]
 
 
-class Before:
-    """Runs ``action`` once, right before the wrapped service's ``method`` is called (an edit at an exact step)."""
+def before_first(monkeypatch, service, method, action):
+    """Run ``action`` once, right before the first call of ``service.method`` (an edit at an exact step)."""
+    real = getattr(service, method)
+    done = []
 
-    def __init__(self, service, method, action):
-        self._service = service
-        self._method = method
-        self._action = action
-        self.done = False
-
-    def __getattr__(self, name):
-        real = getattr(self._service, name)
-        if name != self._method:
-            return real
-
-        def call(*args, **kwargs):
-            if not self.done:
-                self.done = True
-                self._action()
-            return real(*args, **kwargs)
-        return call
+    def call(self, *args, **kwargs):
+        if not done:
+            done.append(True)
+            action()
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(service, method, call)
 
 
 # -- the happy path ---------------------------------------------------------------------------
@@ -154,6 +143,85 @@ def test_round_trips_per_batch_do_not_grow_with_batch_size(sandbox, admin):
         assert statuses(results) == ["sent"] * size
         counts.append(operations(admin, since))
     assert counts[0] == counts[1] == ["GetItem", "UpdateItem", "SendItem", "GetItem"]
+
+
+def as_lookup_returns(drafts):
+    """Entries as the draft_ids lookup returns them: read as drafts in the connecting user's mailbox."""
+    return [dict(d, is_draft=True, mailbox=None, subject="exactly once", to=["carol@sandbox.test"]) for d in drafts]
+
+
+def test_lookup_entries_cost_two_round_trips_per_batch(sandbox, admin):
+    """The stamp's compare-and-set on the lookup's ChangeKey stands in for the read; no quirk is possible
+    in the user's own mailbox, so nothing is verified."""
+    drafts = seed(admin, 25)
+    since = last_seq(admin)
+    results = send(sandbox, as_lookup_returns(drafts), batch_size=10, concurrency=1)[0]
+    assert statuses(results) == ["sent"] * 25
+    assert operations(admin, since) == ["UpdateItem", "SendItem"] * 3
+    since = last_seq(admin)
+    results = send(sandbox, as_lookup_returns(drafts), batch_size=10, concurrency=1)[0]
+    assert statuses(results) == ["already_sent"] * 25
+    assert operations(admin, since) == ["UpdateItem", "FindItem"] * 3   # gone: straight to the copies
+    assert len(deliveries(admin)) == 25
+
+
+def test_lookup_entry_with_a_stale_key_takes_the_full_path_and_is_not_sent(sandbox, admin):
+    draft = seed(admin, 1)[0]
+    edit_subject(sandbox, draft)
+    results = send(sandbox, as_lookup_returns([draft]))[0]
+    assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
+    assert deliveries(admin) == []
+
+
+def test_lookup_entry_claimed_by_another_run_is_waited_for(sandbox, admin):
+    draft = seed(admin, 1)[0]
+    claim_by_another_run(sandbox, draft, time.time())
+    results = send(sandbox, as_lookup_returns([draft]), pending_timeout=600, deadline=2)[0]
+    assert statuses(results) == ["failed"] and results[0]["response_code"] == "EwsClaimedByAnotherRun"
+    assert deliveries(admin) == []
+
+
+def test_lookup_entries_of_a_delegate_are_verified(sandbox, admin):
+    drafts = seed(admin, 2)
+    entries = [dict(e, mailbox=ALICE) for e in as_lookup_returns(drafts)]
+    since = last_seq(admin)
+    results, warnings = send(sandbox, entries, login="bob")
+    assert statuses(results) == ["sent", "sent"]
+    assert operations(admin, since) == ["UpdateItem", "SendItem", "GetItem"]
+    assert len(warnings) == 1 and "saved_item_folder_mailbox" in warnings[0]
+
+
+def test_concurrent_batches_send_each_draft_once(sandbox, admin):
+    drafts = seed(admin, 60)
+    with short_waits_client(sandbox) as client:
+        sender = sender_for(client, batch_size=5, concurrency=4, client_factory=lambda: short_waits_client(sandbox))
+        results = sender.send([ItemRef.from_raw(entry, index) for index, entry in enumerate(as_lookup_returns(drafts))])
+    assert statuses(results) == ["sent"] * 60
+    assert sorted(d["marker"] for d in deliveries(admin)) == sorted(properties.marker_for(d["id"]) for d in drafts)
+    # One NTLM handshake per connection: four connections sent the batches.
+    assert len([r for r in admin.requests() if r["http_status"] == 401]) >= 4
+
+
+def test_throttling_lowers_the_concurrency_but_never_below_one():
+    from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import _AdaptiveSlots
+    slots = _AdaptiveSlots(3)
+    for _ in range(5):
+        slots.shrink()
+    entered = []
+
+    def enter():
+        with slots:
+            entered.append(True)
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=enter) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    assert len(entered) == 1          # one at a time after throttling
+    for thread in threads:
+        thread.join()
+    assert len(entered) == 2
 
 
 def test_malformed_and_unknown_ids(sandbox, admin):
@@ -247,17 +315,16 @@ def test_case2_concurrent_runs_send_each_draft_once_and_none_fails(sandbox, admi
         assert sorted(outcome[index]["status"] for outcome in outcomes) == ["already_sent"] * (runs - 1) + ["sent"]
 
 
-def test_case2_a_run_whose_claim_was_taken_over_never_frees_it(sandbox, admin):
+def test_case2_a_run_whose_claim_was_taken_over_never_frees_it(sandbox, admin, monkeypatch):
     """Rule 3: the losing run's release is a compare-and-set on its own stamp, which the takeover made stale."""
     draft = seed(admin, 1)[0]
 
-    def take_over(sender):
-        def steal():
-            key, _props = read(sandbox, draft)
-            claim_by_another_run(sandbox, {"id": draft["id"], "change_key": key}, time.time())
-        sender._send = Before(sender._send, "call", steal)
+    def steal():
+        key, _props = read(sandbox, draft)
+        claim_by_another_run(sandbox, {"id": draft["id"], "change_key": key}, time.time())
 
-    results = send(sandbox, [draft["id"]], wrap=take_over, deadline=3, poll_interval=0.2)[0]
+    before_first(monkeypatch, SendItem, "call", steal)
+    results = send(sandbox, [draft["id"]], deadline=3, poll_interval=0.2)[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "EwsClaimedByAnotherRun"
     state = read(sandbox, draft)[1][properties.STATE]
     assert state.startswith("pending:otherrun:")
@@ -296,29 +363,29 @@ def test_case4_received_message_is_refused_and_left_untouched(sandbox, admin):
 # -- case 5: a pinned change_key ------------------------------------------------------------------
 
 
-def test_case5_edit_between_read_and_stamp_is_not_sent(sandbox, admin):
+def test_case5_edit_between_read_and_stamp_is_not_sent(sandbox, admin, monkeypatch):
     """Rule 4, first form: the stamp's conflict sends it back to a read that compares the key again."""
     draft = seed(admin, 1)[0]
-    results = send(sandbox, [draft], wrap=lambda sender: setattr(
-        sender, "_update", Before(sender._update, "set_extended_properties", lambda: edit_subject(sandbox, draft))))[0]
+    before_first(monkeypatch, UpdateItem, "set_extended_properties", lambda: edit_subject(sandbox, draft))
+    results = send(sandbox, [draft])[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
     assert deliveries(admin) == []
 
 
-def test_case5_edit_between_stamp_and_send_is_not_sent_and_the_claim_is_released(sandbox, admin):
+def test_case5_edit_between_stamp_and_send_is_not_sent_and_the_claim_is_released(sandbox, admin, monkeypatch):
     """Rule 4, second form: this run's own stamp does not excuse someone else's edit."""
     draft = seed(admin, 1)[0]
-    results = send(sandbox, [draft], wrap=lambda sender: setattr(
-        sender, "_send", Before(sender._send, "call", lambda: edit_subject(sandbox, draft))))[0]
+    before_first(monkeypatch, SendItem, "call", lambda: edit_subject(sandbox, draft))
+    results = send(sandbox, [draft])[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
     assert read(sandbox, draft)[1][properties.STATE].startswith("released:")
     assert deliveries(admin) == []
 
 
-def test_case5_edit_without_change_key_is_sent(sandbox, admin):
+def test_case5_edit_without_change_key_is_sent(sandbox, admin, monkeypatch):
     draft = seed(admin, 1)[0]
-    results = send(sandbox, [draft["id"]], wrap=lambda sender: setattr(
-        sender, "_send", Before(sender._send, "call", lambda: edit_subject(sandbox, draft))))[0]
+    before_first(monkeypatch, SendItem, "call", lambda: edit_subject(sandbox, draft))
+    results = send(sandbox, [draft["id"]])[0]
     assert statuses(results) == ["sent"]
     assert [d["subject"] for d in deliveries(admin)] == ["edited by a user"]
 
