@@ -18,6 +18,8 @@ from .config import UsersFileError, load_directory, write_demo_users
 from .delivery import Delivery
 from .faults import KINDS, FaultRegistry
 from .files import private_dir, private_file, readable_by_others
+from .graph.apps import add_demo_apps
+from .graph.server import build_service
 from .http_server import EwsServer, SandboxApp
 from .latency import LatencyModel, parse_operation_latency
 from .request_log import RequestLog
@@ -126,6 +128,7 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
     users_file = users.resolve() if users else data_dir / DEMO_USERS_FILE
     if users is None and not users_file.exists():
         write_demo_users(users_file)
+        add_demo_apps(users_file)
     elif users is None:
         private_file(users_file)
     elif readable_by_others(users_file):
@@ -151,6 +154,7 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
         data_dir=data_dir,
         users_file=users_file,
         public_host=advertised,
+        graph=build_service(data_dir, users_file, directory),
     )
 
 
@@ -165,6 +169,8 @@ def start_facts(server: EwsServer) -> dict[str, str]:
         "EWS_CA_PATH": str(app.tls.ca_path) if app.tls else "",
         "EWS_ADMIN_URL": f"{scheme}://{url_host(admin_host)}:{port}/_sandbox",
         "EWS_USERS_FILE": str(app.users_file),
+        "GRAPH_URL": f"{scheme}://{url_host(app.public_host)}:{port}/v1.0",
+        "GRAPH_AUTHORITY_HOST": f"{scheme}://{url_host(app.public_host)}:{port}",
     }
 
 
