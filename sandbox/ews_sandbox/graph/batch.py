@@ -80,10 +80,10 @@ class _Batch:
 
     def _prepare(self, entry: Entry) -> tuple[mail.Route, Fault | None]:
         route = mail.route(entry.request, self.app.directory)
+        mail.authorize(self.caller, route)
         fault = self.app.faults.take(route.operation, api="graph")
         if fault is not None and fault.kind in AFTER_COMMIT:
             self.spoiler, fault = self.spoiler or fault, None
-        mail.authorize(self.caller, route)
         return route, fault
 
     def _answer(self, entry: Entry, response: mail.GraphResponse) -> dict:

@@ -99,16 +99,18 @@ class RoundTrip:
             request = mail.GraphRequest(method, path, query, self.headers, _json(body))
             if path == BATCH_PATH:
                 operation, items = "Batch", batch.size(request)
-                fault = self._take_fault(operation, items)
+                self._set_latency(operation, items)
+                fault = self.app.faults.take(operation, api="graph")
                 _raise_for(fault)
                 response, inner_fault = batch.run(self, caller, request)
                 fault = fault or inner_fault
             else:
                 route = mail.route(request, app.directory)
                 operation, mailbox, items = route.operation, route.mailbox, route.items
-                fault = self._take_fault(operation, items)
+                self._set_latency(operation, items)
                 mail.authorize(caller, route)
                 slot = graph.concurrency.acquire(caller.app.client_id, mailbox)
+                fault = self.app.faults.take(operation, api="graph")    # one that got this far
                 response = self.execute(caller, route, request, fault)
         except TokenRejected as rejected:
             response = self.error(GraphError(401, "InvalidAuthenticationToken", str(rejected), (
@@ -129,10 +131,9 @@ class RoundTrip:
         scheme, _, token = self.headers.get("authorization", "").strip().partition(" ")
         return self.app.graph.identity.verify(token.strip() if scheme.lower() == "bearer" else "")
 
-    def _take_fault(self, operation: str, items: int) -> Fault | None:
+    def _set_latency(self, operation: str, items: int) -> None:
         cost = self.app.latency.settings.cost(operation)
         self.handler.latency_seconds = (cost.request_ms + items * cost.item_ms) / 1000
-        return self.app.faults.take(operation, api="graph")
 
     def execute(self, caller: Caller, route: mail.Route, request: mail.GraphRequest,
                 fault: Fault | None = None) -> mail.GraphResponse:
