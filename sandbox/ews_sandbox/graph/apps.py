@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ..config import Directory, UsersFileError, _mapping, _scalar, _string_list
+from ..config import Directory, UsersFileError, _mapping, _scalar, _string_list, checked_mapping
 from ..files import write_private
 from .jws import b64url
 
@@ -132,15 +132,7 @@ def _guid(node, name: str, fail) -> str:
 
 
 def _parse_app(entry, folder: Path, directory: Directory, fail) -> App:
-    if not isinstance(entry, yaml.MappingNode):
-        fail(entry, "each app must be a mapping with name, client_id, tenant and a credential")
-    fields = _mapping(entry)
-    for key_node, _ in entry.value:
-        if key_node.value not in _FIELDS:
-            fail(key_node, f"unknown field '{key_node.value}' (expected one of {', '.join(sorted(_FIELDS))})")
-    for required in ("name", "client_id", "tenant"):
-        if required not in fields:
-            fail(entry, f"missing field '{required}'")
+    fields = checked_mapping(entry, _FIELDS, ("name", "client_id", "tenant"), "app", fail)
     secrets = _string_list(fields["secrets"], "secrets", fail) if "secrets" in fields else []
     certificate_names = _string_list(fields["certificates"], "certificates", fail) if "certificates" in fields else []
     if not secrets and not certificate_names:

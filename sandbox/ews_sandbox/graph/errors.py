@@ -1,4 +1,5 @@
-"""Graph's error answers: ``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``."""
+"""Graph's error answers:
+``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def bad_request(code: str, message: str) -> GraphError:
     return GraphError(400, code, message)
 
 
-def not_found(code: str = "ErrorItemNotFound", message: str = "The specified object was not found in the store.") -> GraphError:
+def not_found(code: str = "ErrorItemNotFound",
+              message: str = "The specified object was not found in the store.") -> GraphError:
     return GraphError(404, code, message)
 
 

@@ -80,11 +80,11 @@ class Identity:
             self._key = serialization.load_pem_private_key(private_file(key_path).read_bytes(), password=None)
         else:
             self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            write_private(key_path, self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                            serialization.NoEncryption()))
+            write_private(key_path, self._key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         numbers = self._key.public_key().public_numbers()
-        self._jwk = {"kty": "RSA", "use": "sig", "n": jws.b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-                     "e": jws.b64url(numbers.e.to_bytes(3, "big"))}
+        modulus = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
+        self._jwk = {"kty": "RSA", "use": "sig", "n": jws.b64url(modulus), "e": jws.b64url(numbers.e.to_bytes(3, "big"))}
         self._jwk["kid"] = self._jwk["x5t"] = jws.b64url(uuid.uuid5(uuid.NAMESPACE_URL, self._jwk["n"]).bytes)
 
     # -- the identity platform's endpoints ------------------------------------------------
@@ -106,7 +106,8 @@ class Identity:
                 return 200, {"keys": [self._jwk]}
             match = TOKEN_PATH.match(path)
             _allow(method, "POST")
-            return 200, self._token_request(self._tenant(match["tenant"]), base, parse_qs(form.decode("utf-8", "replace")))
+            form_fields = parse_qs(form.decode("utf-8", "replace"))
+            return 200, self._token_request(self._tenant(match["tenant"]), base, form_fields)
         except IdentityError as error:
             return error.status, error.body(base)
 
@@ -129,14 +130,16 @@ class Identity:
         if parts.scheme != "https" or (parts.hostname or "").lower() != (host or "").lower() or not tenant:
             raise IdentityError(400, "invalid_instance", 50049, "Unknown or invalid instance.")
         return {"tenant_discovery_endpoint": f"{base}/{tenant}/v2.0/.well-known/openid-configuration",
-                "api-version": "1.1", "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]}
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]}
 
     def _openid_configuration(self, tenant: str, base: str) -> dict:
         return {"issuer": f"{base}/{tenant}/v2.0",
                 "authorization_endpoint": f"{base}/{tenant}/oauth2/v2.0/authorize",
                 "token_endpoint": f"{base}/{tenant}/oauth2/v2.0/token",
                 "jwks_uri": f"{base}/{tenant}/discovery/v2.0/keys",
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
+                                                          "client_secret_basic"],
                 "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
                 "subject_types_supported": ["pairwise"], "id_token_signing_alg_values_supported": ["RS256"],
@@ -160,7 +163,8 @@ class Identity:
                                 "Client credential flows must have a scope value with /.default suffixed to the "
                                 "resource identifier (application ID URI).")
         method = self._authenticate_client(app, field, f"{base}/{tenant}/oauth2/v2.0/token")
-        return {"token_type": "Bearer", "expires_in": self.settings.token_lifetime_s, "ext_expires_in": self.settings.token_lifetime_s,
+        lifetime = self.settings.token_lifetime_s
+        return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                 "access_token": self.issue(app, method)}
 
     def _authenticate_client(self, app: App, field: dict, token_endpoint: str) -> str:
@@ -187,7 +191,8 @@ class Identity:
         try:
             _, claims = jws.verify(field["client_assertion"], certificate.public_key)
         except jws.JwsError:
-            raise IdentityError(401, "invalid_client", 700027, "Client assertion failed signature validation.") from None
+            raise IdentityError(401, "invalid_client", 700027,
+                                "Client assertion failed signature validation.") from None
         if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
             raise IdentityError(401, "invalid_client", 700021, "Client assertion application identifier doesn't "
                                 "match 'client_id' parameter.")
@@ -204,11 +209,13 @@ class Identity:
     def issue(self, app: App, authentication_method: str) -> str:
         now = int(time.time())
         issuer = f"https://sts.windows.net/{app.tenant}/"
-        claims = {"aud": GRAPH_AUDIENCES[0], "iss": issuer, "iat": now, "nbf": now, "exp": now + self.settings.token_lifetime_s,
+        claims = {"aud": GRAPH_AUDIENCES[0], "iss": issuer, "iat": now, "nbf": now,
+                  "exp": now + self.settings.token_lifetime_s,
                   "app_displayname": app.name, "appid": app.client_id, "appidacr": authentication_method, "idp": issuer,
                   "idtyp": "app", "oid": app.object_id, "roles": sorted(app.roles), "sub": app.object_id,
                   "tid": app.tenant, "uti": jws.b64url(uuid.uuid4().bytes), "ver": "1.0"}
-        return jws.sign({"typ": "JWT", "alg": "RS256", "x5t": self._jwk["kid"], "kid": self._jwk["kid"]}, claims, self._key)
+        header = {"typ": "JWT", "alg": "RS256", "x5t": self._jwk["kid"], "kid": self._jwk["kid"]}
+        return jws.sign(header, claims, self._key)
 
     def verify(self, token: str) -> Caller:
         """The app a Graph request's bearer token stands for; TokenRejected with Graph's message otherwise."""

@@ -3,6 +3,7 @@ operations (list, get, create, update, delete, send), over the same store, Outbo
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Callable
@@ -214,25 +215,23 @@ def _search(ctx: MailContext, folders: list[str], query: Query) -> tuple[int, li
     return len(matches), matches[query.skip:query.skip + query.top]
 
 
+def _mailbox_text(*mailboxes) -> list[str]:
+    return [f"{mailbox.get('name') or ''} {mailbox['email']}" for mailbox in mailboxes if mailbox]
+
+
 def _search_matches(item: Item, prop: str | None, term: str) -> bool:
+    """Whether a word of the property (an address counts as a word, whole or by its parts) starts with ``term``."""
     fields = item.fields
-
-    def addresses(*columns):
-        return [f"{r.get('name', '')} {r['email']}" for column in columns for r in (fields[column] or [])]
-
-    def one(column):
-        return [f"{fields[column].get('name', '')} {fields[column]['email']}"] if fields[column] else []
-
-    texts = {
-        None: [fields["subject"] or "", fields["body"] or ""] + one("from_mailbox"),
-        "subject": [fields["subject"] or ""], "body": [fields["body"] or ""], "from": one("from_mailbox"),
-        "to": addresses("to_recipients"), "cc": addresses("cc_recipients"), "bcc": addresses("bcc_recipients"),
-        "recipients": addresses("to_recipients", "cc_recipients", "bcc_recipients"),
-        "participants": one("from_mailbox") + addresses("to_recipients", "cc_recipients", "bcc_recipients"),
-    }[prop]
-    words = [word for text in texts for word in text.lower().replace("@", " @").split()]
-    return any(word.startswith(term) or word.lstrip("@").startswith(term) for word in words) or \
-        any(term in text.lower() for text in texts if "@" in term)
+    sender = _mailbox_text(fields["from_mailbox"])
+    recipients = {column: _mailbox_text(*fields[column]) for column in ("to_recipients", "cc_recipients",
+                                                                        "bcc_recipients")}
+    everyone = [text for texts in recipients.values() for text in texts]
+    texts = {None: [fields["subject"] or "", fields["body"] or ""] + sender, "subject": [fields["subject"] or ""],
+             "body": [fields["body"] or ""], "from": sender, "to": recipients["to_recipients"],
+             "cc": recipients["cc_recipients"], "bcc": recipients["bcc_recipients"], "recipients": everyone,
+             "participants": sender + everyone}[prop]
+    words = [word for text in texts for word in re.split(r"[\s@.<>,;]+", text.lower()) + text.lower().split()]
+    return any(word.startswith(term) for word in words if word)
 
 
 def get_message(ctx: MailContext, reference: str) -> GraphResponse:

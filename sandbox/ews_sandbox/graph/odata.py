@@ -236,19 +236,18 @@ class _Filter:
     # -- grammar --------------------------------------------------------------------------
 
     def _or(self):
-        sql, params = self._and()
-        while self._is("or"):
-            self._take()
-            right, more = self._and()
-            sql, params = f"({sql} OR {right})", params + more
-        return sql, params
+        return self._joined("or", self._and)
 
     def _and(self):
-        sql, params = self._unary()
-        while self._is("and"):
+        return self._joined("and", self._unary)
+
+    def _joined(self, keyword: str, operand):
+        """operand (keyword operand)*, left to right."""
+        sql, params = operand()
+        while self._is(keyword):
             self._take()
-            right, more = self._unary()
-            sql, params = f"({sql} AND {right})", params + more
+            right, more = operand()
+            sql, params = f"({sql} {keyword.upper()} {right})", params + more
         return sql, params
 
     def _unary(self):
