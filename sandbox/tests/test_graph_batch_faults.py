@@ -153,3 +153,18 @@ def test_graph_faults_and_settings_from_the_cli(clean_sandbox):
     assert sandbox.admin.graph_settings()["if_match"] == "honoured"
     with pytest.raises(SandboxError, match="if_match"):
         sandbox.admin.set_graph_settings(if_match="sometimes")
+
+
+def test_the_latency_model_names_graph_operations(clean_sandbox):
+    sandbox = clean_sandbox
+    graph = graph_session(sandbox)
+    sandbox.admin.set_latency(operations={"ListMessages": {"request_ms": 300}})
+    try:
+        started = time.perf_counter()
+        assert graph.get(sandbox.graph_url + MESSAGES).ok
+        assert time.perf_counter() - started >= 0.3
+        started = time.perf_counter()
+        assert graph.get(f"{sandbox.graph_url}{MESSAGES}/AAMkAGI2").status_code == 400   # GetMessage: no cost
+        assert time.perf_counter() - started < 0.3
+    finally:
+        sandbox.admin.set_latency(operations={})

@@ -69,6 +69,7 @@ def serve(handler, method: str, url, body: bytes) -> None:
     base = f"{'https' if handler.server.ssl_context else 'http'}://{handler.headers.get('Host', '')}"
     if is_identity_path(url.path):
         started = time.perf_counter()
+        handler.latency_seconds = app.latency.settings.cost("Token").request_ms / 1000
         status, data = app.graph.identity.answer(method, url.path, url.query, body, base)
         if url.path.endswith("/token"):
             app.requests.record("Token", None, None, 0, status, (time.perf_counter() - started) * 1000)
