@@ -66,7 +66,7 @@ def test_parallel_batch_requests_past_four_are_throttled(clean_sandbox):
 def test_a_fifth_concurrent_request_on_a_mailbox_is_throttled(clean_sandbox):
     sandbox = clean_sandbox
     token = sandbox.graph_token()
-    sandbox.admin.add_graph_fault("delay", operation="ListMessages", times=4, delay_ms=1500)
+    sandbox.admin.add_graph_fault("delay", operation="ListMessages", times=4, delay_ms=600)
     statuses = []
 
     def list_messages():

@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from conftest import MARKER_ID, STATE_ID, envelope, graph_error, graph_session, post, session_for
-from ews_sandbox.namespaces import M, T
+from ews_sandbox.namespaces import T
 from ews_test_support import MARKER_SET
 
 ALICE, BOB = "alice@sandbox.test", "bob@sandbox.test"

@@ -9,7 +9,7 @@ import uuid
 
 from ..operations.properties import MESSAGE_FLAGS, message_flags
 from ..store import Item, extended_key, is_array_type
-from .errors import GraphError, bad_request
+from .errors import bad_request
 from .ids import folder_id, message_id
 
 # Navigation properties: only with $expand.
