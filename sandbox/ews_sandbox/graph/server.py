@@ -99,6 +99,8 @@ class RoundTrip:
             caller = self._caller()
             request = mail.GraphRequest(method, path, query, self.headers, _json(body))
             if path == BATCH_PATH:
+                if method != "POST":
+                    raise GraphError(405, "BadRequest", f"The HTTP method '{method}' is not allowed for $batch.")
                 operation, items = "Batch", batch.size(request)
                 self._set_latency(operation, items)
                 fault = self.app.faults.take(operation, api="graph")
@@ -147,7 +149,7 @@ class RoundTrip:
         return mail.GraphResponse(error.status, error.body(self.request_id, self.headers.get("client-request-id")),
                                   error.headers)
 
-    def response_headers(self, response: mail.GraphResponse) -> list[tuple[str, str]]:
+    def _response_headers(self, response: mail.GraphResponse) -> list[tuple[str, str]]:
         return [("request-id", self.request_id), ("client-request-id", self.headers.get("client-request-id") or
                                                  self.request_id), ("Cache-Control", "private"), *response.headers]
 
@@ -162,7 +164,7 @@ class RoundTrip:
         self.app.requests.record(operation, login, mailbox, items, response.status,
                                  (time.perf_counter() - self.started) * 1000)
         self.handler._send(response.status, data, mail.JSON_TYPE if data else "text/plain",
-                           self.response_headers(response))
+                           self._response_headers(response))
 
 
 def _raise_for(fault: Fault | None) -> None:
