@@ -113,3 +113,44 @@ def test_graph_refuses_missing_foreign_and_expired_tokens(clean_sandbox):
     short_lived = graph_session(sandbox)
     time.sleep(1.1)
     assert graph_error(short_lived.get(url))[2] == "Lifetime validation failed, the token is expired."
+
+
+def assertion(sandbox, **claims) -> str:
+    certificate_path, key_path = sandbox.demo_certificate
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
+    client_id, now = sandbox.apps["exchange-ews-demo"].client_id, time.time()
+    header = {"alg": "PS256", "typ": "JWT", "x5t#S256": jws.b64url(certificate.fingerprint(hashes.SHA256()))}
+    return jws.sign(header, {"aud": sandbox.token_url(), "iss": client_id, "sub": client_id, "jti": "1",
+                             "nbf": now, "exp": now + 600, **claims}, key)
+
+
+@pytest.mark.parametrize("form, status, code", [
+    ({"client_id": "x"}, 400, 900144),
+    ({"grant_type": "client_credentials", "client_id": "0e7c2d3a-5a1d-4b0c-8e57-0000000000ff",
+      "client_secret": "s", "scope": SCOPE[0]}, 400, 700016),
+    ({"grant_type": "client_credentials", "scope": SCOPE[0]}, 401, 7000218),
+    ({"grant_type": "client_credentials", "scope": SCOPE[0], "client_assertion": "not.a.jwt"}, 401, 50027),
+    ({"grant_type": "client_credentials", "scope": SCOPE[0], "client_assertion": {"aud": "https://elsewhere/token"}},
+     401, 700023),
+    ({"grant_type": "client_credentials", "scope": SCOPE[0], "client_assertion": {"exp": 1000}}, 401, 700024),
+    ({"grant_type": "client_credentials", "scope": SCOPE[0], "client_assertion": {"iss": "someone"}}, 401, 700021),
+])
+def test_token_endpoint_errors(sandbox, form, status, code):
+    form = dict(form)
+    form.setdefault("client_id", sandbox.apps["exchange-ews-demo"].client_id)
+    if "client_assertion" in form:
+        form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        if isinstance(form["client_assertion"], dict):
+            form["client_assertion"] = assertion(sandbox, **form["client_assertion"])
+    answer = http_client(sandbox).post(sandbox.token_url(), data=form)
+    assert (answer.status_code, answer.json()["error_codes"]) == (status, [code]), answer.text
+    assert answer.json()["error_description"].startswith(f"AADSTS{code}: ")
+
+
+def test_a_well_formed_assertion_gets_a_token(sandbox):
+    answer = http_client(sandbox).post(sandbox.token_url(), data={
+        "grant_type": "client_credentials", "scope": SCOPE[0], "client_id": sandbox.apps["exchange-ews-demo"].client_id,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion(sandbox)})
+    assert answer.status_code == 200 and answer.json()["token_type"] == "Bearer"
