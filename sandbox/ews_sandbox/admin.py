@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .faults import Fault
+from .graph.settings import GraphSettings
 
 SEED_FIELDS = {"mailbox", "folder", "count", "subject", "to", "item_class", "extended_properties"}
 
@@ -96,7 +97,13 @@ def reset(app, query, data):
     app.delivery.reset()
     app.requests.clear()
     app.faults.clear()
+    app.graph.settings.update(GraphSettings().to_json())
     return {"ok": True}
+
+
+def graph(app, query, data):
+    """GET: the Graph settings; POST: change the ones given (if_match, batch_concurrency, token_lifetime_s)."""
+    return app.graph.settings.update(data).to_json()
 
 
 def outbox(app, query, data):
@@ -152,4 +159,6 @@ ROUTES = {
     ("POST", "outbox/wait"): wait_for_outbox,
     ("GET", "latency"): latency,
     ("POST", "latency"): latency,
+    ("GET", "graph"): graph,
+    ("POST", "graph"): graph,
 }

@@ -1,4 +1,4 @@
-"""Command line: ``serve``, ``fault add`` / ``fault clear``, ``outbox`` and ``log``."""
+"""Command line: ``serve``, ``fault add`` / ``fault clear``, ``outbox``, ``graph`` and ``log``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from .config import UsersFileError, load_directory, write_demo_users
 from .delivery import Delivery
 from .faults import KINDS, FaultRegistry
 from .files import private_dir, private_file, readable_by_others
+from .graph.apps import add_demo_apps
+from .graph.server import build_service
 from .http_server import EwsServer, SandboxApp
 from .latency import LatencyModel, parse_operation_latency
 from .request_log import RequestLog
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--code", default="ErrorInternalServerError", help="soap_fault, item_error: the ResponseCode")
     add.add_argument("--position", type=int, default=1, help="item_error: the (1-based) item of the request that fails")
     add.add_argument("--body-bytes", type=int, help="truncated_after_commit: bytes of the body sent (default: half)")
+    add.add_argument("--api", choices=("ews", "graph"), default="ews", help="the requests it hits (default: ews)")
+    add.add_argument("--status", type=int, default=500, help="graph_error: the HTTP status")
     add.set_defaults(func=fault_add_command)
     clear = fault_commands.add_parser("clear", parents=[admin_options], help="remove every pending fault")
     clear.set_defaults(func=fault_clear_command)
@@ -93,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--delay-ms", type=_non_negative, help="set how long messages sent from now on wait")
     outbox.add_argument("--wait", type=float, metavar="SECONDS", help="wait until every sent message is delivered")
     outbox.set_defaults(func=outbox_command)
+
+    graph = commands.add_parser("graph", parents=[admin_options],
+                                help="print the Microsoft Graph settings; change the ones given")
+    graph.add_argument("--if-match", choices=("ignored", "honoured"), help="If-Match on message writes")
+    graph.add_argument("--batch-concurrency", choices=("throttle", "queue"),
+                       help="parallel $batch requests past the mailbox concurrency limit: throttled or queued")
+    graph.add_argument("--token-lifetime-s", type=int, help="lifetime of the access tokens issued from now on")
+    graph.set_defaults(func=graph_command)
 
     request_log = commands.add_parser("log", parents=[admin_options], help="print the request log (JSON lines)")
     request_log.add_argument("--since", type=int, default=0)
@@ -126,6 +138,7 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
     users_file = users.resolve() if users else data_dir / DEMO_USERS_FILE
     if users is None and not users_file.exists():
         write_demo_users(users_file)
+        add_demo_apps(users_file)
     elif users is None:
         private_file(users_file)
     elif readable_by_others(users_file):
@@ -151,6 +164,7 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
         data_dir=data_dir,
         users_file=users_file,
         public_host=advertised,
+        graph=build_service(data_dir, users_file, directory),
     )
 
 
@@ -165,6 +179,8 @@ def start_facts(server: EwsServer) -> dict[str, str]:
         "EWS_CA_PATH": str(app.tls.ca_path) if app.tls else "",
         "EWS_ADMIN_URL": f"{scheme}://{url_host(admin_host)}:{port}/_sandbox",
         "EWS_USERS_FILE": str(app.users_file),
+        "GRAPH_URL": f"{scheme}://{url_host(app.public_host)}:{port}/v1.0",
+        "GRAPH_AUTHORITY_HOST": f"{scheme}://{url_host(app.public_host)}:{port}",
     }
 
 
@@ -231,7 +247,7 @@ def fault_add_command(args) -> int:
     result = _admin_call(args, lambda admin: admin.add_fault(
         args.kind, operation=args.operation, times=args.times, back_off_ms=args.back_off_ms,
         retry_after=args.retry_after, delay_ms=args.delay_ms, code=args.code, body_bytes=args.body_bytes,
-        position=args.position))
+        position=args.position, api=args.api, status=args.status))
     if result is None:
         return 1
     print(json.dumps(result["faults"], indent=2))
@@ -254,6 +270,16 @@ def outbox_command(args) -> int:
     if state is None:
         return 1
     print(json.dumps(state, indent=2))
+    return 0
+
+
+def graph_command(args) -> int:
+    changes = {name: value for name, value in (("if_match", args.if_match), ("batch_concurrency",
+               args.batch_concurrency), ("token_lifetime_s", args.token_lifetime_s)) if value is not None}
+    settings = _admin_call(args, lambda admin: admin.set_graph_settings(**changes))
+    if settings is None:
+        return 1
+    print(json.dumps(settings, indent=2))
     return 0
 
 

@@ -187,16 +187,23 @@ def _string_list(node, name: str, fail) -> list[str]:
     return [_scalar(item, name, fail) for item in node.value]
 
 
-def _parse_user(entry, fail) -> User:
+def checked_mapping(entry, known: set[str], required: tuple[str, ...], what: str, fail) -> dict[str, yaml.Node]:
+    """The fields of a users-file entry (a user, an app), refused unless a mapping of ``known`` fields with the
+    ``required`` ones; ``what`` says what it is in the error ("each user must be a mapping with ...")."""
     if not isinstance(entry, yaml.MappingNode):
-        fail(entry, "each user must be a mapping with login, password and smtp")
+        fail(entry, f"each {what} must be a mapping with {', '.join(required)}")
     fields = _mapping(entry)
     for key_node, _ in entry.value:
-        if key_node.value not in _FIELDS:
-            fail(key_node, f"unknown field '{key_node.value}' (expected one of {', '.join(sorted(_FIELDS))})")
-    for required in ("login", "password", "smtp"):
-        if required not in fields:
-            fail(entry, f"missing field '{required}'")
+        if key_node.value not in known:
+            fail(key_node, f"unknown field '{key_node.value}' (expected one of {', '.join(sorted(known))})")
+    for name in required:
+        if name not in fields:
+            fail(entry, f"missing field '{name}'")
+    return fields
+
+
+def _parse_user(entry, fail) -> User:
+    fields = checked_mapping(entry, _FIELDS, ("login", "password", "smtp"), "user", fail)
     login = _scalar(fields["login"], "login", fail)
     if "\\" in login or "@" in login or ":" in login:
         fail(fields["login"], "field 'login' must be a bare name (no DOMAIN\\, @ or :)")

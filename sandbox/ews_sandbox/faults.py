@@ -6,7 +6,13 @@ import threading
 from dataclasses import asdict, dataclass, fields
 
 KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error",
-         "http_502_after_commit", "http_504_after_commit", "truncated_after_commit", "item_error")
+         "http_502_after_commit", "http_504_after_commit", "truncated_after_commit", "item_error", "http_429", "graph_error")
+# The API a fault hits: EWS (SOAP) or Microsoft Graph; each takes these kinds.
+API_KINDS = {
+    "ews": frozenset(KINDS) - {"http_429", "graph_error"},
+    "graph": frozenset({"http_429", "http_503", "graph_error", "delay", "drop_after_commit", "http_502_after_commit",
+                        "http_504_after_commit", "truncated_after_commit"}),
+}
 # Kinds that let the operation run and commit, then spoil its answer.
 AFTER_COMMIT = frozenset({"drop_after_commit", "http_502_after_commit", "http_504_after_commit", "truncated_after_commit"})
 
@@ -14,7 +20,8 @@ AFTER_COMMIT = frozenset({"drop_after_commit", "http_502_after_commit", "http_50
 @dataclass
 class Fault:
     kind: str
-    operation: str | None = None   # only requests for this operation (e.g. "SendItem"); None = any
+    operation: str | None = None   # only requests for this operation (e.g. "SendItem", "SendMessage"); None = any
+    api: str = "ews"               # "ews" or "graph": the requests it hits
     times: int = 1                 # how many requests it hits; 0 = until cleared
     back_off_ms: int = 500         # server_busy: BackOffMilliseconds
     retry_after: int = 1           # http_503: Retry-After seconds
@@ -22,6 +29,7 @@ class Fault:
     code: str = "ErrorInternalServerError"  # soap_fault, item_error: the ResponseCode
     position: int = 1              # item_error: the (1-based) item of the request that fails
     body_bytes: int | None = None  # truncated_after_commit: bytes of the body sent (None: half of it)
+    status: int = 500              # graph_error: the HTTP status
 
     @classmethod
     def from_json(cls, data: dict) -> "Fault":
@@ -35,6 +43,12 @@ class Fault:
         if data.get("kind") not in KINDS:
             raise ValueError(f"'kind' must be one of {', '.join(KINDS)}")
         fault = cls(**data)
+        if fault.api not in API_KINDS:
+            raise ValueError(f"'api' must be one of {', '.join(API_KINDS)}")
+        if fault.kind not in API_KINDS[fault.api]:
+            raise ValueError(f"kind {fault.kind!r} does not apply to api {fault.api!r}")
+        if not isinstance(fault.status, int) or isinstance(fault.status, bool) or not 400 <= fault.status <= 599:
+            raise ValueError("'status' must be an HTTP error status (400-599)")
         for name in ("times", "back_off_ms", "retry_after", "delay_ms", "body_bytes"):
             value = getattr(fault, name)
             if name == "body_bytes" and value is None:
@@ -72,11 +86,11 @@ class FaultRegistry:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
-    def take(self, operation: str) -> Fault | None:
+    def take(self, operation: str, api: str = "ews") -> Fault | None:
         """The fault this request suffers, if any; counts it against the fault's ``times``."""
         with self._lock:
             for index, fault in enumerate(self._faults):
-                if fault.operation in (None, operation):
+                if fault.api == api and fault.operation in (None, operation):
                     if fault.times == 1:
                         del self._faults[index]
                     elif fault.times > 1:

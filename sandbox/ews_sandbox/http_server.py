@@ -20,6 +20,7 @@ from .config import Directory
 from .context import RequestContext
 from .errors import INTERNAL_ERROR_MESSAGE, EwsFault
 from .faults import AFTER_COMMIT, Fault, FaultRegistry
+from .graph import server as graph_server
 from .latency import LatencyModel
 from .request_log import RequestLog
 from .tls import TlsMaterial
@@ -81,6 +82,7 @@ class SandboxApp:
     data_dir: Path
     users_file: Path
     public_host: str    # the host name or address clients are told to use (EWS_URL)
+    graph: object = None  # graph.server.GraphService: Microsoft Graph and the identity platform
 
 
 class EwsServer(ThreadingHTTPServer):
@@ -147,6 +149,9 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._route("DELETE")
 
+    def do_PATCH(self):
+        self._route("PATCH")
+
     def _route(self, method: str):
         self.auth_headers: list[tuple[str, str]] = []  # sent with whatever answers this request
         self.latency_seconds = 0.0                      # the latency model's delay before this request's answer
@@ -159,6 +164,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self._ews(body)
         elif path.startswith(ADMIN_PREFIX):
             self._admin(method, path[len(ADMIN_PREFIX):], parse_qs(url.query), body)
+        elif graph_server.handles(url.path):
+            graph_server.serve(self, method, url, body)
         else:
             self._send(404, b"Not Found", "text/plain")
 
@@ -329,7 +336,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         return True
 
     def _spoil_answer(self, fault: Fault, status: int, data: bytes, started: float, operation: str, login: str,
-                      mailbox: str, items: int) -> None:
+                      mailbox: str, items: int, content_type: str = "text/xml; charset=utf-8") -> None:
         """The operation has run and committed: lose its answer the way ``fault`` says."""
         log_status = {"drop_after_commit": 0, "http_502_after_commit": 502, "http_504_after_commit": 504}.get(
             fault.kind, status)
@@ -348,7 +355,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             cut = len(data) // 2 if fault.body_bytes is None else min(fault.body_bytes, len(data))
             self._wait_latency()
             self.send_response(status)
-            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in self.auth_headers:
                 self.send_header(name, value)

@@ -26,9 +26,10 @@ from typing import Sequence
 
 from .config import User, load_directory
 from .files import private_dir, private_file
+from .graph.apps import DEMO_CERTIFICATE, DEMO_CERTIFICATE_KEY, App, load_apps
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the folder holding ews_sandbox, for PYTHONPATH
-START_KEYS = ("EWS_URL", "EWS_CA_PATH", "EWS_ADMIN_URL", "EWS_USERS_FILE")
+START_KEYS = ("EWS_URL", "EWS_CA_PATH", "EWS_ADMIN_URL", "EWS_USERS_FILE", "GRAPH_URL", "GRAPH_AUTHORITY_HOST")
 
 
 class SandboxError(RuntimeError):
@@ -66,8 +67,22 @@ class AdminClient:
         return self._call("GET", "health")
 
     def add_fault(self, kind: str, operation: str | None = None, times: int = 1, **options) -> dict:
-        """options: back_off_ms, retry_after, delay_ms, code, position, body_bytes (see faults.Fault)."""
+        """options: back_off_ms, retry_after, delay_ms, code, position, body_bytes, status, api (see faults.Fault)."""
         return self._call("POST", "faults", {"kind": kind, "operation": operation, "times": times, **options})
+
+    def add_graph_fault(self, kind: str, operation: str | None = None, times: int = 1, **options) -> dict:
+        """A fault for Microsoft Graph requests (``api: graph``): kind http_429, http_503, graph_error, delay,
+        drop_after_commit, http_502_after_commit, http_504_after_commit or truncated_after_commit; ``operation``
+        ListMessages, GetMessage, CreateMessage, UpdateMessage, DeleteMessage, SendMessage or Batch."""
+        return self.add_fault(kind, operation, times, api="graph", **options)
+
+    def graph_settings(self) -> dict:
+        """{"if_match": "ignored" | "honoured", "batch_concurrency": "throttle" | "queue", "token_lifetime_s"}."""
+        return self._call("GET", "graph")
+
+    def set_graph_settings(self, **changes) -> dict:
+        """Change the Graph settings named (``reset()`` restores the defaults); returns them all."""
+        return self._call("POST", "graph", changes)
 
     def faults(self) -> list[dict]:
         return self._call("GET", "faults")["faults"]
@@ -148,8 +163,10 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self._pump: threading.Thread | None = None
         self.url = self.ca_path = self.admin_url = self.users_file = None
+        self.graph_url = self.authority_host = None
         self.admin: AdminClient | None = None
         self.users: dict[str, User] = {}
+        self.apps: dict[str, App] = {}
         self.startup_seconds: float | None = None
 
     def __enter__(self) -> "Sandbox":
@@ -173,7 +190,40 @@ class Sandbox:
         self.admin = AdminClient(self.admin_url, self.ca_path)
         self._wait_healthy(started)
         self.startup_seconds = time.perf_counter() - started
-        self.users = {u.login: u for u in load_directory(Path(self.users_file)).users}
+        directory = load_directory(Path(self.users_file))
+        self.users = {u.login: u for u in directory.users}
+        self.graph_url, self.authority_host = facts["GRAPH_URL"], facts["GRAPH_AUTHORITY_HOST"]
+        self.apps = {app.name: app for app in load_apps(Path(self.users_file), directory).apps}
+
+    # -- Microsoft Graph ------------------------------------------------------------------
+
+    def authority(self, app: str = "exchange-ews-demo") -> str:
+        """The authority (``<host>/<tenant>``) of an app registration, for msal's ``authority``."""
+        return f"{self.authority_host}/{self.apps[app].tenant}"
+
+    def token_url(self, app: str = "exchange-ews-demo") -> str:
+        return f"{self.authority(app)}/oauth2/v2.0/token"
+
+    @property
+    def instance_discovery_url(self) -> str:
+        """For msal's ``instance_discovery`` (the sandbox stands in for login.microsoftonline.com's)."""
+        return f"{self.authority_host}/common/discovery/instance"
+
+    @property
+    def demo_certificate(self) -> tuple[Path, Path]:
+        """(certificate, private key) PEM files of the demo app exchange-ews-demo (written with the demo users)."""
+        folder = Path(self.users_file).parent
+        return folder / DEMO_CERTIFICATE, folder / DEMO_CERTIFICATE_KEY
+
+    def graph_token(self, app: str = "exchange-ews-demo") -> str:
+        """An access token for ``app`` from the token endpoint, with its first client secret (no msal needed)."""
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": self.apps[app].client_id,
+                                       "client_secret": self.apps[app].secrets[0],
+                                       "scope": "https://graph.microsoft.com/.default"}).encode()
+        context = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else None
+        with urllib.request.urlopen(urllib.request.Request(self.token_url(app), data=form), timeout=30,
+                                    context=context) as response:
+            return json.loads(response.read())["access_token"]
 
     def _read_start_lines(self) -> dict[str, str]:
         lines: queue.Queue[str | None] = queue.Queue()

@@ -95,3 +95,22 @@ def non_loopback_address() -> str | None:
         except OSError:
             return None
     return None if address.startswith("127.") else address
+
+
+MARKER_ID = "String {2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1} Name ExchangeEwsSendMarker"
+STATE_ID = "String {2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1} Name ExchangeEwsSendState"
+
+
+def graph_session(sandbox: Sandbox, app: str = "exchange-ews-demo", token: str | None = None) -> requests.Session:
+    """A requests session trusting the sandbox CA and sending a bearer token of ``app`` (or ``token``)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sandbox.ca_path
+    session.headers["Authorization"] = "Bearer " + (token if token is not None else sandbox.graph_token(app))
+    return session
+
+
+def graph_error(response: requests.Response) -> tuple[int, str, str]:
+    """(status, error code, message) of a Graph error answer."""
+    error = response.json()["error"]
+    return response.status_code, error["code"], error["message"]
