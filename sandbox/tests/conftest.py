@@ -9,7 +9,7 @@ import requests
 from lxml import etree
 from requests_ntlm import HttpNtlmAuth
 
-from ews_sandbox.namespaces import M, SOAP, T
+from ews_sandbox.namespaces import M, SOAP, T, qm
 from ews_sandbox.testing import Sandbox
 
 ERRORS_NS = "http://schemas.microsoft.com/exchange/services/2006/errors"
@@ -67,6 +67,14 @@ def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: st
         "Content-Type": "text/xml; charset=utf-8",
         "SOAPAction": f'"{M}/{operation}"',
     })
+
+
+def call(sandbox: Sandbox, operation: str, body: str, user: str = "alice") -> list[tuple[str, str, etree._Element]]:
+    """(ResponseClass, ResponseCode, element) of each response message of ``operation``, sent as ``user``."""
+    response = post(session_for(sandbox, user), sandbox, envelope(body), operation)
+    assert response.status_code == 200, response.text
+    messages = etree.fromstring(response.content).find(".//" + qm("ResponseMessages"))
+    return [(m.get("ResponseClass"), m.findtext(qm("ResponseCode")), m) for m in messages]
 
 
 def fault_of(response: requests.Response) -> dict:
