@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from .faults import Fault
@@ -75,6 +76,18 @@ def deliveries(app, query, data):
     return app.delivery.log(_since(query))
 
 
+def delivery_mime(app, query, data):
+    """{"seq", "mime": base64 of the Internet message delivery ``seq`` carried}; 404 for an unknown seq."""
+    try:
+        seq = int(query.get("seq", [""])[0])
+    except ValueError:
+        raise AdminError(400, "'seq' must be a delivery log sequence number") from None
+    mime = app.delivery.mime(seq)
+    if mime is None:
+        raise AdminError(404, f"no delivery {seq} in the delivery log")
+    return {"seq": seq, "mime": base64.b64encode(mime).decode("ascii")}
+
+
 def seed(app, query, data):
     if not isinstance(data, dict):
         raise AdminError(400, "the seed request must be a JSON object")
@@ -143,6 +156,7 @@ ROUTES = {
     ("DELETE", "faults"): clear_faults,
     ("GET", "requests"): requests_log,
     ("GET", "deliveries"): deliveries,
+    ("GET", "deliveries/mime"): delivery_mime,
     ("POST", "seed"): seed,
     ("POST", "reset"): reset,
     ("POST", "quirks"): quirks,

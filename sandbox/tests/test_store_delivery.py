@@ -39,8 +39,9 @@ def test_outside_recipients_are_relayed_as_mime(env, monkeypatch):
     monkeypatch.setattr(delivery_module.smtp_relay, "relay", lambda *args: relayed.append(args))
     env.delivery.smarthost = ("127.0.0.1", 2525)
     entry = env.delivery.deliver(ALICE, message(env, ["x@example.org"]))
-    (smarthost, mail_from, rcpt, mime), = relayed
+    (smarthost, mail_from, rcpt, mime, delivery_receipt), = relayed
     assert (smarthost, mail_from, rcpt, entry["undelivered"]) == (("127.0.0.1", 2525), ALICE, ["x@example.org"], [])
+    assert delivery_receipt is False
     assert b"Subject: Hi" in mime and b"text/html" in mime
 
 
