@@ -125,6 +125,11 @@ def outbox(app, query, data):
     return {"delay_ms": app.submitter.delay_ms, "pending": app.submitter.pending()}
 
 
+def limits(app, query, data):
+    """GET: the size limits; POST: change the ones given (limits.Limits)."""
+    return app.limits.update(data).to_json()
+
+
 def latency(app, query, data):
     """GET: the latency model; POST: change the fields given (``operations`` replaces every per-operation one)."""
     return app.latency.update(data).to_json() if data else app.latency.settings.to_json()
@@ -164,6 +169,8 @@ ROUTES = {
     ("GET", "outbox"): outbox,
     ("POST", "outbox"): outbox,
     ("POST", "outbox/wait"): wait_for_outbox,
+    ("GET", "limits"): limits,
+    ("POST", "limits"): limits,
     ("GET", "latency"): latency,
     ("POST", "latency"): latency,
 }

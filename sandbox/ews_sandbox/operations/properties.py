@@ -193,12 +193,22 @@ def _extended_path(items: tuple) -> ExtendedPath:
     return ExtendedPath(key, values.get("PropertyType", "String"), attributes)
 
 
+INVALID_EXTENDED_VALUE = ("ErrorInvalidExtendedPropertyValue", "The extended property value is invalid.")
+
+
 def parse_extended_property(element: etree._Element) -> tuple[ExtendedPath, object]:
-    """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values."""
+    """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values. A SystemTime must be a time
+    (it is stored in the store's UTC form)."""
     path = parse_extended_uri(element.find(qt("ExtendedFieldURI")))
     if is_array_type(path.prop_type):
         return path, [v.text or "" for v in element.iter(qt("Value"))]
-    return path, element.findtext(qt("Value")) or ""
+    value = element.findtext(qt("Value")) or ""
+    if path.prop_type == "SystemTime":
+        try:
+            value = normalize_datetime(value)
+        except ValueError:
+            raise ItemError(*INVALID_EXTENDED_VALUE) from None
+    return path, value
 
 
 def extended_property_element(parent: etree._Element, path: ExtendedPath, value) -> None:
