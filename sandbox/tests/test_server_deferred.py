@@ -30,15 +30,16 @@ def epoch(text: str) -> float:
 
 
 def test_a_deferred_message_waits_in_the_outbox_until_its_time(clean_sandbox):
-    when = deferred_until(2)          # in whole seconds: 1 to 2 s from now
+    when = deferred_until(3)          # in whole seconds: 2 to 3 s from now
     send_deferred(clean_sandbox, when)
     [pending] = clean_sandbox.admin.outbox()["pending"]
-    assert pending["due"] == when and 0 < pending["due_in_ms"] <= 2000
+    assert pending["due"] == when and pending["due_in_ms"] <= 3000
     [(_, _, found)] = call(clean_sandbox, "FindItem", '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly'
                            '</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="outbox"/>'
                            '</m:ParentFolderIds></m:FindItem>')
-    assert found.find(".//{*}RootFolder").get("TotalItemsInView") == "1"
-    assert clean_sandbox.admin.deliveries() == []
+    still_early = time.time() < epoch(when) - 0.5      # a loaded machine may have taken that long already
+    assert found.find(".//{*}RootFolder").get("TotalItemsInView") == "1" or not still_early
+    assert clean_sandbox.admin.deliveries() == [] or not still_early
     clean_sandbox.admin.wait_for_outbox(timeout=10)
     [entry] = clean_sandbox.admin.deliveries()
     assert epoch(entry["time"]) >= epoch(when)
