@@ -38,7 +38,7 @@ UTF8_QP.body_encoding = QP
 
 def _one_line(text: str) -> str:
     """Header text from a property value: a line break in it would end the header (and inject another)."""
-    return " ".join((text or "").split("\n")).replace("\r", " ")
+    return " ".join((text or "").splitlines())
 
 
 def _text(text: str) -> str | Header:

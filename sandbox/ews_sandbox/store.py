@@ -458,28 +458,28 @@ class Store:
                 fields[column] = value
         return Item(row[0], row[1], row[2], row[3], row[4], fields, submitted=bool(row[-1]))
 
-    def _load_extended(self, conn, items: list[Item]) -> None:
+    @staticmethod
+    def _rows_by_item(conn, items: list[Item], select: str) -> Iterator[tuple[Item, list]]:
+        """(item, the rest of the row) for each row of ``select``, whose first column is the item's seq and whose
+        ``%s`` is where the items' seqs go; 500 items a query."""
         by_seq = {item.seq: item for item in items}
         seqs = list(by_seq)
         for start in range(0, len(seqs), 500):
             chunk = seqs[start:start + 500]
-            rows = conn.execute(
-                "SELECT item_seq, prop_key, prop_type, value FROM extended_properties WHERE item_seq IN (%s)"
-                % ",".join("?" * len(chunk)), chunk)
-            for seq, key, prop_type, value in rows:
-                by_seq[seq].extended[key] = (prop_type, _extended_from_sql(prop_type, value))
+            for seq, *rest in conn.execute(select % ",".join("?" * len(chunk)), chunk):
+                yield by_seq[seq], rest
+
+    def _load_extended(self, conn, items: list[Item]) -> None:
+        for item, (key, prop_type, value) in self._rows_by_item(
+                conn, items, "SELECT item_seq, prop_key, prop_type, value FROM extended_properties WHERE item_seq IN (%s)"):
+            item.extended[key] = (prop_type, _extended_from_sql(prop_type, value))
 
     def _load_attachments(self, conn, items: list[Item]) -> None:
         """Describe each item's attachments (their content stays in the store until asked for)."""
-        by_seq = {item.seq: item for item in items}
-        seqs = list(by_seq)
-        for start in range(0, len(seqs), 500):
-            chunk = seqs[start:start + 500]
-            rows = conn.execute(
-                "SELECT item_seq, uuid, name, content_type, content_id, is_inline, length(content), last_modified"
-                " FROM attachments WHERE item_seq IN (%s) ORDER BY seq" % ",".join("?" * len(chunk)), chunk)
-            for seq, *described in rows:
-                by_seq[seq].attachments.append(_attachment(*described))
+        for item, described in self._rows_by_item(
+                conn, items, "SELECT item_seq, uuid, name, content_type, content_id, is_inline, length(content),"
+                " last_modified FROM attachments WHERE item_seq IN (%s) ORDER BY seq"):
+            item.attachments.append(_attachment(*described))
 
     def get_items(self, uuids: Iterable[str]) -> dict[str, Item]:
         """Items by uuid, with their extended properties; absent uuids are left out."""

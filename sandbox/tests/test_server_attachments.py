@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from conftest import call, envelope, fault_of, post, session_for
+from conftest import call, envelope, fault_of, find_items, post, session_for
 from ews_sandbox.namespaces import qm, qt
 
 ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
@@ -61,6 +61,7 @@ def create_attachment(sandbox, parent: tuple[str, str | None], attachments: str,
                 '</m:Attachments></m:CreateAttachment>' % (parent[0], change_key, attachments), user)
 
 
+HAS_ATTACHMENTS = '<t:FieldURI FieldURI="item:HasAttachments"/>'
 ATTACHMENTS = (file_attachment("report.pdf", REPORT)
                + file_attachment("logo.png", LOGO, "image/png", inline=True, content_id="logo@sandbox"))
 
@@ -85,22 +86,14 @@ def test_only_inline_attachments_are_not_has_attachments_and_find_item_says_so(c
     (inline_only, _), _ = create_draft(clean_sandbox, file_attachment("logo.png", LOGO, "image/png", True, "logo@sandbox"))
     (with_file, _), _ = create_draft(clean_sandbox, ATTACHMENTS)
     (without, _), _ = create_draft(clean_sandbox)
-    [(_, code, message)] = call(clean_sandbox, "FindItem", (
-        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
-        '<t:FieldURI FieldURI="item:HasAttachments"/></t:AdditionalProperties></m:ItemShape>'
-        '<m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>'))
-    found = {m.find(qt("ItemId")).get("Id"): m.findtext(qt("HasAttachments")) for m in message.iter(qt("Message"))}
-    assert found == {inline_only: "false", with_file: "true", without: "false"}
-    [(_, code, message)] = call(clean_sandbox, "FindItem", (
-        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:Restriction>'
+    _, found = find_items(clean_sandbox, "drafts", HAS_ATTACHMENTS)
+    assert {m.find(qt("ItemId")).get("Id"): m.findtext(qt("HasAttachments")) for m in found} == {
+        inline_only: "false", with_file: "true", without: "false"}
+    _, found = find_items(clean_sandbox, "drafts", restriction=(
         '<t:IsEqualTo><t:FieldURI FieldURI="item:HasAttachments"/><t:FieldURIOrConstant><t:Constant Value="true"/>'
-        '</t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>'
-        '<m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>'))
-    assert [m.find(qt("ItemId")).get("Id") for m in message.iter(qt("Message"))] == [with_file]
-    [(_, code, _)] = call(clean_sandbox, "FindItem", (
-        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
-        '<t:FieldURI FieldURI="item:Attachments"/></t:AdditionalProperties></m:ItemShape>'
-        '<m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>'))
+        '</t:FieldURIOrConstant></t:IsEqualTo>'))
+    assert [m.find(qt("ItemId")).get("Id") for m in found] == [with_file]
+    code, _ = find_items(clean_sandbox, "drafts", '<t:FieldURI FieldURI="item:Attachments"/>')
     assert code == "ErrorInvalidPropertyRequest"
 
 
@@ -209,10 +202,8 @@ def test_attachments_and_extended_properties_travel_through_the_outbox(clean_san
     assert code == "ErrorInvalidAttachmentId"          # the draft's ids name an item id that is gone
     shape = '<t:FieldURI FieldURI="item:Attachments"/>' + MARKER_URI
     for user, folder in (("alice", "sentitems"), ("bob", "inbox")):
-        [(_, _, found)] = call(clean_sandbox, "FindItem", (
-            '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>'
-            '<m:ParentFolderIds><t:DistinguishedFolderId Id="%s"/></m:ParentFolderIds></m:FindItem>') % folder, user)
-        [copy_id] = [i.get("Id") for i in found.iter(qt("ItemId"))]
+        _, [found] = find_items(clean_sandbox, folder, user=user)
+        copy_id = found.find(qt("ItemId")).get("Id")
         copy = get_item(clean_sandbox, copy_id, shape, user)
         assert [f.findtext(qt("Name")) for f in copy.iter(qt("FileAttachment"))] == ["report.pdf", "logo.png",
                                                                                      "more.pdf"], folder
@@ -231,11 +222,8 @@ def test_create_item_with_a_send_disposition_sends_the_attachments(clean_sandbox
     assert code == "NoError"
     assert len(message.find(qm("Items"))) == 0          # a sent item is not returned
     clean_sandbox.admin.wait_for_outbox()
-    [(_, _, found)] = call(clean_sandbox, "FindItem", (
-        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
-        '<t:FieldURI FieldURI="item:HasAttachments"/></t:AdditionalProperties></m:ItemShape>'
-        '<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>'), "bob")
-    assert [m.findtext(qt("HasAttachments")) for m in found.iter(qt("Message"))] == ["true"]
+    _, found = find_items(clean_sandbox, "inbox", HAS_ATTACHMENTS, user="bob")
+    assert [m.findtext(qt("HasAttachments")) for m in found] == ["true"]
 
 
 def test_attachment_ids_of_a_moved_item_no_longer_answer(clean_sandbox):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from conftest import call
+from conftest import call, find_items
 from ews_sandbox.testing import Sandbox
 
 BOB = "bob@sandbox.test"
@@ -34,11 +34,9 @@ def test_a_deferred_message_waits_in_the_outbox_until_its_time(clean_sandbox):
     send_deferred(clean_sandbox, when)
     [pending] = clean_sandbox.admin.outbox()["pending"]
     assert pending["due"] == when and pending["due_in_ms"] <= 3000
-    [(_, _, found)] = call(clean_sandbox, "FindItem", '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly'
-                           '</t:BaseShape></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="outbox"/>'
-                           '</m:ParentFolderIds></m:FindItem>')
+    _, in_outbox = find_items(clean_sandbox, "outbox")
     still_early = time.time() < epoch(when) - 0.5      # a loaded machine may have taken that long already
-    assert found.find(".//{*}RootFolder").get("TotalItemsInView") == "1" or not still_early
+    assert len(in_outbox) == 1 or not still_early
     assert clean_sandbox.admin.deliveries() == [] or not still_early
     clean_sandbox.admin.wait_for_outbox(timeout=10)
     [entry] = clean_sandbox.admin.deliveries()

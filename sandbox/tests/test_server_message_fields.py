@@ -3,7 +3,7 @@ changed by UpdateItem, returned by GetItem (and FindItem where Exchange returns 
 
 from __future__ import annotations
 
-from conftest import call
+from conftest import call, find_items
 from ews_sandbox.namespaces import qm, qt
 
 BOB, CAROL = "bob@sandbox.test", "carol@sandbox.test"
@@ -70,12 +70,9 @@ def test_find_item_restricts_on_sensitivity_and_never_returns_reply_to(clean_san
         call(clean_sandbox, "CreateItem", '<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message>'
              '<t:Subject>%s</t:Subject><t:Sensitivity>%s</t:Sensitivity></t:Message></m:Items></m:CreateItem>'
              % (sensitivity, sensitivity))
-    find = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
-            '<t:FieldURI FieldURI="%s"/></t:AdditionalProperties></m:ItemShape>%s'
-            '<m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>')
-    restriction = ('<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="item:Sensitivity"/><t:FieldURIOrConstant>'
-                   '<t:Constant Value="Private"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>')
-    [(_, code, message)] = call(clean_sandbox, "FindItem", find % ("item:Subject", restriction))
-    assert [m.findtext(qt("Subject")) for m in message.iter(qt("Message"))] == ["Private"]
-    [(_, code, _)] = call(clean_sandbox, "FindItem", find % ("message:ReplyTo", ""))
+    _, found = find_items(clean_sandbox, "drafts", '<t:FieldURI FieldURI="item:Subject"/>', restriction=(
+        '<t:IsEqualTo><t:FieldURI FieldURI="item:Sensitivity"/><t:FieldURIOrConstant><t:Constant Value="Private"/>'
+        '</t:FieldURIOrConstant></t:IsEqualTo>'))
+    assert [m.findtext(qt("Subject")) for m in found] == ["Private"]
+    code, _ = find_items(clean_sandbox, "drafts", '<t:FieldURI FieldURI="message:ReplyTo"/>')
     assert code == "ErrorInvalidPropertyRequest"
