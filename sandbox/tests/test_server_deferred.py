@@ -62,7 +62,8 @@ def test_a_deferred_message_survives_a_restart_and_is_delivered_once_on_time(tmp
         when = deferred_until(2)
         send_deferred(first, when)
     with Sandbox(data_dir=tmp_path) as second:
-        assert second.admin.outbox()["pending"][0]["due"] == when or time.time() >= epoch(when)
+        # Still waiting with its due time, unless the restart took until then (a loaded machine).
+        assert [p["due"] for p in second.admin.outbox()["pending"]] in ([when], [])
         second.admin.wait_for_outbox(timeout=10)
         [entry] = second.admin.deliveries()
         assert epoch(entry["time"]) >= epoch(when)
