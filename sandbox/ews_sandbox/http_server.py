@@ -193,7 +193,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             if not ews:
                 self._send(400, b"Bad Request", "text/plain", close=True)
                 return None
-            # The body is left unread, so the connection cannot carry another request.
+            # Closed after the answer, as Exchange's front end does (and a body past DRAIN_LIMIT was not all read).
             self.server.app.requests.record(None, None, None, 0, 507, 0.0)
             self._send(507, b"", "text/html", close=True)
             return None

@@ -55,7 +55,8 @@ def _part(attachment: Attachment, disposition: str) -> MIMEBase:
     part = MIMEBase(*((maintype, subtype) if maintype and subtype else ("application", "octet-stream")))
     part.set_payload(attachment.content)
     encoders.encode_base64(part)
-    name = attachment.name if attachment.name.isascii() else ("utf-8", "", attachment.name)
+    name = _one_line(attachment.name)
+    name = name if name.isascii() else ("utf-8", "", name)
     part.add_header("Content-Disposition", disposition, filename=name)
     return part
 
@@ -83,7 +84,7 @@ def build_mime(item: Item, attachments: list[Attachment]) -> bytes:
         for attachment in inline:
             part = _part(attachment, "inline")
             if attachment.content_id:
-                part["Content-ID"] = "<%s>" % attachment.content_id
+                part["Content-ID"] = "<%s>" % _one_line(attachment.content_id)
             related.attach(part)
         message = related
     if files:
