@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from .faults import Fault
@@ -76,6 +77,18 @@ def deliveries(app, query, data):
     return app.delivery.log(_since(query))
 
 
+def delivery_mime(app, query, data):
+    """{"seq", "mime": base64 of the Internet message delivery ``seq`` carried}; 404 for an unknown seq."""
+    try:
+        seq = int(query.get("seq", [""])[0])
+    except ValueError:
+        raise AdminError(400, "'seq' must be a delivery log sequence number") from None
+    mime = app.delivery.mime(seq)
+    if mime is None:
+        raise AdminError(404, f"no delivery {seq} in the delivery log")
+    return {"seq": seq, "mime": base64.b64encode(mime).decode("ascii")}
+
+
 def seed(app, query, data):
     if not isinstance(data, dict):
         raise AdminError(400, "the seed request must be a JSON object")
@@ -119,6 +132,11 @@ def outbox(app, query, data):
     return {"delay_ms": app.submitter.delay_ms, "pending": app.submitter.pending()}
 
 
+def limits(app, query, data):
+    """GET: the size limits; POST: change the ones given (limits.Limits)."""
+    return app.limits.update(data).to_json()
+
+
 def latency(app, query, data):
     """GET: the latency model; POST: change the fields given (``operations`` replaces every per-operation one)."""
     return app.latency.update(data).to_json() if data else app.latency.settings.to_json()
@@ -150,6 +168,7 @@ ROUTES = {
     ("DELETE", "faults"): clear_faults,
     ("GET", "requests"): requests_log,
     ("GET", "deliveries"): deliveries,
+    ("GET", "deliveries/mime"): delivery_mime,
     ("POST", "seed"): seed,
     ("POST", "reset"): reset,
     ("POST", "quirks"): quirks,
@@ -157,6 +176,8 @@ ROUTES = {
     ("GET", "outbox"): outbox,
     ("POST", "outbox"): outbox,
     ("POST", "outbox/wait"): wait_for_outbox,
+    ("GET", "limits"): limits,
+    ("POST", "limits"): limits,
     ("GET", "latency"): latency,
     ("POST", "latency"): latency,
     ("GET", "graph"): graph,

@@ -22,6 +22,7 @@ from .graph.apps import add_demo_apps
 from .graph.server import build_service
 from .http_server import EwsServer, SandboxApp
 from .latency import LatencyModel, parse_operation_latency
+from .limits import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_SEND_BYTES, Limits
 from .request_log import RequestLog
 from .store import Store
 from .submission import Submitter
@@ -57,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--submission-delay-ms", type=_non_negative, default=0,
                        help="how long a sent message waits in the Outbox before it is delivered (default 0: at once, "
                             "but still after the answer, as with Exchange)")
+    serve.add_argument("--max-request-bytes", type=_positive, default=DEFAULT_MAX_REQUEST_BYTES,
+                       help="the EWS request size limit (IIS maxAllowedContentLength / WCF maxReceivedMessageSize; "
+                            "default 67108864, Exchange's): a bigger request is answered 507 with no body")
+    serve.add_argument("--max-send-bytes", type=_positive, default=DEFAULT_MAX_SEND_BYTES,
+                       help="the message size limit on send (MaxSendSize; default 10 MB), measured on the MIME "
+                            "message: a bigger one is refused with ErrorMessageSizeExceeded")
     serve.add_argument("--latency-ms", type=float, default=0.0,
                        help="latency model: added to every EWS round trip, as for a server this far away")
     serve.add_argument("--item-latency-ms", type=float, default=0.0,
@@ -118,6 +125,12 @@ def _non_negative(value: str) -> int:
     return int(value)
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return int(value)
+
+
 def _host_port(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -127,10 +140,11 @@ def _host_port(value: str) -> tuple[str, int]:
 
 def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1", http: bool = False,
               smarthost: tuple[str, int] | None = None, submission_delay_ms: int = 0,
-              latency: dict | None = None) -> SandboxApp:
+              latency: dict | None = None, limits: Limits | None = None) -> SandboxApp:
     """Everything a server needs, from a data folder; raises UsersFileError for a bad users file.
 
-    ``latency`` is the latency model's settings, as the admin API takes them (latency.LatencyModel.update).
+    ``latency`` is the latency model's settings, as the admin API takes them (latency.LatencyModel.update);
+    ``limits`` the size limits (Exchange's defaults when None).
 
     Without ``users``, ``<data_dir>/users.yml`` is used, written with the demo users if absent.
     """
@@ -159,6 +173,7 @@ def build_app(data_dir: Path, users: Path | None = None, host: str = "127.0.0.1"
         submitter=Submitter(store, delivery, submission_delay_ms),
         faults=FaultRegistry(),
         latency=latency_model,
+        limits=limits or Limits(),
         requests=RequestLog(),
         tls=tls,
         data_dir=data_dir,
@@ -201,7 +216,8 @@ def serve_command(args) -> int:
         latency = {"request_ms": args.latency_ms, "item_ms": args.item_latency_ms,
                    "operations": dict(parse_operation_latency(text) for text in args.operation_latency)}
         app = build_app(Path(args.data).resolve(), Path(args.users) if args.users else None,
-                        args.host, args.http, args.smarthost, args.submission_delay_ms, latency)
+                        args.host, args.http, args.smarthost, args.submission_delay_ms, latency,
+                        Limits(args.max_request_bytes, args.max_send_bytes))
     except (UsersFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ItemError
+from .limits import Limits
 
 # Delegate rights on a mailbox: read its items, create and change them, send from it on behalf of its owner
 # ("send": From the owner, Sender the delegate), send as its owner ("send_as": no trace of the delegate).
@@ -25,6 +26,7 @@ class RequestContext:
     # (1-based position, ResponseCode) of an injected item-level error (the item_error fault): that item fails,
     # every later one of the request is left unprocessed (OperationResponse.each_item)
     item_failure: tuple[int, str] | None = None
+    limits: Limits = field(default_factory=Limits)   # the size limits (limits.py)
 
     def check_access(self, owner_smtp: str, right: str) -> None:
         """Raise ErrorAccessDenied unless the effective mailbox may use ``right`` on ``owner_smtp``'s folders."""

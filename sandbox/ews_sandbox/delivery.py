@@ -3,17 +3,16 @@
 Every send appends one row to the delivery log (SQLite, same database as the
 store), so a message sent twice shows up twice; ``marker`` carries the
 ``ExchangeEwsSendMarker`` extended property so tests can count sends per draft.
+The Internet message (mime.py) each delivery carried is kept beside the log.
 """
 
 from __future__ import annotations
 
 import json
 import smtplib
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 from . import smtp_relay
+from .mime import build_mime
 from .store import Item, Store, utc_now
 
 MARKER_PROPERTY = "ExchangeEwsSendMarker"
@@ -32,6 +31,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
     time TEXT NOT NULL,
     sender TEXT
 );
+CREATE TABLE IF NOT EXISTS delivered_mime (
+    delivery_seq INTEGER PRIMARY KEY,   -- deliveries.seq
+    mime BLOB NOT NULL
+);
 """
 
 
@@ -41,23 +44,6 @@ def send_marker(item: Item) -> str | None:
         if key.endswith(":name:" + MARKER_PROPERTY):
             return value
     return None
-
-
-def build_mime(item: Item, from_address: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = from_address
-    to = [r["email"] for r in item.fields["to_recipients"]]
-    cc = [r["email"] for r in item.fields["cc_recipients"]]
-    if to:
-        message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    message["Subject"] = item.fields["subject"] or ""
-    message["Message-ID"] = item.fields["internet_message_id"] or make_msgid(domain="sandbox.test")
-    message["Date"] = format_datetime(datetime.now(timezone.utc))
-    subtype = "html" if (item.fields["body_type"] or "").upper() == "HTML" else "plain"
-    message.set_content(item.fields["body"] or "", subtype=subtype)
-    return message.as_bytes()
 
 
 class Delivery:
@@ -81,6 +67,7 @@ class Delivery:
         local = [a for a in addresses if self.directory.by_smtp(a) is not None]
         remote = [a for a in addresses if a not in local]
         now = utc_now()
+        mime = build_mime(item, self.store.attachments_with_content(item))
         with self.store.transaction() as conn:
             for address in local:
                 inbox = self.store.distinguished_folder(address, "inbox")
@@ -90,7 +77,7 @@ class Delivery:
                 }, with_extended=False)
             undelivered = remote if remote and not self.smarthost else []
             if remote and self.smarthost:
-                undelivered = self._relay(from_address, remote, build_mime(item, from_address))
+                undelivered = self._relay(from_address, remote, mime, item.fields["delivery_receipt_requested"])
             entry = {
                 "internet_message_id": item.fields["internet_message_id"],
                 "subject": item.fields["subject"],
@@ -109,12 +96,13 @@ class Delivery:
                 (entry["internet_message_id"], entry["subject"], entry["from"], sender_address, json.dumps(addresses),
                  entry["mailbox"], entry["route"], json.dumps(undelivered) if undelivered else "[]", entry["marker"], now))
             entry["seq"] = cursor.lastrowid
+            conn.execute("INSERT INTO delivered_mime VALUES (?, ?)", (entry["seq"], mime))
         return entry
 
-    def _relay(self, mail_from: str, recipients: list[str], mime: bytes) -> list[str]:
+    def _relay(self, mail_from: str, recipients: list[str], mime: bytes, delivery_receipt: bool) -> list[str]:
         """Relay through the smarthost; a relay failure is logged as undelivered, never fails the send (like an NDR)."""
         try:
-            smtp_relay.relay(self.smarthost, mail_from, recipients, mime)
+            smtp_relay.relay(self.smarthost, mail_from, recipients, mime, delivery_receipt)
         except (smtplib.SMTPException, OSError):
             return recipients
         return []
@@ -130,6 +118,12 @@ class Delivery:
                 for seq, message_id, subject, from_address, sender, recipients, mailbox, route, undelivered, marker, time
                 in rows]
 
+    def mime(self, seq: int) -> bytes | None:
+        """The Internet message delivery ``seq`` carried."""
+        row = self.store.connection().execute("SELECT mime FROM delivered_mime WHERE delivery_seq = ?", (seq,)).fetchone()
+        return bytes(row[0]) if row else None
+
     def reset(self) -> None:
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM deliveries")
+            conn.execute("DELETE FROM delivered_mime")

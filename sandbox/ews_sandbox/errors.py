@@ -23,14 +23,16 @@ class EwsFault(Exception):
 class ItemError(Exception):
     """An item-level error: becomes a ResponseClass="Error" response message for that item.
 
-    ``details`` become the message's ``m:MessageXml`` ``t:Value`` entries (e.g. ``{"PolicyLimit": 1000}``).
+    ``details`` become the message's ``m:MessageXml`` ``t:Value`` entries (e.g. ``{"PolicyLimit": 1000}``),
+    ``field_uri`` its ``t:ExceptionFieldURI`` (the property at fault, e.g. ``attachment:Name``).
     """
 
-    def __init__(self, code: str, message: str, details: dict | None = None):
+    def __init__(self, code: str, message: str, details: dict | None = None, field_uri: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details or {}
+        self.field_uri = field_uri
 
 
 class SchemaValidationError(EwsFault):

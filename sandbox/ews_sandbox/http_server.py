@@ -22,6 +22,7 @@ from .errors import INTERNAL_ERROR_MESSAGE, EwsFault
 from .faults import AFTER_COMMIT, Fault, FaultRegistry
 from .graph import server as graph_server
 from .latency import LatencyModel
+from .limits import Limits
 from .request_log import RequestLog
 from .tls import TlsMaterial
 
@@ -29,8 +30,12 @@ log = logging.getLogger(__name__)
 
 EWS_PATH = "/ews/exchange.asmx"
 ADMIN_PREFIX = "/_sandbox/"
-MAX_BODY = 64 * 1024 * 1024  # EWS's default maxRequestLength is far below; anything bigger is abuse
+MAX_BODY = 64 * 1024 * 1024  # for the admin endpoints; EWS requests have their own limit (limits.py)
 MAX_TRAILER_LINES = 100      # as http.server's header limit
+# A body over the limit is read and thrown away before the answer, up to this much and while it keeps coming,
+# so the client, still writing, gets to read the answer (as Exchange's clients do).
+DRAIN_LIMIT = 256 * 1024 * 1024
+DRAIN_IDLE_SECONDS = 0.5
 
 SERVER_BUSY_MESSAGE = "The server cannot service this request right now. Try again later."
 
@@ -77,6 +82,7 @@ class SandboxApp:
     submitter: object   # submission.Submitter
     faults: FaultRegistry
     latency: LatencyModel
+    limits: Limits
     requests: RequestLog
     tls: TlsMaterial | None
     data_dir: Path
@@ -157,10 +163,11 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self.latency_seconds = 0.0                      # the latency model's delay before this request's answer
         url = urlsplit(self.path)
         path = url.path.lower()
-        body = self._read_body()
+        ews = path == EWS_PATH and method == "POST"
+        body = self._read_body(self.server.app.limits.max_request_bytes if ews else MAX_BODY, ews)
         if body is None:
             return
-        if path == EWS_PATH and method == "POST":
+        if ews:
             self._ews(body)
         elif path.startswith(ADMIN_PREFIX):
             self._admin(method, path[len(ADMIN_PREFIX):], parse_qs(url.query), body)
@@ -169,27 +176,40 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"Not Found", "text/plain")
 
-    def _read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked, capped at MAX_BODY either way); None after answering
-        400 to an unreadable one. It is read before authentication, so nothing here may read without a bound."""
+    def _read_body(self, limit: int, ews: bool) -> bytes | None:
+        """The request body (Content-Length or chunked, capped at ``limit`` either way); None after answering
+        400 to an unreadable one, or to one over the limit 507 with no body for EWS (what an Exchange front end
+        answers), 400 otherwise. It is read before authentication, so nothing here may read without a bound."""
         try:
             transfer_encoding = self.headers.get("Transfer-Encoding")
             if transfer_encoding is not None:
                 # Only plain chunked framing; with a Content-Length too the framing is ambiguous (request smuggling).
                 if transfer_encoding.strip().lower() != "chunked" or "Content-Length" in self.headers:
                     raise ValueError(f"Transfer-Encoding {transfer_encoding!r}")
-                return self._read_chunked()
+                return self._read_chunked(limit)
             length_header = (self.headers.get("Content-Length") or "0").strip()
-            if not length_header.isdigit() or int(length_header) > MAX_BODY:
+            if not length_header.isdigit():
                 raise ValueError(f"Content-Length {length_header!r}")
             length = int(length_header)
+            if length > limit:
+                self._drain(length)
+                raise BodyTooLarge(f"Content-Length {length} over {limit}")
             return self.rfile.read(length) if length else b""
+        except BodyTooLarge as exc:
+            log.info("request body too large: %s", exc)
+            if not ews:
+                self._send(400, b"Bad Request", "text/plain", close=True)
+                return None
+            # Closed after the answer, as Exchange's front end does (and a body past DRAIN_LIMIT was not all read).
+            self.server.app.requests.record(None, None, None, 0, 507, 0.0)
+            self._send(507, b"", "text/html", close=True)
+            return None
         except ValueError as exc:
             log.info("unreadable request body: %s", exc)
             self._send(400, b"Bad Request", "text/plain", close=True)
             return None
 
-    def _read_chunked(self) -> bytes:
+    def _read_chunked(self, limit: int) -> bytes:
         parts, total = [], 0
         while True:
             size_field = self._read_line(1024).split(b";", 1)[0].strip()
@@ -203,12 +223,28 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                         return b"".join(parts)
                 raise ValueError("too many chunk trailer fields")
             total += size
-            if total > MAX_BODY:
-                raise ValueError("chunked body too large")
+            if total > limit:
+                self._drain(size)
+                raise BodyTooLarge(f"chunked body over {limit}")
             chunk = self.rfile.read(size)
             if len(chunk) != size or self._read_line(2).strip():
                 raise ValueError("chunk shorter than its size")
             parts.append(chunk)
+
+    def _drain(self, size: int) -> None:
+        """Read and drop up to ``size`` bytes of a refused body (at most DRAIN_LIMIT; stop when it stops coming)."""
+        remaining = min(size, DRAIN_LIMIT)
+        self.connection.settimeout(DRAIN_IDLE_SECONDS)
+        try:
+            while remaining > 0:
+                block = self.rfile.read1(min(remaining, 65536))
+                if not block:
+                    break
+                remaining -= len(block)
+        except (TimeoutError, OSError):
+            pass
+        finally:
+            self.connection.settimeout(self.timeout)
 
     def _read_line(self, limit: int) -> bytes:
         """One CRLF-terminated line of at most ``limit`` bytes; ValueError for a longer one or the end of the stream."""
@@ -299,7 +335,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             item_failure = (fault.position, fault.code) if fault is not None and fault.kind == "item_error" else None
             context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
                                      delivery=app.delivery, submitter=app.submitter, server_version=version,
-                                     culture=request.culture, item_failure=item_failure)
+                                     culture=request.culture, item_failure=item_failure, limits=app.limits)
             payload = soap.dispatch(context, request)
             status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
@@ -370,6 +406,10 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+class BodyTooLarge(Exception):
+    """A request body longer than its endpoint accepts."""
 
 
 def _ms(started: float) -> float:

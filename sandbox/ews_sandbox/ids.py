@@ -1,8 +1,10 @@
-"""Opaque identifiers shaped like Exchange's: base64 ItemId / FolderId and ChangeKey.
+"""Opaque identifiers shaped like Exchange's: base64 ItemId / FolderId / AttachmentId and ChangeKey.
 
 An ItemId or FolderId encodes the owning mailbox and the store's uuid of the
 object, so a server can tell a malformed id (ErrorInvalidIdMalformed) from a
-well-formed id whose object is gone (ErrorItemNotFound). A ChangeKey is an
+well-formed id whose object is gone (ErrorItemNotFound). An AttachmentId also
+encodes its item's uuid, as Exchange's name their item: once the item moves
+(a new ItemId) its old attachment ids no longer answer. A ChangeKey is an
 opaque version token; the store issues a fresh one on every write.
 """
 
@@ -21,6 +23,7 @@ from .errors import ItemError
 _ID_PREFIX = b"\x00\x03\x24"
 _KIND_ITEM = 0x07
 _KIND_FOLDER = 0x01
+_KIND_ATTACHMENT = 0x0A
 _CHANGE_KEY_PREFIX = b"\x09\x00\x00\x00\x16\x00\x00\x00"
 
 MALFORMED = ("ErrorInvalidIdMalformed", "Id is malformed.")
@@ -33,9 +36,9 @@ class StoreId:
     uuid: str     # 32 hex digits
 
 
-def _encode(kind: int, mailbox: str, object_uuid: str) -> str:
+def _encode(kind: int, mailbox: str, *object_uuids: str) -> str:
     mailbox_bytes = mailbox.lower().encode("utf-8")
-    raw = _ID_PREFIX + bytes([kind, len(mailbox_bytes)]) + mailbox_bytes + _uuid_bytes(object_uuid)
+    raw = _ID_PREFIX + bytes([kind, len(mailbox_bytes)]) + mailbox_bytes + b"".join(map(_uuid_bytes, object_uuids))
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -51,9 +54,15 @@ def _uuid_bytes(object_uuid: str) -> bytes:
     return uuid.UUID(hex=object_uuid).bytes
 
 
-@functools.lru_cache(maxsize=8192)
 def _decode(kind: int, text: str | None) -> StoreId:
-    """Cached: a request's ids are decoded more than once (prefetch, then per item); errors are not cached."""
+    mailbox, (object_uuid,) = _decode_uuids(kind, 1, text)
+    return StoreId(mailbox, object_uuid)
+
+
+@functools.lru_cache(maxsize=8192)
+def _decode_uuids(kind: int, count: int, text: str | None) -> tuple[str, tuple[str, ...]]:
+    """(mailbox, ``count`` uuids) of an id of ``kind``. Cached: a request's ids are decoded more than once
+    (prefetch, then per item); errors are not cached."""
     if not text:
         raise ItemError(*EMPTY)
     try:
@@ -64,13 +73,14 @@ def _decode(kind: int, text: str | None) -> StoreId:
     if len(raw) < header or not raw.startswith(_ID_PREFIX) or raw[len(_ID_PREFIX)] != kind:
         raise ItemError(*MALFORMED)
     mailbox_len = raw[len(_ID_PREFIX) + 1]
-    if len(raw) != header + mailbox_len + 16:
+    if len(raw) != header + mailbox_len + 16 * count:
         raise ItemError(*MALFORMED)
     try:
         mailbox = raw[header:header + mailbox_len].decode("utf-8")
     except UnicodeDecodeError:
         raise ItemError(*MALFORMED) from None
-    return StoreId(mailbox, raw[header + mailbox_len:].hex())
+    uuids = raw[header + mailbox_len:]
+    return mailbox, tuple(uuids[start:start + 16].hex() for start in range(0, 16 * count, 16))
 
 
 def encode_item_id(mailbox: str, item_uuid: str) -> str:
@@ -88,6 +98,16 @@ def encode_folder_id(mailbox: str, folder_uuid: str) -> str:
 
 def decode_folder_id(text: str | None) -> StoreId:
     return _decode(_KIND_FOLDER, text)
+
+
+def encode_attachment_id(mailbox: str, item_uuid: str, attachment_uuid: str) -> str:
+    return _encode(_KIND_ATTACHMENT, mailbox, item_uuid, attachment_uuid)
+
+
+def decode_attachment_id(text: str | None) -> tuple[StoreId, str]:
+    """(the item's StoreId, the attachment's uuid); ItemError as decode_item_id for an id this server did not issue."""
+    mailbox, (item_uuid, attachment_uuid) = _decode_uuids(_KIND_ATTACHMENT, 2, text)
+    return StoreId(mailbox, item_uuid), attachment_uuid
 
 
 def new_uuid() -> str:

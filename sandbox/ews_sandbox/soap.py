@@ -213,7 +213,9 @@ def fault_envelope(fault: EwsFault, server_version: str | None = None) -> bytes:
 
 
 def count_items(operation: etree._Element) -> int:
-    """How many items a request names or carries: its ItemIds plus the children of m:Items."""
-    ids = sum(1 for _ in operation.iter(qt("ItemId")))
-    items = operation.find("{%s}Items" % M)
-    return ids + (len(items) if items is not None else 0)
+    """How many items a request names or carries: its ItemIds and AttachmentIds plus the children of m:Items and
+    m:Attachments."""
+    ids = sum(1 for _ in operation.iter(qt("ItemId"), qt("AttachmentId")))
+    carried = sum(len(container) for container in (operation.find("{%s}Items" % M), operation.find("{%s}Attachments" % M))
+                  if container is not None)
+    return ids + carried

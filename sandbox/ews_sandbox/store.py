@@ -6,8 +6,9 @@ ChangeKey compare, a send) is atomic against concurrent requests.
 
 Items are addressed by ``uuid`` (what the ItemId encodes; a move issues a new
 one, like Exchange) and internally by ``seq``, which never changes and keys the
-extended properties and the submissions (messages sent and waiting in an Outbox,
-see submission.py). Moving or deleting a message withdraws its submission.
+extended properties, the file attachments and the submissions (messages sent and
+waiting in an Outbox, see submission.py). Moving or deleting a message withdraws
+its submission.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ ITEM_COLUMNS = {
     "sent": "text",
     "received": "text",
     "internet_message_id": "text",
+    "sensitivity": "text",
+    "reply_to": "json",
+    "read_receipt_requested": "bool",
+    "delivery_receipt_requested": "bool",
 }
 
 _SCHEMA = """
@@ -89,7 +94,11 @@ CREATE TABLE IF NOT EXISTS items (
     last_modified TEXT NOT NULL,
     sent TEXT,
     received TEXT,
-    internet_message_id TEXT
+    internet_message_id TEXT,
+    sensitivity TEXT,
+    reply_to TEXT,
+    read_receipt_requested INTEGER,
+    delivery_receipt_requested INTEGER
 );
 CREATE INDEX IF NOT EXISTS items_by_folder ON items (folder_uuid, created, seq);
 CREATE TABLE IF NOT EXISTS extended_properties (
@@ -108,6 +117,18 @@ CREATE TABLE IF NOT EXISTS submissions (
     submitted TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_by_due ON submissions (due);
+CREATE TABLE IF NOT EXISTS attachments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- keeps an item's attachments in the order they were added
+    uuid TEXT NOT NULL UNIQUE,               -- what the AttachmentId encodes (with the item's uuid)
+    item_seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    content_id TEXT,
+    is_inline INTEGER NOT NULL,
+    last_modified TEXT NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attachments_by_item ON attachments (item_seq, seq);
 """
 
 
@@ -151,6 +172,19 @@ class Folder:
 
 
 @dataclass
+class Attachment:
+    """A file attachment. ``content`` is None when only the description was read (what GetItem shows)."""
+    name: str
+    content_type: str
+    content_id: str | None
+    is_inline: bool
+    size: int
+    uuid: str = ""              # issued by the store
+    last_modified: str = ""
+    content: bytes | None = None
+
+
+@dataclass
 class Item:
     seq: int
     uuid: str
@@ -160,6 +194,7 @@ class Item:
     fields: dict                                   # ITEM_COLUMNS -> Python value
     extended: dict = field(default_factory=dict)   # extended_key -> (prop_type, str | list[str])
     submitted: bool = False                        # sent, waiting in the Outbox for the submitter
+    attachments: list[Attachment] = field(default_factory=list)   # described, without their content
 
     def recipients(self) -> list[dict]:
         return (self.fields["to_recipients"] or []) + (self.fields["cc_recipients"] or []) + (self.fields["bcc_recipients"] or [])
@@ -179,7 +214,7 @@ def _to_sql(column: str, value):
 def _from_sql(column: str, value):
     kind = ITEM_COLUMNS[column]
     if value is None:
-        return [] if column in ("to_recipients", "cc_recipients", "bcc_recipients", "categories") else None
+        return [] if column in _LIST_COLUMNS else None
     if kind == "json":
         return json.loads(value)
     if kind == "bool":
@@ -187,7 +222,7 @@ def _from_sql(column: str, value):
     return value
 
 
-_LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories")
+_LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories", "reply_to")
 # (column, kind, whether NULL reads as []) for _row_to_item: _from_sql unrolled over a row.
 _COLUMN_DECODING = tuple((column, kind, column in _LIST_COLUMNS) for column, kind in ITEM_COLUMNS.items())
 _json_loads = json.JSONDecoder().decode
@@ -214,6 +249,11 @@ def _columns_from_values(values: dict) -> dict:
     """{c: values.get(c, _from_sql(c, None)) for c in ITEM_COLUMNS}, unrolled."""
     return {column: values[column] if column in values else ([] if empty else None)
             for column, _, empty in _COLUMN_DECODING}
+
+
+def _attachment(uuid: str, name: str, content_type: str, content_id: str | None, is_inline, size: int,
+                last_modified: str, content: bytes | None = None) -> Attachment:
+    return Attachment(name, content_type, content_id, bool(is_inline), size, uuid, last_modified, content)
 
 
 def _extended_to_sql(prop_type: str, value) -> str:
@@ -249,7 +289,12 @@ class Store:
         for suffix in ("-wal", "-shm"):
             if Path(self.path + suffix).exists():
                 private_file(Path(self.path + suffix))
-        self.connection().executescript(_SCHEMA)
+        conn = self.connection()
+        conn.executescript(_SCHEMA)
+        present = {row[1] for row in conn.execute("PRAGMA table_info(items)")}
+        for column in ITEM_COLUMNS.keys() - present:     # a data folder from before the column
+            conn.execute("ALTER TABLE items ADD COLUMN %s %s" % (column, "INTEGER" if ITEM_COLUMNS[column] == "bool"
+                                                                 else "TEXT"))
 
     # -- connections and transactions -------------------------------------------------
 
@@ -413,16 +458,28 @@ class Store:
                 fields[column] = value
         return Item(row[0], row[1], row[2], row[3], row[4], fields, submitted=bool(row[-1]))
 
-    def _load_extended(self, conn, items: list[Item]) -> None:
+    @staticmethod
+    def _rows_by_item(conn, items: list[Item], select: str) -> Iterator[tuple[Item, list]]:
+        """(item, the rest of the row) for each row of ``select``, whose first column is the item's seq and whose
+        ``%s`` is where the items' seqs go; 500 items a query."""
         by_seq = {item.seq: item for item in items}
         seqs = list(by_seq)
         for start in range(0, len(seqs), 500):
             chunk = seqs[start:start + 500]
-            rows = conn.execute(
-                "SELECT item_seq, prop_key, prop_type, value FROM extended_properties WHERE item_seq IN (%s)"
-                % ",".join("?" * len(chunk)), chunk)
-            for seq, key, prop_type, value in rows:
-                by_seq[seq].extended[key] = (prop_type, _extended_from_sql(prop_type, value))
+            for seq, *rest in conn.execute(select % ",".join("?" * len(chunk)), chunk):
+                yield by_seq[seq], rest
+
+    def _load_extended(self, conn, items: list[Item]) -> None:
+        for item, (key, prop_type, value) in self._rows_by_item(
+                conn, items, "SELECT item_seq, prop_key, prop_type, value FROM extended_properties WHERE item_seq IN (%s)"):
+            item.extended[key] = (prop_type, _extended_from_sql(prop_type, value))
+
+    def _load_attachments(self, conn, items: list[Item]) -> None:
+        """Describe each item's attachments (their content stays in the store until asked for)."""
+        for item, described in self._rows_by_item(
+                conn, items, "SELECT item_seq, uuid, name, content_type, content_id, is_inline, length(content),"
+                " last_modified FROM attachments WHERE item_seq IN (%s) ORDER BY seq"):
+            item.attachments.append(_attachment(*described))
 
     def get_items(self, uuids: Iterable[str]) -> dict[str, Item]:
         """Items by uuid, with their extended properties; absent uuids are left out."""
@@ -438,6 +495,7 @@ class Store:
             rows = conn.execute(_SELECT_ITEM + " WHERE %s IN (%s)" % (column, ",".join("?" * len(chunk))), chunk)
             items.extend(self._row_to_item(row) for row in rows)
         self._load_extended(conn, items)
+        self._load_attachments(conn, items)
         return items
 
     def get_item(self, item_uuid: str) -> Item | None:
@@ -448,7 +506,8 @@ class Store:
         values = {
             "item_class": "IPM.Note", "subject": "", "body": "", "body_type": "Text",
             "to_recipients": [], "cc_recipients": [], "bcc_recipients": [],
-            "importance": "Normal", "categories": [], "is_draft": True, "is_read": True,
+            "importance": "Normal", "categories": [], "is_draft": True, "is_read": True, "sensitivity": "Normal",
+            "reply_to": [], "read_receipt_requested": False, "delivery_receipt_requested": False,
             "created": now, "last_modified": now, "received": now,
             "internet_message_id": "<%s@sandbox.test>" % new_uuid(),
         }
@@ -470,11 +529,14 @@ class Store:
                 [(seq, key, prop_type, _extended_to_sql(prop_type, value)) for key, (prop_type, value) in extended.items()])
         return Item(seq, item_uuid, mailbox, folder_uuid, change_key, _columns_from_values(values), dict(extended))
 
-    def create_item(self, folder_uuid: str, fields: dict, extended: dict | None = None) -> Item:
+    def create_item(self, folder_uuid: str, fields: dict, extended: dict | None = None,
+                    attachments: Iterable[Attachment] = ()) -> Item:
         """Insert an item into a folder; ``fields`` are ITEM_COLUMNS values, missing ones get defaults."""
         folder = self.folder(folder_uuid)
         with self.transaction() as conn:
-            return self._insert_item(conn, folder.mailbox, folder_uuid, fields, extended or {})
+            item = self._insert_item(conn, folder.mailbox, folder_uuid, fields, extended or {})
+            item.attachments = self._insert_attachments(conn, item, attachments)
+            return item
 
     def update_item(self, item: Item, fields: dict | None = None, set_extended: dict | None = None,
                     delete_extended: Iterable[str] = ()) -> Item:
@@ -526,12 +588,19 @@ class Store:
         now = utc_now()
         values.update(created=now, last_modified=now)
         with self.transaction() as conn:
-            return self._insert_item(conn, folder.mailbox, folder_uuid, values, item.extended if with_extended else {})
+            copy = self._insert_item(conn, folder.mailbox, folder_uuid, values, item.extended if with_extended else {})
+            # Attachments travel with the copy, content included, without passing through Python.
+            conn.execute("INSERT INTO attachments (uuid, item_seq, name, content_type, content_id, is_inline, last_modified,"
+                         " content) SELECT lower(hex(randomblob(16))), ?, name, content_type, content_id, is_inline,"
+                         " last_modified, content FROM attachments WHERE item_seq = ? ORDER BY seq", (copy.seq, item.seq))
+            self._load_attachments(conn, [copy])
+            return copy
 
     def delete_item(self, item: Item) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM items WHERE seq = ?", (item.seq,))
             conn.execute("DELETE FROM extended_properties WHERE item_seq = ?", (item.seq,))
+            conn.execute("DELETE FROM attachments WHERE item_seq = ?", (item.seq,))
             if item.submitted:
                 conn.execute("DELETE FROM submissions WHERE item_seq = ?", (item.seq,))
 
@@ -553,7 +622,50 @@ class Store:
         items = [self._row_to_item(row) for row in rows]
         if load_extended:
             self._load_extended(conn, items)
+        self._load_attachments(conn, items)
         return total, items
+
+    # -- file attachments ---------------------------------------------------------------
+
+    def _insert_attachments(self, conn, item: Item, attachments: Iterable[Attachment]) -> list[Attachment]:
+        """Store ``attachments`` on ``item``; the stored ones, described (uuid and time issued, no content)."""
+        stored = []
+        now = utc_now()
+        for attachment in attachments:
+            attachment_uuid = new_uuid()
+            conn.execute("INSERT INTO attachments (uuid, item_seq, name, content_type, content_id, is_inline, last_modified,"
+                         " content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (attachment_uuid, item.seq, attachment.name, attachment.content_type, attachment.content_id,
+                          1 if attachment.is_inline else 0, now, attachment.content or b""))
+            stored.append(_attachment(attachment_uuid, attachment.name, attachment.content_type, attachment.content_id,
+                                      attachment.is_inline, len(attachment.content or b""), now))
+        return stored
+
+    def add_attachments(self, item: Item, attachments: Iterable[Attachment]) -> list[Attachment]:
+        """Attach files to ``item``; like any change to the item, this issues it a new ChangeKey."""
+        with self.transaction() as conn:
+            stored = self._insert_attachments(conn, item, attachments)
+            self.update_item(item)
+        item.attachments.extend(stored)
+        return stored
+
+    def delete_attachment(self, item: Item, attachment_uuid: str) -> None:
+        """Remove one attachment of ``item`` (a new ChangeKey for the item)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM attachments WHERE uuid = ?", (attachment_uuid,))
+            self.update_item(item)
+        item.attachments = [a for a in item.attachments if a.uuid != attachment_uuid]
+
+    def attachment_content(self, attachment_uuid: str) -> bytes | None:
+        row = self.connection().execute("SELECT content FROM attachments WHERE uuid = ?", (attachment_uuid,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def attachments_with_content(self, item: Item) -> list[Attachment]:
+        """``item``'s attachments, content included, in order."""
+        rows = self.connection().execute(
+            "SELECT uuid, name, content_type, content_id, is_inline, length(content), last_modified, content"
+            " FROM attachments WHERE item_seq = ? ORDER BY seq", (item.seq,))
+        return [_attachment(*row[:-1], content=bytes(row[-1])) for row in rows]
 
     # -- submissions (sent messages waiting in an Outbox) -------------------------------
 
@@ -627,6 +739,7 @@ class Store:
         """Empty every mailbox (folders are recreated on demand); the delivery log has its own reset."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM submissions")
+            conn.execute("DELETE FROM attachments")
             conn.execute("DELETE FROM extended_properties")
             conn.execute("DELETE FROM items")
             conn.execute("DELETE FROM folders")

@@ -2,9 +2,10 @@
 
 Exchange answers SendItem (and CreateItem / UpdateItem with a Send disposition) once the message is
 submitted, not delivered: the message sits in the Outbox (a new ItemId; IsDraft false, PidTagMessageFlags
-mfSubmitted), and transport takes it from there later. The submitter does the same after ``delay_ms``:
-delivers (delivery log, local inboxes, SMTP relay), then files the copy in the saved folder (another new
-ItemId) or deletes it. A message deleted or moved out of the Outbox before then is not sent.
+mfSubmitted), and transport takes it from there later. The submitter does the same after ``delay_ms``, or at
+the message's deferred send time when that is later (PidTagDeferredSendTime): delivers (delivery log, local
+inboxes, SMTP relay), then files the copy in the saved folder (another new ItemId) or deletes it. A message
+deleted or moved out of the Outbox before then is not sent.
 
 Submissions are rows of the store (due time included), so they survive a restart and resume on start.
 """
@@ -40,9 +41,11 @@ class Submitter:
 
     # -- requests ----------------------------------------------------------------------
 
-    def submit(self, item: Item, sender: str, saved_folder_uuid: str | None) -> None:
-        """``item`` (already in its Outbox) is delivered from ``delay_ms`` from now on, by ``sender``."""
-        self.store.queue_submission(item, sender, saved_folder_uuid, time.time() + self.delay_ms / 1000)
+    def submit(self, item: Item, sender: str, saved_folder_uuid: str | None, not_before: float | None = None) -> None:
+        """``item`` (already in its Outbox) is delivered by ``sender`` from ``delay_ms`` from now on, and not before
+        the epoch time ``not_before`` (its deferred send time) when one is given."""
+        due = max(time.time() + self.delay_ms / 1000, not_before or 0)
+        self.store.queue_submission(item, sender, saved_folder_uuid, due)
         # Waking the thread before the caller commits is fine: it needs the store's write lock to look.
         self._wake.set()
 
@@ -110,6 +113,7 @@ class Submitter:
             result.append({
                 "item_id": encode_item_id(item.mailbox, item.uuid), "mailbox": item.mailbox, "sender": sender,
                 "subject": item.fields["subject"], "marker": send_marker(item), "submitted": submitted,
+                "due": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(due)),
                 "due_in_ms": max(round((due - time.time()) * 1000), 0),
                 "saved_folder_id": encode_folder_id(saved.mailbox, saved.uuid) if saved else None,
             })

@@ -1,14 +1,20 @@
-"""Run a sandbox from tests: ``Sandbox`` (a server in a subprocess on a free port) and ``AdminClient``.
+"""Run a sandbox from tests: ``Sandbox`` (a server in a subprocess on a free port), ``AdminClient``, and
+``SmtpSink`` (an SMTP server that keeps what the sandbox relays to it).
 
-    with Sandbox() as sandbox:
+    with SmtpSink() as sink, Sandbox(smarthost=sink.address) as sandbox:
         session.verify = sandbox.ca_path
         session.post(sandbox.url, ...)
         sandbox.admin.add_fault("server_busy", operation="SendItem")
         assert sandbox.admin.requests(since=0)[-1]["http_status"] == 500
+        [mail] = sink.wait_for(1)
+        mail.message["Subject"], mail.rcpt_tos
 """
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
 import json
 import os
 import queue
@@ -21,6 +27,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Sequence
 
@@ -45,10 +53,11 @@ class AdminClient:
         self._ssl = ssl.create_default_context(cafile=ca_path) if admin_url.startswith("https:") else None
 
     def _call(self, method: str, path: str, body: dict | None = None, since: int | None = None,
-              timeout: float | None = None):
+              timeout: float | None = None, query: dict | None = None):
         url = f"{self.admin_url}/{path}"
-        if since is not None:
-            url += "?" + urllib.parse.urlencode({"since": since})
+        query = dict(query or {}, **({"since": since} if since is not None else {}))
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
         data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
         # JSON, which a web page cannot send cross-origin without a preflight, is what the sandbox requires.
         request = urllib.request.Request(url, data=data, method=method,
@@ -128,6 +137,19 @@ class AdminClient:
     def wait_for_outbox(self, timeout: float = 30) -> None:
         """Return once every submitted message is delivered (and filed); SandboxError after ``timeout`` seconds."""
         self._call("POST", "outbox/wait", {"timeout_ms": round(timeout * 1000)}, timeout=timeout + self.timeout)
+
+    def delivery_mime(self, seq: int) -> bytes:
+        """The Internet message (MIME) delivery ``seq`` of the delivery log carried, as relayed."""
+        return base64.b64decode(self._call("GET", "deliveries/mime", since=None, query={"seq": seq})["mime"])
+
+    def limits(self) -> dict:
+        """{"max_request_bytes": the EWS request size limit, "max_send_bytes": the message size limit on send}."""
+        return self._call("GET", "limits")
+
+    def set_limits(self, max_request_bytes: int | None = None, max_send_bytes: int | None = None) -> dict:
+        """Change the size limits given (bytes); returns limits()."""
+        changes = {"max_request_bytes": max_request_bytes, "max_send_bytes": max_send_bytes}
+        return self._call("POST", "limits", {key: value for key, value in changes.items() if value is not None})
 
 
 class Sandbox:
@@ -282,3 +304,104 @@ class Sandbox:
         if remove_data and self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+@dataclass
+class ReceivedMail:
+    """One message an SmtpSink accepted: the SMTP envelope and the message exactly as it arrived."""
+    mail_from: str
+    rcpt_tos: list[str]
+    rcpt_options: list[str]     # RCPT TO parameters, e.g. "NOTIFY=SUCCESS,FAILURE" (one per recipient that sent it)
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        """The message parsed as a mail client reads it (email.policy.default: headers decoded, parts walkable)."""
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+
+class SmtpSink:
+    """An SMTP server on a free loopback port that keeps every message it is given; a context manager.
+
+    Give ``sink.address`` ("127.0.0.1:PORT") as a sandbox's ``smarthost`` and read what the sandbox relayed from
+    ``sink.messages`` (``ReceivedMail``, in arrival order) or ``sink.wait_for(count)``. It offers the DSN extension
+    (RFC 3461) unless ``dsn=False``, so the relay's delivery receipt requests show in ``rcpt_options``.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", dsn: bool = True):
+        self.host = host
+        self.dsn = dsn
+        self.messages: list[ReceivedMail] = []
+        self._arrived = threading.Condition()
+        self._controller = None
+        self.address: str | None = None
+
+    def __enter__(self) -> "SmtpSink":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._controller = _sink_controller(self)
+        self._controller.start()
+        self.address = f"{self.host}:{self._controller.port}"
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def clear(self) -> None:
+        with self._arrived:
+            self.messages.clear()
+
+    def wait_for(self, count: int = 1, timeout: float = 10) -> list[ReceivedMail]:
+        """The first ``count`` messages, once that many arrived; TimeoutError after ``timeout`` seconds."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.messages) >= count, timeout):
+                raise TimeoutError(f"{len(self.messages)} of {count} message(s) reached the SMTP sink in {timeout} s")
+            return self.messages[:count]
+
+    def _received(self, mail: ReceivedMail) -> None:
+        with self._arrived:
+            self.messages.append(mail)
+            self._arrived.notify_all()
+
+
+def _sink_controller(sink: SmtpSink):
+    """An aiosmtpd controller for ``sink`` (imported here: a sandbox server never loads aiosmtpd)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+
+    class DsnSmtp(SMTP):
+        """aiosmtpd refuses every RCPT TO parameter; this one takes RFC 3461's NOTIFY and ORCPT and keeps them."""
+
+        async def smtp_RCPT(self, arg):
+            address, *params = (arg or "").split()
+            dsn = [p for p in params if p.upper().startswith(("NOTIFY=", "ORCPT="))] if sink.dsn else []
+            before = len(self.envelope.rcpt_tos) if self.envelope is not None else 0
+            await super().smtp_RCPT(" ".join([address] + [p for p in params if p not in dsn]))
+            if self.envelope is not None and len(self.envelope.rcpt_tos) > before:
+                self.envelope.rcpt_options.extend(dsn)
+
+    class Handler:
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            session.host_name = hostname
+            return responses[:-1] + ["250-DSN"] + responses[-1:] if sink.dsn else responses
+
+        async def handle_DATA(self, server, session, envelope):
+            sink._received(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), list(envelope.rcpt_options),
+                                        envelope.original_content))
+            return "250 OK: queued"
+
+    class FreePortController(Controller):
+        def factory(self):
+            return DsnSmtp(self.handler, **self.SMTP_kwargs)
+
+        def _trigger_server(self):
+            self.port = self.server.sockets[0].getsockname()[1]    # port 0 asked the system for a free one
+            super()._trigger_server()
+
+    return FreePortController(Handler(), hostname=sink.host, port=0, data_size_limit=None)

@@ -9,7 +9,7 @@ import requests
 from lxml import etree
 from requests_ntlm import HttpNtlmAuth
 
-from ews_sandbox.namespaces import M, SOAP, T
+from ews_sandbox.namespaces import M, SOAP, T, qm, qt
 from ews_sandbox.testing import Sandbox
 
 ERRORS_NS = "http://schemas.microsoft.com/exchange/services/2006/errors"
@@ -67,6 +67,26 @@ def post(session: requests.Session, sandbox: Sandbox, data: bytes, operation: st
         "Content-Type": "text/xml; charset=utf-8",
         "SOAPAction": f'"{M}/{operation}"',
     })
+
+
+def call(sandbox: Sandbox, operation: str, body: str, user: str = "alice") -> list[tuple[str, str, etree._Element]]:
+    """(ResponseClass, ResponseCode, element) of each response message of ``operation``, sent as ``user``."""
+    response = post(session_for(sandbox, user), sandbox, envelope(body), operation)
+    assert response.status_code == 200, response.text
+    messages = etree.fromstring(response.content).find(".//" + qm("ResponseMessages"))
+    return [(m.get("ResponseClass"), m.findtext(qm("ResponseCode")), m) for m in messages]
+
+
+def find_items(sandbox: Sandbox, folder: str, properties: str = "", restriction: str = "",
+               user: str = "alice") -> tuple[str, list[etree._Element]]:
+    """FindItem in distinguished ``folder`` (IdOnly plus ``properties``, t:FieldURI elements; ``restriction`` a search
+    expression): (ResponseCode, the t:Message elements found)."""
+    shape = "<t:AdditionalProperties>%s</t:AdditionalProperties>" % properties if properties else ""
+    [(_, code, message)] = call(sandbox, "FindItem", (
+        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>%s</m:ItemShape>%s'
+        '<m:ParentFolderIds><t:DistinguishedFolderId Id="%s"/></m:ParentFolderIds></m:FindItem>')
+        % (shape, "<m:Restriction>%s</m:Restriction>" % restriction if restriction else "", folder), user)
+    return code, list(message.iter(qt("Message")))
 
 
 def fault_of(response: requests.Response) -> dict:

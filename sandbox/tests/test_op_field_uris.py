@@ -117,7 +117,7 @@ def test_get_item_leaves_unmodelled_properties_out(env):
                     ids=item_ids(draft))
     assert codes == {"NoError": len(PATHS)}
     (_, _, message), = messages(env.call("GetItem", """<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>
-        <t:AdditionalProperties><t:FieldURI FieldURI="item:Sensitivity"/><t:FieldURI FieldURI="calendar:Start"/>
+        <t:AdditionalProperties><t:FieldURI FieldURI="item:InReplyTo"/><t:FieldURI FieldURI="calendar:Start"/>
         <t:FieldURI FieldURI="item:Subject"/></t:AdditionalProperties></m:ItemShape>
         <m:ItemIds>%s</m:ItemIds></m:GetItem>""" % item_ids(draft)))
     item = message.find(qm("Items")).find(qt("Message"))

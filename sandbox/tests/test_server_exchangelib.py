@@ -48,3 +48,22 @@ def test_soap_fault_code_is_understood(account):
     sandbox.admin.add_fault("soap_fault", code="ErrorMailboxStoreUnavailable")
     with pytest.raises(ews_errors.ErrorMailboxStoreUnavailable):
         account.drafts.all().count()
+
+
+def test_a_message_with_attachments_round_trips(account):
+    """exchangelib's own requests: CreateItem, CreateAttachment (inline and not), SendItem, GetItem, GetAttachment."""
+    sandbox, account = account
+    from exchangelib import FileAttachment, HTMLBody, Mailbox, Message
+
+    message = Message(account=account, folder=account.drafts, subject="with files", importance="High",
+                      body=HTMLBody('<p><img src="cid:logo@example"></p>'), to_recipients=[Mailbox(email_address="bob@sandbox.test")])
+    message.attach(FileAttachment(name="report.pdf", content=b"%PDF numbers"))
+    message.attach(FileAttachment(name="logo.png", content=b"png", is_inline=True, content_id="logo@example"))
+    message.save()
+    [saved] = account.drafts.all()
+    assert saved.has_attachments and sorted(a.name for a in saved.attachments) == ["logo.png", "report.pdf"]
+    assert {a.name: a.content for a in saved.attachments}["report.pdf"] == b"%PDF numbers"   # GetAttachment
+    saved.send(save_copy=True)
+    sandbox.admin.wait_for_outbox()
+    [sent] = account.sent.all()
+    assert sorted(a.name for a in sent.attachments) == ["logo.png", "report.pdf"]

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
-from conftest import envelope, post, session_for
+from conftest import call, envelope, post, session_for
 from ews_sandbox.namespaces import qm, qt
 
 ALICE, BOB, CAROL = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test"
-
-
-def call(sandbox, operation: str, body: str, user: str = "alice") -> list[tuple[str, str, etree._Element]]:
-    """(ResponseClass, ResponseCode, element) of each response message of ``operation``."""
-    response = post(session_for(sandbox, user), sandbox, envelope(body), operation)
-    assert response.status_code == 200, response.text
-    messages = etree.fromstring(response.content).find(".//" + qm("ResponseMessages"))
-    return [(m.get("ResponseClass"), m.findtext(qm("ResponseCode")), m) for m in messages]
 
 
 def test_an_empty_id_is_an_item_level_invalid_id_empty(clean_sandbox):

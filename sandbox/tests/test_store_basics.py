@@ -1,3 +1,4 @@
+import sqlite3
 import time
 
 import pytest
@@ -128,3 +129,15 @@ def test_folders_created_in_an_undone_item_are_not_cached_and_committed_ones_are
     inbox = store.distinguished_folder("gone@sandbox.test", "inbox")
     assert store.folder(inbox) is not None
     assert store.folder(kept) is not None and store.distinguished_folder("kept@sandbox.test", "inbox") == kept
+
+
+def test_a_data_folder_from_before_the_message_columns_gets_them(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    Store(path)
+    with sqlite3.connect(path) as conn:
+        for column in ("sensitivity", "reply_to", "read_receipt_requested", "delivery_receipt_requested"):
+            conn.execute("ALTER TABLE items DROP COLUMN %s" % column)
+    store = Store(path)
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    item = store.create_item(drafts, {"subject": "after", "sensitivity": "Private", "reply_to": [{"name": "", "email": "x@y"}]})
+    assert store.get_item(item.uuid).fields["sensitivity"] == "Private"

@@ -1,9 +1,12 @@
+import email
+import email.policy
 import smtplib
 
 import pytest
 
 from ews_sandbox import delivery as delivery_module
-from ews_sandbox.store import extended_key
+from ews_sandbox.mime import build_mime
+from ews_sandbox.store import Attachment, extended_key
 
 from ews_test_support import ALICE, BOB, MARKER_SET, Env
 
@@ -39,8 +42,9 @@ def test_outside_recipients_are_relayed_as_mime(env, monkeypatch):
     monkeypatch.setattr(delivery_module.smtp_relay, "relay", lambda *args: relayed.append(args))
     env.delivery.smarthost = ("127.0.0.1", 2525)
     entry = env.delivery.deliver(ALICE, message(env, ["x@example.org"]))
-    (smarthost, mail_from, rcpt, mime), = relayed
+    (smarthost, mail_from, rcpt, mime, delivery_receipt), = relayed
     assert (smarthost, mail_from, rcpt, entry["undelivered"]) == (("127.0.0.1", 2525), ALICE, ["x@example.org"], [])
+    assert delivery_receipt is False
     assert b"Subject: Hi" in mime and b"text/html" in mime
 
 
@@ -61,3 +65,20 @@ def test_every_send_is_logged_and_the_log_pages(env):
     assert len(env.delivery.log(since=first["seq"])) == 1
     env.delivery.reset()
     assert env.delivery.log() == []
+
+
+def test_the_mime_encodes_what_is_not_ascii_and_a_line_break_cannot_add_a_header(env):
+    drafts = env.store.distinguished_folder(ALICE, "drafts")
+    item = env.store.create_item(
+        drafts, {"subject": "Zahlen für März\r\nBcc: spy@example.org", "body": "Grüße", "body_type": "Text",
+                 "to_recipients": [{"name": "Jürgen Groß", "email": "j@example.org"}], "sent": "2026-01-02T03:04:05Z"},
+        {extended_key(distinguished_property_set_id="InternetHeaders", property_name="X-Tag"): ("String", "a\nX-Evil: 1")},
+        [Attachment("Übersicht.pdf", "application/pdf", None, False, 3, content=b"pdf")])
+    message = email.message_from_bytes(build_mime(item, env.store.attachments_with_content(item)),
+                                       policy=email.policy.default)
+    assert message["Subject"] == "Zahlen für März Bcc: spy@example.org" and message["Bcc"] is None
+    assert message["To"].addresses[0].display_name == "Jürgen Groß"
+    assert message["X-Tag"] == "a X-Evil: 1" and message["X-Evil"] is None
+    body, pdf = message.iter_parts()
+    assert body.get_content().strip() == "Grüße" and pdf.get_filename() == "Übersicht.pdf"
+    assert message["Date"] == "Fri, 02 Jan 2026 03:04:05 +0000"

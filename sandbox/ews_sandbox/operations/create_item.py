@@ -9,7 +9,7 @@ from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Folder, Item
 from .lookup import saved_item_folder, resolve_folder
-from .properties import item_id_element, parse_item_content
+from .properties import attachment_id_element, item_id_element, parse_item_content
 from .responses import OperationResponse
 from .send_item import NO_RECIPIENTS, SEND_AS_DENIED, send_stored
 
@@ -36,7 +36,7 @@ def create_one(ctx: RequestContext, element: etree._Element, disposition: str | 
     if disposition in (None, "SaveOnly"):
         folder = _target_folder(ctx, folder_element, "drafts", "create")
         fields.setdefault("from_mailbox", {"name": folder.mailbox, "email": folder.mailbox})
-        return store.create_item(folder.uuid, dict(fields, is_draft=True), content.extended)
+        return store.create_item(folder.uuid, dict(fields, is_draft=True), content.extended, content.attachments)
     if not (fields.get("to_recipients") or fields.get("cc_recipients") or fields.get("bcc_recipients")):
         raise ItemError(*NO_RECIPIENTS)
     save = disposition == "SendAndSaveCopy"
@@ -46,7 +46,7 @@ def create_one(ctx: RequestContext, element: etree._Element, disposition: str | 
     fields.setdefault("from_mailbox", {"name": mailbox, "email": mailbox})
     with store.transaction():
         item = store.create_item(store.distinguished_folder(mailbox, "drafts"), dict(fields, is_draft=True),
-                                 content.extended)
+                                 content.extended, content.attachments)
         try:
             send_stored(ctx, item, save, folder_element)
             return None
@@ -69,5 +69,10 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
             continue
         items = etree.SubElement(response.success(), qm("Items"))
         if saved is not None:
-            item_id_element(etree.SubElement(items, element.tag), saved)
+            created = etree.SubElement(items, element.tag)
+            item_id_element(created, saved)
+            if saved.attachments:     # their ids, as in "Add attachments by using EWS in Exchange"
+                attachments = etree.SubElement(created, qt("Attachments"))
+                for attachment in saved.attachments:
+                    attachment_id_element(etree.SubElement(attachments, qt("FileAttachment")), saved, attachment)
     return response.element

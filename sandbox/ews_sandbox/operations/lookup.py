@@ -1,4 +1,5 @@
-"""Resolving request ids (t:ItemId, t:FolderId, t:DistinguishedFolderId) to store objects, with access checks."""
+"""Resolving request ids (t:ItemId, t:FolderId, t:DistinguishedFolderId, t:AttachmentId) to store objects, with
+access checks."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from lxml import etree
 
 from ..context import RequestContext
 from ..errors import ItemError
-from ..ids import decode_folder_id, decode_item_id
+from ..ids import decode_attachment_id, decode_folder_id, decode_item_id
 from ..namespaces import qm, qt
-from ..store import DISTINGUISHED_FOLDERS, Folder, Item
+from ..store import DISTINGUISHED_FOLDERS, Attachment, Folder, Item
 
 ITEM_NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
 FOLDER_NOT_FOUND = ("ErrorFolderNotFound", "The specified folder could not be found in the store.")
+ATTACHMENT_NOT_FOUND = ("ErrorInvalidAttachmentId", "The attachment could not be found.")
 
 
 def folder_owner(ctx: RequestContext, element: etree._Element) -> str:
@@ -80,3 +82,15 @@ def resolve_item(ctx: RequestContext, element: etree._Element, right: str,
         raise ItemError(*ITEM_NOT_FOUND)
     ctx.check_access(item.mailbox, right)
     return item
+
+
+def resolve_attachment(ctx: RequestContext, element: etree._Element, right: str) -> tuple[Item, Attachment]:
+    """A t:AttachmentId -> (its item, the attachment, described); ErrorInvalidAttachmentId when the item no longer
+    has it (deleted, or the item moved: the id names the item's old id), id and access errors as for items."""
+    item_id, attachment_uuid = decode_attachment_id(element.get("Id"))
+    item = ctx.store.get_item(item_id.uuid)
+    attachment = next((a for a in item.attachments if a.uuid == attachment_uuid), None) if item is not None else None
+    if attachment is None:
+        raise ItemError(*ATTACHMENT_NOT_FOUND)
+    ctx.check_access(item.mailbox, right)
+    return item, attachment

@@ -1,4 +1,5 @@
-"""FieldURI / ExtendedFieldURI <-> store fields: parsing t:Message content and shaping items for responses."""
+"""FieldURI / ExtendedFieldURI <-> store fields: parsing t:Message content (file attachments included) and
+shaping items and attachments for responses."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from datetime import datetime, timezone
 
 from lxml import etree
 
+import base64
+
 from ..errors import ItemError
-from ..ids import encode_folder_id, encode_item_id
+from ..ids import encode_attachment_id, encode_folder_id, encode_item_id
 from ..namespaces import qt
-from ..store import SUBMITTED_SQL, Item, extended_key, is_array_type
+from ..store import SUBMITTED_SQL, Attachment, Item, extended_key, is_array_type
 
 EXTENDED = "ExtendedProperty"   # marks where t:ExtendedProperty goes in the schema's element order
 
@@ -32,8 +35,8 @@ def message_flags(item: Item) -> int:
 class Field:
     uri: str            # FieldURI value, e.g. "item:Subject"
     element: str        # element name inside t:Message
-    column: str | None  # store column (None: computed)
-    kind: str           # text | bool | datetime | body | recipients | mailbox | strings | computed
+    column: str | None  # store column (None: computed from the item, read-only)
+    kind: str           # text | bool | datetime | body | recipients | mailbox | strings | attachments | computed
     message_only: bool = False
     computed_sql: str | None = None   # SQL over ``items`` for restrictions, when the column alone is not the value
     searchable: bool = True           # Exchange accepts it in a Restriction / SortOrder
@@ -42,6 +45,9 @@ class Field:
     @property
     def sql(self) -> str | None:
         return self.computed_sql or self.column
+
+
+HAS_ATTACHMENTS_SQL = "EXISTS (SELECT 1 FROM attachments a WHERE a.item_seq = items.seq AND a.is_inline = 0)"
 
 
 def _display_sql(column: str) -> str:
@@ -56,7 +62,9 @@ FIELDS = [
     Field("item:ParentFolderId", "ParentFolderId", None, "computed"),
     Field("item:ItemClass", "ItemClass", "item_class", "text"),
     Field("item:Subject", "Subject", "subject", "text"),
+    Field("item:Sensitivity", "Sensitivity", "sensitivity", "text"),
     Field("item:Body", "Body", "body", "body", in_find_item=False),
+    Field("item:Attachments", "Attachments", None, "attachments", searchable=False, in_find_item=False),
     Field("item:DateTimeReceived", "DateTimeReceived", "received", "datetime"),
     Field("item:Size", "Size", None, "computed"),
     Field("item:Categories", "Categories", "categories", "strings"),
@@ -66,7 +74,8 @@ FIELDS = [
     Field("item:DateTimeCreated", "DateTimeCreated", "created", "datetime"),
     Field("item:DisplayCc", "DisplayCc", None, "computed", computed_sql=_display_sql("cc_recipients")),
     Field("item:DisplayTo", "DisplayTo", None, "computed", computed_sql=_display_sql("to_recipients")),
-    Field("item:HasAttachments", "HasAttachments", None, "computed"),
+    # True with at least one attachment that is not inline (HasAttachments reference: "visible" attachments).
+    Field("item:HasAttachments", "HasAttachments", None, "bool", computed_sql=HAS_ATTACHMENTS_SQL),
     Field(EXTENDED, EXTENDED, None, "computed"),
     Field("item:LastModifiedTime", "LastModifiedTime", "last_modified", "datetime"),
     Field("item:IsAssociated", "IsAssociated", None, "computed"),
@@ -76,10 +85,13 @@ FIELDS = [
     Field("message:CcRecipients", "CcRecipients", "cc_recipients", "recipients", True, searchable=False, in_find_item=False),
     Field("message:BccRecipients", "BccRecipients", "bcc_recipients", "recipients", True, searchable=False,
           in_find_item=False),
+    Field("message:IsReadReceiptRequested", "IsReadReceiptRequested", "read_receipt_requested", "bool", True),
+    Field("message:IsDeliveryReceiptRequested", "IsDeliveryReceiptRequested", "delivery_receipt_requested", "bool", True),
     Field("message:From", "From", "from_mailbox", "mailbox", True,
           computed_sql="json_extract(items.from_mailbox, '$.email')"),
     Field("message:InternetMessageId", "InternetMessageId", "internet_message_id", "text", True),
     Field("message:IsRead", "IsRead", "is_read", "bool", True),
+    Field("message:ReplyTo", "ReplyTo", "reply_to", "recipients", True, searchable=False, in_find_item=False),
 ]
 FIELDS_BY_URI = {f.uri: f for f in FIELDS if f.uri != EXTENDED}
 # Set by the server only: a request setting one gets ErrorInvalidPropertySet.
@@ -94,8 +106,8 @@ FIELDS_BY_ELEMENT = {f.element: f for f in FIELDS if f.uri != EXTENDED}
 # the sandbox cannot answer those truthfully. Of them, the ones FindItem never returns (bodies,
 # attachments, recipient lists) are an error in a FindItem shape, like the modelled in_find_item=False ones.
 UNMODELLED_NOT_IN_FIND_ITEM = frozenset({
-    "item:Attachments", "item:MimeContent", "item:MimeContentUTF8", "item:UniqueBody", "item:NormalizedBody",
-    "item:TextBody", "message:ReplyTo", "calendar:RequiredAttendees", "calendar:OptionalAttendees",
+    "item:MimeContent", "item:MimeContentUTF8", "item:UniqueBody", "item:NormalizedBody",
+    "item:TextBody", "calendar:RequiredAttendees", "calendar:OptionalAttendees",
     "calendar:Resources", "distributionlist:Members",
 })
 
@@ -181,12 +193,22 @@ def _extended_path(items: tuple) -> ExtendedPath:
     return ExtendedPath(key, values.get("PropertyType", "String"), attributes)
 
 
+INVALID_EXTENDED_VALUE = ("ErrorInvalidExtendedPropertyValue", "The extended property value is invalid.")
+
+
 def parse_extended_property(element: etree._Element) -> tuple[ExtendedPath, object]:
-    """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values."""
+    """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values. A SystemTime must be a time
+    (it is stored in the store's UTC form)."""
     path = parse_extended_uri(element.find(qt("ExtendedFieldURI")))
     if is_array_type(path.prop_type):
         return path, [v.text or "" for v in element.iter(qt("Value"))]
-    return path, element.findtext(qt("Value")) or ""
+    value = element.findtext(qt("Value")) or ""
+    if path.prop_type == "SystemTime":
+        try:
+            value = normalize_datetime(value)
+        except ValueError:
+            raise ItemError(*INVALID_EXTENDED_VALUE) from None
+    return path, value
 
 
 def extended_property_element(parent: etree._Element, path: ExtendedPath, value) -> None:
@@ -231,13 +253,15 @@ def find_path(parent: etree._Element) -> Field | ExtendedPath:
 
 @dataclass
 class ItemContent:
-    """What a t:Message (or t:Item) element sets: store fields and extended properties."""
+    """What a t:Message (or t:Item) element sets: store fields, extended properties and file attachments."""
     fields: dict = field(default_factory=dict)
     extended: dict = field(default_factory=dict)   # key -> (prop_type, value)
+    attachments: list = field(default_factory=list)
 
 
 def parse_item_content(element: etree._Element) -> ItemContent:
-    """The fields and extended properties a t:Message sets; elements the sandbox does not model are ignored."""
+    """The fields, extended properties and attachments a t:Message sets; elements the sandbox does not model
+    are ignored."""
     content = ItemContent()
     for child in element:
         if not isinstance(child.tag, str):
@@ -251,6 +275,8 @@ def parse_item_content(element: etree._Element) -> ItemContent:
         elif name == "Body":
             content.fields["body"] = child.text or ""
             content.fields["body_type"] = child.get("BodyType", "Text")
+        elif name == "Attachments":
+            content.attachments = [parse_attachment(a) for a in child if isinstance(a.tag, str)]
         elif name in FIELDS_BY_ELEMENT:
             f = FIELDS_BY_ELEMENT[name]
             if f.uri in READ_ONLY:
@@ -300,12 +326,15 @@ def _display(recipients: list[dict]) -> str:
 
 def _computed(f: Field, item: Item):
     if f.uri == "item:Size":
-        return str(len((item.fields["body"] or "").encode()) + len((item.fields["subject"] or "").encode()) + 256)
+        return str(len((item.fields["body"] or "").encode()) + len((item.fields["subject"] or "").encode()) + 256
+                   + sum(a.size for a in item.attachments))
     if f.uri == "item:DisplayTo":
         return _display(item.fields["to_recipients"])
     if f.uri == "item:DisplayCc":
         return _display(item.fields["cc_recipients"])
-    return "false"   # HasAttachments, IsAssociated: the sandbox stores neither attachments nor FAI
+    if f.uri == "item:HasAttachments":
+        return "true" if any(not a.is_inline for a in item.attachments) else "false"
+    return "false"   # IsAssociated: the sandbox keeps no FAI
 
 
 def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Element:
@@ -326,7 +355,12 @@ def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Ele
             item_id_element(element, item)
         elif f.uri == "item:ParentFolderId":
             etree.SubElement(element, qt("ParentFolderId"), Id=encode_folder_id(item.mailbox, item.folder_uuid))
-        elif f.kind == "computed":
+        elif f.kind == "attachments":
+            if item.attachments:
+                attachments = etree.SubElement(element, qt("Attachments"))
+                for attachment in item.attachments:
+                    file_attachment_element(attachments, item, attachment)
+        elif f.column is None:
             value = _computed(f, item)
             if value:
                 etree.SubElement(element, qt(f.element)).text = value
@@ -354,3 +388,49 @@ def _field_element(parent: etree._Element, f: Field, value, item: Item) -> None:
             etree.SubElement(child, qt("String")).text = text
     else:
         child.text = value
+
+
+# -- file attachments ([MS-OXWSATT]) --------------------------------------------------------------
+
+NAME_MISSING = ItemError("ErrorRequiredPropertyMissing", "Required property is missing.", field_uri="attachment:Name")
+NOT_MODELLED_ATTACHMENT = ("ErrorInvalidPropertyRequest", "This property is not supported by this operation (the sandbox "
+                           "models file attachments only).")
+DEFAULT_CONTENT_TYPE = "application/octet-stream"   # RFC 2046: arbitrary binary data
+
+
+def parse_attachment(element: etree._Element) -> Attachment:
+    """A t:FileAttachment of a request -> Attachment; ItemError for a nameless one or another kind of attachment."""
+    if element.tag != qt("FileAttachment"):
+        raise ItemError(*NOT_MODELLED_ATTACHMENT)
+    name = element.findtext(qt("Name"))
+    if not name:
+        raise NAME_MISSING
+    content = base64.b64decode(element.findtext(qt("Content")) or "")   # the schema made it valid base64
+    return Attachment(name, element.findtext(qt("ContentType")) or DEFAULT_CONTENT_TYPE,
+                      element.findtext(qt("ContentId")) or None, parse_bool(element.findtext(qt("IsInline"))),
+                      len(content), content=content)
+
+
+def attachment_id_element(parent: etree._Element, item: Item, attachment: Attachment, root: bool = False) -> None:
+    """t:AttachmentId; with ``root`` also its item's id and current ChangeKey (CreateAttachment's answer)."""
+    attributes = {"Id": encode_attachment_id(item.mailbox, item.uuid, attachment.uuid)}
+    if root:
+        attributes.update(RootItemId=encode_item_id(item.mailbox, item.uuid), RootItemChangeKey=item.change_key)
+    etree.SubElement(parent, qt("AttachmentId"), attributes)
+
+
+def file_attachment_element(parent: etree._Element, item: Item, attachment: Attachment) -> etree._Element:
+    """t:FileAttachment described as GetItem shows it, with t:Content when ``attachment`` carries it (GetAttachment)."""
+    element = etree.SubElement(parent, qt("FileAttachment"))
+    attachment_id_element(element, item, attachment)
+    etree.SubElement(element, qt("Name")).text = attachment.name
+    etree.SubElement(element, qt("ContentType")).text = attachment.content_type
+    if attachment.content_id:
+        etree.SubElement(element, qt("ContentId")).text = attachment.content_id
+    etree.SubElement(element, qt("Size")).text = str(attachment.size)
+    etree.SubElement(element, qt("LastModifiedTime")).text = attachment.last_modified
+    etree.SubElement(element, qt("IsInline")).text = "true" if attachment.is_inline else "false"
+    etree.SubElement(element, qt("IsContactPhoto")).text = "false"
+    if attachment.content is not None:
+        etree.SubElement(element, qt("Content")).text = base64.b64encode(attachment.content).decode("ascii")
+    return element

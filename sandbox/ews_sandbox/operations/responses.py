@@ -57,18 +57,22 @@ class OperationResponse:
 
     def item_error(self, error: ItemError) -> etree._Element:
         """The Error message for ``error``."""
-        return self._message("Error", error.code, error.message, error.details)
+        return self._message("Error", error.code, error.message, error.details, error.field_uri)
 
-    def _message(self, response_class: str, code: str, text: str, details: dict | None = None) -> etree._Element:
+    def _message(self, response_class: str, code: str, text: str, details: dict | None = None,
+                 field_uri: str | None = None) -> etree._Element:
         """An Error or Warning message shaped like Exchange's: MessageText, ResponseCode, DescriptiveLinkKey 0,
-        the ``details`` as MessageXml ``t:Value`` entries, then the operation's empty container."""
+        MessageXml (the ``field_uri`` as ``t:ExceptionFieldURI``, the ``details`` as ``t:Value`` entries), then the
+        operation's empty container."""
         message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass=response_class)
         etree.SubElement(message, qm("MessageText")).text = text
         etree.SubElement(message, qm("ResponseCode")).text = code
         etree.SubElement(message, qm("DescriptiveLinkKey")).text = "0"
-        if details:
+        if details or field_uri:
             message_xml = etree.SubElement(message, qm("MessageXml"))
-            for name, value in details.items():
+            if field_uri:
+                etree.SubElement(message_xml, qt("ExceptionFieldURI"), FieldURI=field_uri)
+            for name, value in (details or {}).items():
                 etree.SubElement(message_xml, qt("Value"), Name=name).text = str(value)
         if self.empty_container:
             etree.SubElement(message, qm(self.empty_container))

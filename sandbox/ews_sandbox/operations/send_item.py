@@ -18,13 +18,17 @@ sent is a copy that goes through the Outbox and is deleted once delivered.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from lxml import etree
 
 from ..context import RequestContext
 from ..errors import ItemError
 from ..ids import decode_item_id
+from ..mime import build_mime
 from ..namespaces import qm, qt
-from ..store import Folder, Item, utc_now
+from ..store import Folder, Item, extended_key, utc_now
 from .lookup import saved_item_folder, ITEM_NOT_FOUND, prefetch_items, resolve_folder, take_item
 from .properties import is_message, parse_bool
 from .responses import OperationResponse
@@ -37,6 +41,30 @@ SEND_AS_DENIED = ("ErrorSendAsDenied", "The account that submitted this request 
                   "the mailbox in From.")
 # Exchange documents no EWS code for this (MAPI answers MAPI_E_SUBMITTED): the sandbox refuses a second submission.
 ALREADY_SUBMITTED = ("ErrorInvalidOperation", "The message has already been submitted for sending.")
+MESSAGE_TOO_LARGE = ("ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
+# PidTagDeferredSendTime: the submitted message stays in the Outbox until then ([MS-OXOMSG] 2.2.3.4).
+DEFERRED_SEND_TIME = extended_key(property_tag="0x3FEF")
+# What the MIME of a message can add to its content: base64 (4/3 and line breaks) plus headers and part headers.
+# Below this bound the message is surely within the send limit and is not built just to be measured.
+MIME_GROWTH, MIME_HEADROOM_BYTES = 1.4, 64 * 1024
+
+
+def _check_send_size(ctx: RequestContext, item: Item) -> None:
+    """ErrorMessageSizeExceeded when ``item``, as it would go out (MIME), is over the send limit (MaxSendSize)."""
+    limit = ctx.limits.max_send_bytes
+    content = (len((item.fields["body"] or "").encode()) + len((item.fields["subject"] or "").encode())
+               + sum(a.size for a in item.attachments))
+    headroom = MIME_HEADROOM_BYTES + 1024 * (len(item.attachments) + len(item.recipients()))
+    if content * MIME_GROWTH + headroom < limit:
+        return
+    if len(build_mime(item, ctx.store.attachments_with_content(item))) > limit:
+        raise ItemError(*MESSAGE_TOO_LARGE)
+
+
+def _deferred_until(item: Item) -> float | None:
+    """The epoch time in PidTagDeferredSendTime (stored in UTC form), if the message has one."""
+    deferred = item.extended.get(DEFERRED_SEND_TIME)
+    return datetime.fromisoformat(deferred[1].replace("Z", "+00:00")).timestamp() if deferred else None
 
 
 def sent_fields(ctx: RequestContext, item: Item) -> dict:
@@ -96,14 +124,16 @@ def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> 
         target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
                   else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
     changes = sent_fields(ctx, item)
+    _check_send_size(ctx, replace(item, fields={**item.fields, **changes}))
     outbox = store.distinguished_folder(item.mailbox, "outbox")
+    not_before = _deferred_until(item)
     if save and _left_behind_by_quirk(ctx, item, folder_element, target):
         store.update_item(item, changes)
-        ctx.submitter.submit(store.copy_item(item, outbox), ctx.mailbox, None)
+        ctx.submitter.submit(store.copy_item(item, outbox), ctx.mailbox, None, not_before)
         return
     # The message itself moves, so its copy keeps every extended property.
     store.move_item(item, outbox, changes)
-    ctx.submitter.submit(item, ctx.mailbox, target.uuid if save else None)
+    ctx.submitter.submit(item, ctx.mailbox, target.uuid if save else None, not_before)
 
 
 def send_one(ctx: RequestContext, item_id: etree._Element, save: bool, folder_element,
