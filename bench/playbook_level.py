@@ -1,21 +1,86 @@
-"""Playbook level: what a task costs through ansible-playbook.
+"""Playbook level: what a task costs through ansible-playbook, and where a task's fixed cost goes.
 
 Each playbook runs on localhost (connection local, the venv's Python), the
 connection options come from the EWS_* environment variables (the modules'
-fallbacks). Times are ansible-playbook wall times; the no-op playbook (one
-``debug`` task) is the fixed cost of starting ansible-playbook, subtracted to
-get a task's own cost.
+fallbacks), ``item_ids`` are the draft_ids lookup's entries. Times are
+ansible-playbook wall times; the no-op playbook (one ``debug`` task) is the
+fixed cost of starting ansible-playbook, subtracted to get a task's own cost.
 
-* one ``send_item`` task with 1,000 ids (P2 via Ansible), and with 100 ids;
-* a ``loop`` of 100 ``send_item`` tasks with one id each;
+* one ``send_item`` task with 1,000 ids (P2 via Ansible), and with LOOP_IDS ids;
+* a ``loop`` of LOOP_IDS ``send_item`` tasks with one id each;
 * one task templating ``query('exchange.ews.draft_ids', ...)`` (P3 via Ansible).
+
+The per-task breakdown takes one ``send_item`` task in check mode on one draft
+(it reads the draft: one GetItem, and changes nothing, so every layer below
+can run it again with the same arguments) and peels it layer by layer, each
+layer timed in fresh processes, median of the reps:
+
+1. the task: the one-task playbook minus the no-op playbook run just before it;
+2. with ``ANSIBLE_DEBUG=1`` (its timestamped log, in separate runs) and
+   ``ANSIBLE_KEEP_REMOTE_FILES=1``: building the AnsiballZ payload (``ANSIBALLZ:
+   Creating module`` to ``Done creating module``) and shipping it (``transferring
+   module`` to the end of the ``chmod``);
+3. the kept ``AnsiballZ_send_item.py`` run alone (its arguments are inside);
+4. the module file run directly with the same arguments (``send_item.py
+   args.json``): the difference to 3 is AnsiballZ on the target (writing the
+   payload out, importing from the zip, where Python keeps no ``.pyc``);
+5. a child that repeats the module's set-up in stages, each timed: Python's
+   start, the imports (each library is charged what it adds over the stages
+   before it), the schema parse, the zeep client and session, and a first and a
+   second GetItem on the connection (the difference is TLS and the NTLM
+   handshake);
+6. what is left of 4 is the module's own work (argument parsing, the GetItem,
+   the result); what is left of 1 after 2 and 3 is Ansible's task machinery on
+   the controller (the worker process, templating, the remote temp folder, the
+   result, clean-up).
 """
 
+import base64
+import io
+import json
+import re
 import sys
+import time
+import zipfile
 
-from common import Window, median, ratio, run_child, write_json
-from p3_lookup import NEEDLE, seed as seed_lookup
+STAGES_CHILD = """
+import json, os, sys, time
+started = float(sys.argv[1])
+marks = [("Python start", time.time())]
+def mark(name):
+    marks.append((name, time.time()))
+import ansible.module_utils.basic
+mark("import ansible.module_utils.basic")
+import requests
+mark("import requests (urllib3, idna, certifi, charset_normalizer)")
+import lxml.etree
+mark("import lxml")
+import zeep
+mark("import zeep")
+import requests_ntlm
+mark("import requests-ntlm (pyspnego, cryptography)")
+from ansible_collections.exchange.ews.plugins.modules import send_item
+from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient, schema_document
+from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
+mark("import the collection's module and module_utils")
+schema_document()
+mark("client: parse the embedded WSDL/XSD (zeep)")
+client = EwsClient(ConnectionSettings.from_params({
+    "url": os.environ["EWS_URL"], "username": os.environ["EWS_USERNAME"],
+    "password": os.environ["EWS_PASSWORD"], "ca_path": os.environ["EWS_CA_PATH"]}))
+mark("client: zeep client, service binding, requests session")
+GetItem(client).call([sys.argv[2]], field_uris=("item:IsDraft",))
+mark("first GetItem (TLS, NTLM handshake, request)")
+GetItem(client).call([sys.argv[2]], field_uris=("item:IsDraft",))
+mark("second GetItem (request only)")
+print(json.dumps([(name, at - started) for name, at in marks]))
+"""
 
+from common import REPO, Window, lookup_entries, median, ratio, run_child, write_json  # noqa: E402
+from p3_lookup import NEEDLE, seed as seed_lookup  # noqa: E402
+
+LOOP_IDS = 20
 PLAY = """- hosts: localhost
   connection: local
   gather_facts: false
@@ -34,6 +99,10 @@ ONE_TASK = """    - exchange.ews.send_item:
         that: sent.counts.sent == ids | length
         quiet: true
 """
+CHECK_TASK = """    - exchange.ews.send_item:
+        item_ids: "{{ ids }}"
+      check_mode: true
+"""
 LOOP = """    - exchange.ews.send_item:
         item_ids: ["{{ item }}"]
       loop: "{{ ids }}"
@@ -42,6 +111,8 @@ LOOKUP = """    - ansible.builtin.assert:
         that: query('exchange.ews.draft_ids', subject=%r) | length == 3
         quiet: true
 """ % NEEDLE
+# ANSIBLE_DEBUG's lines: "<pid> <epoch seconds>: <message>".
+DEBUG_LINE = re.compile(r"^\s*\d+ (\d+\.\d+): (.*)$")
 
 
 def _playbook(bench, name, tasks):
@@ -50,12 +121,16 @@ def _playbook(bench, name, tasks):
     return path
 
 
-def _run(bench, playbook, ids=None):
+def _playbook_args(bench, playbook, ids=None):
     args = [str(bench.ansible_playbook), "-i", "localhost,", str(playbook)]
     if ids is not None:
         args += ["-e", "@%s" % write_json(bench.workdir / "ids.json", {"ids": ids})]
+    return args
+
+
+def _run(bench, playbook, ids=None):
     with Window(bench) as window:
-        run_child(args, bench.env)
+        run_child(_playbook_args(bench, playbook, ids), bench.env)
     return window
 
 
@@ -67,17 +142,13 @@ def run(bench, p2=None):
     loop = _playbook(bench, "loop", LOOP)
     lookup = _playbook(bench, "lookup", LOOKUP)
     reps = bench.reps
-    loop_reps = max(1, min(3, reps))
-    samples = {"noop": [], "one1000": [], "one100": [], "loop100": [], "lookup": []}
+    samples = {"noop": [], "one1000": [], "one_small": [], "loop": [], "lookup": []}
     _run(bench, noop)  # warm-up: page cache, Ansible's own caches
     for rep in range(reps):
         samples["noop"].append(_run(bench, noop))
-        for key, n in (("one1000", 1000), ("one100", 100)):
-            drafts = bench.fresh_drafts(n)
-            samples[key].append(_run(bench, one, [d["id"] for d in drafts]))
-        if rep < loop_reps:
-            drafts = bench.fresh_drafts(100)
-            samples["loop100"].append(_run(bench, loop, [d["id"] for d in drafts]))
+        for key, n in (("one1000", 1000), ("one_small", LOOP_IDS)):
+            samples[key].append(_run(bench, one, lookup_entries(bench.fresh_drafts(n))))
+        samples["loop"].append(_run(bench, loop, lookup_entries(bench.fresh_drafts(LOOP_IDS))))
     seed_lookup(bench)
     for rep in range(reps):
         samples["lookup"].append(_run(bench, lookup))
@@ -85,16 +156,17 @@ def run(bench, p2=None):
     task = {k: med[k] - med["noop"] for k in med}
     trips = {k: len(v[0].ews_requests) for k, v in samples.items()}
     server = {k: median([w.server_seconds for w in v]) for k, v in samples.items()}
-    per_loop_task = task["loop100"] / 100.0
+    per_loop_task = (task["loop"] - task["one_small"]) / (LOOP_IDS - 1.0)
+    breakdown = _task_breakdown(bench, noop)
     rows = []
     if p2:
-        xl = p2["data"]["stats"]["exchangelib/1000"]["seconds"]
-        raw = p2["data"]["stats"]["raw/1000"]["seconds"]
+        xl = p2["data"]["stats"]["exchangelib/0ms"]["seconds"]
+        raw = p2["data"]["stats"]["raw/0ms"]["seconds"]
         rows += [
-            dict(id="P2", what="send 1,000 drafts: send_item task via ansible-playbook (minus no-op playbook)",
+            dict(id="P2", what="send 1,000 drafts: send_item task via ansible-playbook (minus no-op playbook), 0 ms",
                  value="%.2f s" % task["one1000"], compare="%.2f× exchangelib (%.2f s)" % (ratio(task["one1000"], xl), xl),
                  target="≤ 1.0×", met=task["one1000"] <= xl),
-            dict(id="P2", what="send 1,000 drafts: send_item task via ansible-playbook (minus no-op playbook)",
+            dict(id="P2", what="send 1,000 drafts: send_item task via ansible-playbook (minus no-op playbook), 0 ms",
                  value="%.2f s" % task["one1000"], compare="%.2f× raw (%.2f s)" % (ratio(task["one1000"], raw), raw),
                  target="≤ 2×", met=task["one1000"] <= 2 * raw),
         ]
@@ -107,12 +179,14 @@ def run(bench, p2=None):
                          compare="%.2f× exchangelib fresh process: import + Account + query (%.3f s)" % (
                              ratio(task["lookup"], xl + xl_ready), xl + xl_ready),
                          target="≤ 1.0×", met=task["lookup"] <= xl + xl_ready))
-    rows.append(dict(id="PB", what="100 ids: loop of 100 single-id tasks vs one task",
-                     value="%.1f s vs %.1f s" % (task["loop100"], task["one100"]),
-                     compare="%.0f× slower; %.2f s per extra task" % (ratio(task["loop100"], task["one100"]), per_loop_task),
+    rows.append(dict(id="PB", what="%d ids: loop of %d single-id tasks vs one task" % (LOOP_IDS, LOOP_IDS),
+                     value="%.1f s vs %.1f s" % (task["loop"], task["one_small"]),
+                     compare="%.0f× slower; %.2f s per extra task" % (ratio(task["loop"], task["one_small"]),
+                                                                       per_loop_task),
                      target="(guidance)", met=None))
     labels = {"noop": "no-op playbook (one debug task)", "one1000": "one send_item task, 1,000 ids",
-              "one100": "one send_item task, 100 ids", "loop100": "loop of 100 send_item tasks, 1 id each",
+              "one_small": "one send_item task, %d ids" % LOOP_IDS,
+              "loop": "loop of %d send_item tasks, 1 id each" % LOOP_IDS,
               "lookup": "one task templating the draft_ids lookup (3 of 10,000)"}
     lines = ["| playbook | runs | median wall s | minus no-op s | EWS requests | sandbox share of the task |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
@@ -120,5 +194,110 @@ def run(bench, p2=None):
         lines.append("| %s | %d | %.2f | %s | %d | %s |" % (
             label, len(samples[key]), med[key], "—" if key == "noop" else "%.2f" % task[key], trips[key],
             "—" if key == "noop" else "%.0f%%" % (100 * ratio(server[key], task[key]))))
+    lines += ["", "Where one task's time goes: a send_item task in check mode on one draft (one GetItem), "
+              "peeled layer by layer as the module docstring describes (medians of %d runs each):" % reps, "",
+              "| | part | s | share of the task | measured as |", "| --- | --- | ---: | ---: | --- |"]
+    for group, part, seconds, how in breakdown["parts"]:
+        share = ratio(seconds, breakdown["task"])
+        lines.append("| %s | %s | %.3f | %.0f%% | %s |" % (group, part, seconds, 100 * share, how))
+    lines.append("| | **the task (one-task playbook minus no-op playbook)** | **%.3f** | 100%% | |" % breakdown["task"])
+    lines += ["", "In short: %s." % groups_text(breakdown)]
+    lines += ["", "The AnsiballZ payload is %d KB (%d files zipped); Ansible builds it once per ansible-playbook run "
+              "and module (a loop's later tasks reuse it), and every task ships and runs it again." % (
+                  breakdown["payload_bytes"] // 1024, breakdown["payload_files"])]
     return dict(name="Playbook level", rows=rows, detail="\n".join(lines),
-                data=dict(median=med, task=task, trips=trips, per_loop_task=per_loop_task))
+                data=dict(median=med, task=task, trips=trips, per_loop_task=per_loop_task, loop_ids=LOOP_IDS,
+                          breakdown=breakdown))
+
+
+def groups_text(breakdown):
+    return ", ".join("%s %.2f s (%.0f%%)" % (group, seconds, 100 * ratio(seconds, breakdown["task"]))
+                     for group, seconds in breakdown["groups"])
+
+
+def _timeline(text):
+    """(seconds, message) of every ANSIBLE_DEBUG line."""
+    lines = []
+    for line in text.splitlines():
+        match = DEBUG_LINE.match(line)
+        if match:
+            lines.append((float(match.group(1)), match.group(2)))
+    return lines
+
+
+def _between(timeline, start, end, after=None):
+    """Seconds from the first line starting with ``start`` (after the one starting with ``after``) to the next
+    line starting with ``end``."""
+    began = None
+    armed = after is None
+    for at, message in timeline:
+        if not armed:
+            armed = message.startswith(after)
+        elif began is None and message.startswith(start):
+            began = at
+        elif began is not None and message.startswith(end):
+            return at - began
+    raise RuntimeError("ANSIBLE_DEBUG log has no %r ... %r" % (start, end))
+
+
+def _task_breakdown(bench, noop):
+    check = _playbook(bench, "check_task", CHECK_TASK)
+    drafts = bench.fresh_drafts(1)
+    entries = lookup_entries(drafts)
+    env = bench.env
+    debug_env = dict(env, ANSIBLE_DEBUG="1", ANSIBLE_KEEP_REMOTE_FILES="1",
+                     ANSIBLE_REMOTE_TMP=str(bench.workdir / "remote-tmp"))
+    stages_script = bench.workdir / "stages.py"
+    stages_script.write_text(STAGES_CHILD, encoding="utf-8")
+    module_args = write_json(bench.workdir / "check-args.json",
+                             {"ANSIBLE_MODULE_ARGS": {"item_ids": entries, "_ansible_check_mode": True}})
+    played, built, shipped, ballz, module, stages = [], [], [], [], [], []
+    ballz_path = None
+    for _ in range(bench.reps):
+        # The no-op playbook right before, so that the difference is taken under the same load.
+        noop_seconds = run_child(_playbook_args(bench, noop), env)[0]
+        played.append(run_child(_playbook_args(bench, check, entries), env)[0] - noop_seconds)
+        _, out = run_child(_playbook_args(bench, check, entries), debug_env)
+        timeline = _timeline(out)
+        built.append(_between(timeline, "ANSIBALLZ: Creating module", "ANSIBALLZ: Done creating module"))
+        shipped.append(_between(timeline, "transferring module to remote", "_low_level_execute_command() done",
+                                after="ANSIBALLZ: Done creating module"))
+        ballz_path = re.search(r"transferring module to remote (\S+)", out).group(1)
+        ballz.append(run_child([sys.executable, ballz_path], env)[0])
+        module.append(run_child([sys.executable, str(REPO / "plugins" / "modules" / "send_item.py"),
+                                 str(module_args)], env)[0])
+        started = time.time()
+        _, out = run_child([sys.executable, str(stages_script), repr(started), drafts[0]["id"]], env)
+        stages.append(json.loads(out.strip().splitlines()[-1]))
+    with open(ballz_path, encoding="utf-8") as stream:
+        payload = re.search(r"zip_data\s*=\s*['\"]([A-Za-z0-9+/=]+)['\"]", stream.read())
+    files = len(zipfile.ZipFile(io.BytesIO(base64.b64decode(payload.group(1)))).namelist()) if payload else 0
+    stage_names = [name for name, _ in stages[0]]
+    # The stages child reports times since the parent's spawn: each stage is the step from the one before.
+    at = {name: median([dict(s)[name] for s in stages]) for name in stage_names}
+    steps = [(name, at[name] - (at[stage_names[i - 1]] if i else 0.0)) for i, name in enumerate(stage_names)]
+    first, second = steps[-2][1], steps[-1][1]
+    set_up = sum(seconds for _, seconds in steps[:-2]) + (first - second)
+    task = median(played)
+    ballz_s, module_s = median(ballz), median(module)
+    build_s, ship_s = median(built), median(shipped)
+    parts = [("Ansible", "task machinery on the controller (worker, templating, remote temp folder, result, "
+              "clean-up)", task - build_s - ship_s - ballz_s, "the task minus the three rows below"),
+             ("AnsiballZ", "build the payload (controller)", build_s, "ANSIBLE_DEBUG timeline"),
+             ("AnsiballZ", "ship it (write to the remote temp folder, chmod)", ship_s, "ANSIBLE_DEBUG timeline"),
+             ("AnsiballZ", "unpack and import from the zip on the target", ballz_s - module_s,
+              "kept AnsiballZ_send_item.py run alone minus the module file run directly")]
+    parts += [("client set-up" if name.startswith("client") else "Python start and imports", name, seconds,
+               "staged child (the module's set-up repeated)") for name, seconds in steps[:-2]]
+    parts += [("client set-up", "client: TLS and NTLM handshake", first - second,
+               "first GetItem on the connection minus the second"),
+              ("the module's work", "arguments, one GetItem, result, exit", module_s - set_up,
+               "module file run directly minus the staged set-up")]
+    groups = []
+    for group, _part, seconds, _how in parts:
+        if groups and groups[-1][0] == group:
+            groups[-1][1] += seconds
+        else:
+            groups.append([group, seconds])
+    return dict(parts=parts, groups=groups, task=task, payload_bytes=len(payload.group(1)) * 3 // 4 if payload else 0,
+                payload_files=files, ballz=ballz_s, module=module_s)
