@@ -16,11 +16,15 @@ can run it again with the same arguments) and peels it layer by layer, each
 layer timed in fresh processes, median of the reps:
 
 1. the task: the one-task playbook minus the no-op playbook run just before it;
-2. with ``ANSIBLE_DEBUG=1`` (its timestamped log, in separate runs) and
-   ``ANSIBLE_KEEP_REMOTE_FILES=1``: building the AnsiballZ payload (``ANSIBALLZ:
-   Creating module`` to ``Done creating module``) and shipping it (``transferring
-   module`` to the end of the ``chmod``);
-3. the kept ``AnsiballZ_send_item.py`` run alone (its arguments are inside);
+2. building the AnsiballZ payload: the first task minus a second, identical
+   task in the same playbook (Ansible builds a module's payload once per run
+   and reuses it); ``ANSIBLE_DEBUG``'s timestamps cannot time it, as a
+   worker's debug lines are stamped when the main process receives them;
+3. the payload run alone on the target: the ``AnsiballZ_send_item.py`` kept by
+   ``ANSIBLE_KEEP_REMOTE_FILES=1`` (its arguments are inside); the second task
+   minus this is Ansible's task machinery on the controller (the worker,
+   templating, the remote temp folder, shipping the payload, the result,
+   clean-up);
 4. the module file run directly with the same arguments (``send_item.py
    args.json``): the difference to 3 is AnsiballZ on the target (writing the
    payload out, importing from the zip, where Python keeps no ``.pyc``);
@@ -28,11 +32,11 @@ layer timed in fresh processes, median of the reps:
    start, the imports (each library is charged what it adds over the stages
    before it), the schema parse, the zeep client and session, and a first and a
    second GetItem on the connection (the difference is TLS and the NTLM
-   handshake);
-6. what is left of 4 is the module's own work (argument parsing, the GetItem,
-   the result); what is left of 1 after 2 and 3 is Ansible's task machinery on
-   the controller (the worker process, templating, the remote temp folder, the
-   result, clean-up).
+   handshake); what is left of 4 is the module's own work (argument parsing,
+   the GetItem, the result, exit).
+
+Differences of medians taken on a busy machine can come out slightly
+negative where a part is small: read them as "about zero".
 """
 
 import base64
@@ -111,8 +115,6 @@ LOOKUP = """    - ansible.builtin.assert:
         that: query('exchange.ews.draft_ids', subject=%r) | length == 3
         quiet: true
 """ % NEEDLE
-# ANSIBLE_DEBUG's lines: "<pid> <epoch seconds>: <message>".
-DEBUG_LINE = re.compile(r"^\s*\d+ (\d+\.\d+): (.*)$")
 
 
 def _playbook(bench, name, tasks):
@@ -215,54 +217,28 @@ def groups_text(breakdown):
                      for group, seconds in breakdown["groups"])
 
 
-def _timeline(text):
-    """(seconds, message) of every ANSIBLE_DEBUG line."""
-    lines = []
-    for line in text.splitlines():
-        match = DEBUG_LINE.match(line)
-        if match:
-            lines.append((float(match.group(1)), match.group(2)))
-    return lines
-
-
-def _between(timeline, start, end, after=None):
-    """Seconds from the first line starting with ``start`` (after the one starting with ``after``) to the next
-    line starting with ``end``."""
-    began = None
-    armed = after is None
-    for at, message in timeline:
-        if not armed:
-            armed = message.startswith(after)
-        elif began is None and message.startswith(start):
-            began = at
-        elif began is not None and message.startswith(end):
-            return at - began
-    raise RuntimeError("ANSIBLE_DEBUG log has no %r ... %r" % (start, end))
-
-
 def _task_breakdown(bench, noop):
-    check = _playbook(bench, "check_task", CHECK_TASK)
+    one = _playbook(bench, "check_task", CHECK_TASK)
+    two = _playbook(bench, "check_twice", CHECK_TASK + CHECK_TASK)
     drafts = bench.fresh_drafts(1)
     entries = lookup_entries(drafts)
     env = bench.env
-    debug_env = dict(env, ANSIBLE_DEBUG="1", ANSIBLE_KEEP_REMOTE_FILES="1",
-                     ANSIBLE_REMOTE_TMP=str(bench.workdir / "remote-tmp"))
+    remote_tmp = bench.workdir / "remote-tmp"
+    run_child(_playbook_args(bench, one, entries), dict(env, ANSIBLE_KEEP_REMOTE_FILES="1",
+                                                         ANSIBLE_REMOTE_TMP=str(remote_tmp)))
+    ballz_path = str(next(remote_tmp.glob("*/AnsiballZ_send_item.py")))
     stages_script = bench.workdir / "stages.py"
     stages_script.write_text(STAGES_CHILD, encoding="utf-8")
     module_args = write_json(bench.workdir / "check-args.json",
                              {"ANSIBLE_MODULE_ARGS": {"item_ids": entries, "_ansible_check_mode": True}})
-    played, built, shipped, ballz, module, stages = [], [], [], [], [], []
-    ballz_path = None
+    first, second, ballz, module, stages = [], [], [], [], []
     for _ in range(bench.reps):
-        # The no-op playbook right before, so that the difference is taken under the same load.
+        # The three playbooks back to back, so that the differences are taken under the same load.
         noop_seconds = run_child(_playbook_args(bench, noop), env)[0]
-        played.append(run_child(_playbook_args(bench, check, entries), env)[0] - noop_seconds)
-        _, out = run_child(_playbook_args(bench, check, entries), debug_env)
-        timeline = _timeline(out)
-        built.append(_between(timeline, "ANSIBALLZ: Creating module", "ANSIBALLZ: Done creating module"))
-        shipped.append(_between(timeline, "transferring module to remote", "_low_level_execute_command() done",
-                                after="ANSIBALLZ: Done creating module"))
-        ballz_path = re.search(r"transferring module to remote (\S+)", out).group(1)
+        one_seconds = run_child(_playbook_args(bench, one, entries), env)[0]
+        two_seconds = run_child(_playbook_args(bench, two, entries), env)[0]
+        first.append(one_seconds - noop_seconds)
+        second.append(two_seconds - one_seconds)
         ballz.append(run_child([sys.executable, ballz_path], env)[0])
         module.append(run_child([sys.executable, str(REPO / "plugins" / "modules" / "send_item.py"),
                                  str(module_args)], env)[0])
@@ -270,34 +246,30 @@ def _task_breakdown(bench, noop):
         _, out = run_child([sys.executable, str(stages_script), repr(started), drafts[0]["id"]], env)
         stages.append(json.loads(out.strip().splitlines()[-1]))
     with open(ballz_path, encoding="utf-8") as stream:
-        payload = re.search(r"zip_data\s*=\s*['\"]([A-Za-z0-9+/=]+)['\"]", stream.read())
-    files = len(zipfile.ZipFile(io.BytesIO(base64.b64decode(payload.group(1)))).namelist()) if payload else 0
+        payload = base64.b64decode(re.search(r"zip_data\s*=\s*['\"]([A-Za-z0-9+/=]+)['\"]", stream.read()).group(1))
     stage_names = [name for name, _ in stages[0]]
     # The stages child reports times since the parent's spawn: each stage is the step from the one before.
     at = {name: median([dict(s)[name] for s in stages]) for name in stage_names}
     steps = [(name, at[name] - (at[stage_names[i - 1]] if i else 0.0)) for i, name in enumerate(stage_names)]
-    first, second = steps[-2][1], steps[-1][1]
-    set_up = sum(seconds for _, seconds in steps[:-2]) + (first - second)
-    task = median(played)
+    first_request, second_request = steps[-2][1], steps[-1][1]
+    set_up = sum(seconds for _, seconds in steps[:-2]) + (first_request - second_request)
+    task, again = median(first), median(second)
     ballz_s, module_s = median(ballz), median(module)
-    build_s, ship_s = median(built), median(shipped)
-    parts = [("Ansible", "task machinery on the controller (worker, templating, remote temp folder, result, "
-              "clean-up)", task - build_s - ship_s - ballz_s, "the task minus the three rows below"),
-             ("AnsiballZ", "build the payload (controller)", build_s, "ANSIBLE_DEBUG timeline"),
-             ("AnsiballZ", "ship it (write to the remote temp folder, chmod)", ship_s, "ANSIBLE_DEBUG timeline"),
-             ("AnsiballZ", "unpack and import from the zip on the target", ballz_s - module_s,
+    parts = [("AnsiballZ", "build the payload (controller; once per run and module)", task - again,
+              "first send_item task of a playbook minus a second, identical one (which reuses the payload)"),
+             ("Ansible", "task machinery on the controller (worker, templating, remote temp folder, shipping "
+              "the payload, result, clean-up)", again - ballz_s,
+              "second task minus the kept AnsiballZ_send_item.py run alone"),
+             ("AnsiballZ", "unpack and import from the zip on the target (no .pyc there)", ballz_s - module_s,
               "kept AnsiballZ_send_item.py run alone minus the module file run directly")]
     parts += [("client set-up" if name.startswith("client") else "Python start and imports", name, seconds,
                "staged child (the module's set-up repeated)") for name, seconds in steps[:-2]]
-    parts += [("client set-up", "client: TLS and NTLM handshake", first - second,
+    parts += [("client set-up", "client: TLS and NTLM handshake", first_request - second_request,
                "first GetItem on the connection minus the second"),
               ("the module's work", "arguments, one GetItem, result, exit", module_s - set_up,
                "module file run directly minus the staged set-up")]
-    groups = []
+    groups = {}
     for group, _part, seconds, _how in parts:
-        if groups and groups[-1][0] == group:
-            groups[-1][1] += seconds
-        else:
-            groups.append([group, seconds])
-    return dict(parts=parts, groups=groups, task=task, payload_bytes=len(payload.group(1)) * 3 // 4 if payload else 0,
-                payload_files=files, ballz=ballz_s, module=module_s)
+        groups[group] = groups.get(group, 0.0) + seconds
+    return dict(parts=parts, groups=list(groups.items()), task=task, second_task=again, payload_bytes=len(payload),
+                payload_files=len(zipfile.ZipFile(io.BytesIO(payload)).namelist()), ballz=ballz_s, module=module_s)
