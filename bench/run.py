@@ -6,8 +6,9 @@ One sandbox (HTTPS + NTLM, ews_sandbox.testing.Sandbox) serves every scenario,
 so each ratio compares clients measured side by side in one run (the sandbox
 profile starts a second, profiled one of its own). Each number is the median of
 ``--reps`` repetitions after a dropped warm-up round. Results are also written
-as JSON to bench/results/ (git-ignored). While developing, ``--reps 1 --only p2``
-takes about 25 s.
+as JSON to bench/results/ (git-ignored). A full run (``make bench``, 5 reps)
+takes about 4 to 5 minutes on a 2-core machine, most of it the playbook level;
+while developing, ``--reps 1 --only p2`` takes about 25 s.
 """
 
 import argparse
