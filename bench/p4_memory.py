@@ -1,9 +1,10 @@
 """P4 memory: peak RSS of sending 10,000 drafts in one task.
 
 * the module process: ``plugins/modules/send_item.py`` run the way Ansible
-  runs a module (a JSON args file), with 10,000 ids and the default batch size;
-* the in-process sender in a child Python process (``ExactlyOnceSender`` on a
-  client built as send_item builds it);
+  runs a module (a JSON args file), with 10,000 of the draft_ids lookup's
+  entries and the module's defaults (batch_size 100, concurrency 4);
+* the in-process sender in a child Python process (``ExactlyOnceSender`` built
+  as send_item builds it, ``common.send_item_sender``);
 * for scale, a process that imports what the module imports and builds the client.
 
 Peak RSS is the child's own ``VmHWM`` (``/proc/self/status``), printed by the
@@ -29,21 +30,21 @@ finally:
 """
 
 CHILD_SENDER = """
-import json, os, sys
-from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from common import send_item_sender
+from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ItemRef
 params = json.load(open(sys.argv[1]))
-ids = params.pop("item_ids")
-client = EwsClient(ConnectionSettings.from_params(params))
-if ids:
-    results = ExactlyOnceSender(client).send([ItemRef.from_raw(i, n) for n, i in enumerate(ids)])
+entries = params.pop("item_ids")
+sender = send_item_sender(params)
+if entries:
+    results = sender.send([ItemRef.from_raw(entry, n) for n, entry in enumerate(entries)])
     print(sum(1 for r in results if r["status"] == "sent"))
 else:
     print(0)
 """
 
-from common import REPO, write_json  # noqa: E402
+from common import REPO, lookup_entries, write_json  # noqa: E402
 
 IDS = 10000
 
@@ -71,7 +72,7 @@ def run(bench):
     sender_script = str(sender_script)
     # The module, as Ansible runs it.
     drafts = bench.fresh_drafts(IDS)
-    args = dict(bench.settings_params(), item_ids=[d["id"] for d in drafts])
+    args = dict(bench.settings_params(), item_ids=lookup_entries(drafts))
     path = write_json(bench.workdir / "module-args.json", {"ANSIBLE_MODULE_ARGS": args})
     started = time.perf_counter()
     rss, out = _rss_child([str(REPO / "plugins" / "modules" / "send_item.py"), str(path)], env)
@@ -82,16 +83,16 @@ def run(bench):
     measured["module"] = (rss, seconds)
     # The sender in-process, in its own child.
     drafts = bench.fresh_drafts(IDS)
-    params = write_json(bench.workdir / "sender.json", dict(bench.settings_params(), item_ids=[d["id"] for d in drafts]))
+    params = write_json(bench.workdir / "sender.json", dict(bench.settings_params(), item_ids=lookup_entries(drafts)))
     started = time.perf_counter()
-    rss, out = _rss_child([sender_script, str(params)], env)
+    rss, out = _rss_child([sender_script, str(params), str(REPO / "bench")], env)
     measured["sender"] = (rss, time.perf_counter() - started)
     if int(out.strip().splitlines()[-1]) != IDS:
         raise RuntimeError("the sender sent %s" % out)
     # Imports + client only.
     params = write_json(bench.workdir / "empty.json", dict(bench.settings_params(), item_ids=[]))
     started = time.perf_counter()
-    rss, _ = _rss_child([sender_script, str(params)], env)
+    rss, _ = _rss_child([sender_script, str(params), str(REPO / "bench")], env)
     measured["imports"] = (rss, time.perf_counter() - started)
 
     rows = [dict(id="P4", what="peak RSS, send_item module process, 10,000 ids", value="%.0f MB" % measured["module"][0],
