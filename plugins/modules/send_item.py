@@ -205,15 +205,11 @@ server_version:
   sample: {MajorVersion: 15, MinorVersion: 2, MajorBuildNumber: 1544, MinorBuildNumber: 4, Version: V2017_07_11}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
+from ansible_collections.exchange.ews.plugins.module_utils.ews_module import EwsModule
+from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
+from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_folder, validate_smtp_address
 
 if HAS_ZEEP:
-    from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import (
         STATUSES,
         ExactlyOnceSender,
@@ -232,18 +228,17 @@ def main():
         pending_timeout=dict(type="int", default=120),
         conflict_retries=dict(type="int", default=3),
     )
-    argument_spec.update(CONNECTION_ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_ZEEP:
-        module.fail_json(msg=missing_required_lib("zeep"), exception=str(ZEEP_IMPORT_ERROR))
+    module = EwsModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["batch_size"] < 1 or params["pending_timeout"] < 0 or params["conflict_retries"] < 0:
         module.fail_json(msg="batch_size must be at least 1; pending_timeout and conflict_retries not negative")
 
-    try:
+    with module.reporting_failures():
+        validate_folder(params["saved_item_folder"], "saved_item_folder")
+        if params["saved_item_folder_mailbox"]:
+            validate_smtp_address(params["saved_item_folder_mailbox"], "saved_item_folder_mailbox")
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
-        settings = ConnectionSettings.from_params(params)
-        with EwsClient(settings) as client:
+        with module.client() as client:
             sender = ExactlyOnceSender(
                 client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
                 saved_item_folder_mailbox=params["saved_item_folder_mailbox"], batch_size=params["batch_size"],
@@ -251,8 +246,6 @@ def main():
                 check_mode=module.check_mode)
             results = sender.send(refs)
             server_version = client.server_version_info
-    except EwsError as exc:
-        module.fail_json(msg=str(exc), response_code=exc.response_code)
 
     for warning in sender.warnings:
         module.warn(warning)
