@@ -5,6 +5,7 @@
     with HostileServer() as server:                 # HTTPS with its own CA (server.ca_path)
         server.answer(gzip_bomb(1 << 30))           # every request gets this answer
         server.answer(redirect("http://127.0.0.2:8/"), soap(find_item_page(...)))  # in turn, the last repeats
+        server.route("bomb", gzip_bomb(1 << 30))    # requests to server.url_for("bomb") get this one
         ... point a client at server.url ...
         server.requests                             # what arrived: [Request(method, path, headers, body)]
 
@@ -111,6 +112,7 @@ class HostileServer:
         self.host = host
         self.requests = []
         self._answers = []
+        self._routes = {}
         self._lock = threading.Lock()
         self._tmp = None
         self.ca_path = None
@@ -122,6 +124,15 @@ class HostileServer:
         return "%s://%s:%d/EWS/Exchange.asmx" % ("https" if self.tls else "http", self.host,
                                                self._server.server_address[1])
 
+    def url_for(self, route):
+        """The endpoint URL whose requests get the answer of ``route`` (see ``route``)."""
+        return self.url.replace("/EWS/", "/%s/EWS/" % route)
+
+    def route(self, name, answer):
+        """Answer every request to ``url_for(name)`` with ``answer``, whatever ``answer()`` scripted."""
+        with self._lock:
+            self._routes[name] = answer
+
     def answer(self, *answers):
         """Answer the next requests with ``answers`` in turn; the last one repeats."""
         with self._lock:
@@ -131,6 +142,9 @@ class HostileServer:
     def next_answer(self, request):
         with self._lock:
             self.requests.append(request)
+            route = request.path.split("/")[1]
+            if route in self._routes:
+                return self._routes[route]
             if not self._answers:
                 return status(500, b"no answer scripted", "text/plain")
             return self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]

@@ -39,8 +39,13 @@ def secret_echoes(username, secret):
 
 
 def distinctive_runs(secret):
-    """Runs of 6+ ASCII letters and digits: they survive every escaping, so finding one is a leak."""
-    return re.findall(r"[A-Za-z0-9]{6,}", secret)
+    """Runs of 8+ ASCII letters and digits mixing upper case, lower case and digits (``Zq7Xw9Vt``).
+
+    They survive every escaping, and no word or path in an output looks like
+    one, so finding one is a leak. Test secrets each carry one.
+    """
+    return [run for run in re.findall(r"[A-Za-z0-9]{8,}", secret)
+            if re.search(r"[A-Z]", run) and re.search(r"[a-z]", run) and re.search(r"[0-9]", run)]
 
 
 def leaked_forms(output, username, secret):
