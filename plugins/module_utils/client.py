@@ -48,7 +48,6 @@ except ImportError:  # HAS_ZEEP in transport.py tells the plugin
 from ansible_collections.exchange.ews.plugins.module_utils import ews_schema
 from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsConfigError,
-    EwsError,
     EwsFault,
     EwsResponseLost,
     EwsServerBusy,

@@ -39,7 +39,7 @@ def option_value(plugin, name, variables, direct):
     module docstring) or the environment; a default is taken as Ansible has it.
     """
     value, origin = plugin.get_option_and_origin(name)
-    source, _, key = (origin or "").partition(": ")
+    source, key = ((origin or "").split(": ", 1) + [""])[:2]
     if origin == "Direct":
         return direct.get(name, value)
     if source == "var":

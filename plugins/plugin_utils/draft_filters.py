@@ -24,6 +24,7 @@ SORT_CHOICES = {
     "subject": (("item:Subject", "Ascending"), ("item:DateTimeCreated", "Descending")),
 }
 
+
 def draft_restriction(subject=None, subject_contains=None, to=None, created_after=None,
                       created_before=None, categories=None, now=None):
     """The search expression for the given filters, or None when none is set.

@@ -123,6 +123,6 @@ def playbook(tmp_path):
         environment.update(dict((secret.env, secret.value) for secret in secrets))
         environment.update(env or {})
         completed = subprocess.run([ANSIBLE_PLAYBOOK, "-vvvv", str(path)], cwd=str(tmp_path), env=environment,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600, check=False)
         return Run(completed.returncode, completed.stdout.decode("utf-8", "replace"))
     return run

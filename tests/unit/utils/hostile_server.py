@@ -98,7 +98,7 @@ def _read_request(rfile):
         line = rfile.readline(65537)
         if line in (b"\r\n", b"\n", b""):
             break
-        name, _, value = line.decode("latin-1").partition(":")
+        name, value = (line.decode("latin-1").split(":", 1) + [""])[:2]
         headers[name.strip().lower()] = value.strip()
     body = rfile.read(int(headers.get("content-length", 0) or 0))
     return Request(method, path, headers, body)
@@ -121,8 +121,8 @@ class HostileServer:
 
     @property
     def url(self):
-        return "%s://%s:%d/EWS/Exchange.asmx" % ("https" if self.tls else "http", self.host,
-                                               self._server.server_address[1])
+        scheme = "https" if self.tls else "http"
+        return "%s://%s:%d/EWS/Exchange.asmx" % (scheme, self.host, self._server.server_address[1])
 
     def url_for(self, route):
         """The endpoint URL whose requests get the answer of ``route`` (see ``route``)."""

@@ -41,8 +41,8 @@ def test_connection_and_own_options_are_both_parsed(capsys):
 
     assert run({"key": "k1", "retries": 2}, work) == 0
     result = output(capsys)[0]
-    assert (result["key"], result["retries"], result["max_response_mb"], result["host"]) == ("k1", 2, 16,
-                                                                                            "ews.example.test")
+    observed = (result["key"], result["retries"], result["max_response_mb"], result["host"])
+    assert observed == ("k1", 2, 16, "ews.example.test")
 
 
 def test_partial_results_are_kept_when_a_later_step_fails(capsys):

@@ -175,7 +175,7 @@ def _echoing_answers():
     ]
 
 
-@pytest.mark.parametrize("name, answer", _echoing_answers(), ids=[name for name, _ in _echoing_answers()])
+@pytest.mark.parametrize("name, answer", _echoing_answers(), ids=[pair[0] for pair in _echoing_answers()])
 def test_echoed_secrets_are_redacted_in_every_form(server, name, answer):
     server.answer(answer)
     with client_for(server) as client:
