@@ -22,6 +22,7 @@ options:
   url:
     description:
       - The EWS endpoint, for example C(https://mail.example.com/EWS/Exchange.asmx).
+      - Redirects are never followed; a plain C(http://) URL needs O(allow_http).
       - Taken from the E(EWS_URL) environment variable when not set.
     type: str
     required: true
@@ -33,7 +34,9 @@ options:
     type: str
   password:
     description:
-      - Password for O(auth=ntlm) or O(auth=basic). Never logged or shown in errors.
+      - Password for O(auth=ntlm) or O(auth=basic). Never logged or shown in errors, in any form.
+      - Used as given. A value with control characters (such as the line break a YAML block scalar
+        ends with) is refused before any request.
       - Taken from E(EWS_PASSWORD) when not set.
     type: str
   auth:
@@ -46,7 +49,8 @@ options:
     default: ntlm
   access_token:
     description:
-      - OAuth2 access token for O(auth=oauth2). Never logged or shown in errors.
+      - OAuth2 access token for O(auth=oauth2). Never logged or shown in errors, in any form.
+      - Used as given. A value with control characters is refused before any request.
       - Taken from E(EWS_ACCESS_TOKEN) when not set.
     type: str
   validate_certs:

@@ -4,7 +4,7 @@
 
     with HostileServer() as server:                 # HTTPS with its own CA (server.ca_path)
         server.answer(gzip_bomb(1 << 30))           # every request gets this answer
-        server.answer(redirect("http://127.0.0.2:8/"), soap(find_item_page(...)))  # in turn, the last repeats
+        server.answer(redirect("http://127.0.0.2:8/"), soap(body))  # in turn, the last repeats
         server.route("bomb", gzip_bomb(1 << 30))    # requests to server.url_for("bomb") get this one
         ... point a client at server.url ...
         server.requests                             # what arrived: [Request(method, path, headers, body)]
@@ -19,10 +19,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import gzip
+import base64
 import os
 import re
-import socket
 import socketserver
 import ssl
 import tempfile
@@ -44,12 +43,6 @@ class Request:
         self.path = path
         self.headers = headers
         self.body = body
-
-    @property
-    def operation(self):
-        """The EWS operation named by SOAPAction, or None."""
-        action = self.headers.get("soapaction", "")
-        return action.strip('"').rsplit("/", 1)[-1] or None
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -254,8 +247,6 @@ def endless_paging(page_size=10):
 
 
 def _fake_id(number):
-    import base64
-
     return base64.b64encode(("fake-item-%012d" % number).encode("ascii")).decode("ascii")
 
 
@@ -347,16 +338,3 @@ def with_dtd(kind):
 def html(code, title, extra=""):
     return status(code, "<html><head><title>%s</title></head><body>%s</body></html>" % (title, extra),
                   "text/html")
-
-
-def gzip_bytes(data):
-    return gzip.compress(data)
-
-
-def unused_port_url(host="127.0.0.1"):
-    """An http URL on which nothing listens (the port was free a moment ago)."""
-    sock = socket.socket()
-    sock.bind((host, 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return "http://%s:%d/EWS/Exchange.asmx" % (host, port)

@@ -29,7 +29,6 @@ from ansible_collections.exchange.ews.tests.unit.utils.leaks import leaked_forms
 USERNAME = "alice"
 # Non-ASCII (so escaped forms differ from the literal) and a distinctive run leak checks look for.
 PASSWORD = "S\u00e9cret-Zq7Xw9Vt-\u00f1"
-TOKEN = "eyJ0eXAi.Tk9ULUEtUkVBTC1UT0tFTg.Kp4Rm8Ls"
 MB = 1 << 20
 
 
