@@ -19,8 +19,10 @@ What it owns, so that modules only parse their own options and present results:
 * checks before any request: the connection settings (``module.connection``,
   a ``ConnectionSettings``) and every text option for characters XML cannot
   carry;
-* ``client()``: an ``EwsClient`` for those settings, whose warnings (no
-  certificate check, plain HTTP) go through ``module.warn`` on every run;
+* ``client()``: a new ``EwsClient`` for those settings at each call (so it
+  also serves as a ``client_factory`` for work over several connections),
+  whose warnings (no certificate check, plain HTTP) go through ``module.warn``
+  on every run;
 * failures: ``fail_from(error, **partial_results)`` fails with ``msg``,
   ``response_code`` and ``http_status`` (when known) plus whatever the
   module already settled; ``reporting_failures()`` turns any exception into
