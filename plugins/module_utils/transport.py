@@ -32,6 +32,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import http.client
 import re
 import socket
@@ -285,6 +286,38 @@ def read_body(raw, limit):
     return bytes(body)
 
 
+class QuietInsecureRequests:
+    """urllib3's InsecureRequestWarning ignored while unverified requests of the collection run.
+
+    ``warnings.catch_warnings`` alone is not thread-safe: requests running
+    side by side (several batches over their own connections) would restore
+    each other's filters in the wrong order and leave the warning off for the
+    rest of the process. Here one ``catch_warnings`` is entered by the first
+    request and left by the last, so the process gets its filters back exactly.
+    """
+
+    _lock = threading.Lock()
+    _running = 0
+    _saved = None
+
+    def __enter__(self):
+        with QuietInsecureRequests._lock:
+            if QuietInsecureRequests._running == 0:
+                saved = warnings.catch_warnings()
+                saved.__enter__()
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                QuietInsecureRequests._saved = saved
+            QuietInsecureRequests._running += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        with QuietInsecureRequests._lock:
+            QuietInsecureRequests._running -= 1
+            if QuietInsecureRequests._running == 0:
+                QuietInsecureRequests._saved.__exit__(None, None, None)
+                QuietInsecureRequests._saved = None
+
+
 class _BearerAuth:
     """OAuth2: the access token as a bearer header (token acquisition is the caller's job)."""
 
@@ -441,12 +474,10 @@ class EmbeddedSchemaTransport(Transport):
 
     def post(self, address, message, headers):
         deadline = _Deadline(self.operation_timeout)
+        # The plugin warned once, naming the host; urllib3 would warn on every unverified request.
+        quiet = QuietInsecureRequests() if self.session.verify is False else contextlib.nullcontext()
         try:
-            with deadline, warnings.catch_warnings():
-                if self.session.verify is False:
-                    # The plugin warned once, naming the host; urllib3 would warn on every request.
-                    # Only here: warnings elsewhere in the process stay as they were.
-                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            with deadline, quiet:
                 # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
                 # override session.verify, which would silently ignore ca_path.
                 response = self.session.post(address, data=message, headers=headers, allow_redirects=False,

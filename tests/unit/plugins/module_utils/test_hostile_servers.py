@@ -23,6 +23,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.connection import Con
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
 from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
+from ansible_collections.exchange.ews.plugins.module_utils.transport import QuietInsecureRequests
 from ansible_collections.exchange.ews.tests.unit.utils import hostile_server as hostile
 from ansible_collections.exchange.ews.tests.unit.utils.leaks import leaked_forms, secret_echoes
 
@@ -260,6 +261,17 @@ def test_validate_certs_false_warns_naming_the_host_and_leaves_process_warnings_
         warnings.simplefilter("default")
         requests.post(server.url, data=b"", verify=False, timeout=5)
     assert [w for w in shown if issubclass(w.category, urllib3.exceptions.InsecureRequestWarning)]
+
+
+def test_unverified_requests_side_by_side_give_the_process_its_warning_filters_back():
+    filters_before = list(warnings.filters)
+    first, second = QuietInsecureRequests(), QuietInsecureRequests()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first request ends while the second still runs
+    assert warnings.filters != filters_before  # still quiet for the second
+    second.__exit__(None, None, None)
+    assert warnings.filters == filters_before
 
 
 def test_server_time_is_the_date_header_of_the_last_response(server):
