@@ -23,6 +23,7 @@ __metaclass__ = type
 
 import os
 
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
@@ -34,11 +35,16 @@ def option_value(plugin, name, variables, direct):
 
     Ansible's option system converts lookup options leniently (a boolean it
     does not recognise, such as ``ture``, becomes false), so the value is
-    read again from where Ansible found it (``get_option_and_origin``):
-    the lookup's arguments (``direct``), a play variable (templated, see the
-    module docstring) or the environment; a default is taken as Ansible has it.
+    read again from where Ansible's configuration finds it, with the same
+    inputs as the lookup's ``set_options``: the lookup's arguments
+    (``direct``), a play variable (templated, see the module docstring) or
+    the environment; a default is taken as Ansible has it. (The configuration
+    is asked directly: ``get_option_and_origin`` of older ansible-core
+    releases ignores those inputs and reports the wrong source.)
     """
-    value, origin = plugin.get_option_and_origin(name)
+    value, origin = C.config.get_config_value_and_origin(name, plugin_type=plugin.plugin_type,
+                                                         plugin_name=plugin._load_name, variables=variables,
+                                                         direct=direct)
     source, key = ((origin or "").split(": ", 1) + [""])[:2]
     if origin == "Direct":
         return direct.get(name, value)
