@@ -79,10 +79,11 @@ from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import DOC
 USER_AGENT = "exchange.ews (Ansible collection)"
 READ_CHUNK = 64 * 1024
 
-# Exceptions from urllib3 that prove the connection was never opened.
+# Exceptions from urllib3 that prove the connection was never opened (urllib3 1.26, still found on
+# targets, reports a failed name resolution as a NewConnectionError).
 if HAS_ZEEP:
     _NEVER_OPENED = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                     urllib3.exceptions.NameResolutionError)
+                     getattr(urllib3.exceptions, "NameResolutionError", urllib3.exceptions.NewConnectionError))
 else:
     _NEVER_OPENED = ()
 
