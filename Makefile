@@ -18,11 +18,12 @@ TEST_TREE ?= build/ansible-test$(VENV:.venv%=%)/ansible_collections/exchange/ews
 COLLECTIONS := build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help venv collection test-tree demo test sanity units integration sandbox-tests quality lint bench clean
+.PHONY: help venv collection test-tree demo test sanity units integration security sandbox-tests quality lint bench clean
 
 help:
 	@echo "make demo   - send a draft through the collection against a local EWS sandbox"
 	@echo "make test   - the whole test suite (what CI runs)"
+	@echo "make security - secret-leak and hostile-server tests: ansible-playbook -vvvv (part of make test)"
 	@echo "make quality - lint, packaging, AWX/ansible-runner and runbook checks (part of make test)"
 	@echo "make bench  - benchmarks, writes docs/performance.md"
 
@@ -64,6 +65,13 @@ units: venv test-tree
 integration: venv test-tree
 	$(BIN)/python tests/utils/with_sandbox.py --integration-config $(TEST_TREE)/tests/integration/integration_config.yml -- \
 	  bash -c 'cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test integration --local --python $(PY_VERSION) --color no'
+
+# Hostile servers and hostile input (tests/security): real ansible-playbook -vvvv runs through every
+# module and the lookup against the sandbox and a hostile local server, searched for every form of
+# every secret, plus the resource bounds measured on module processes. The tests import the
+# hostile server from the collection (tests/unit/utils), hence PYTHONPATH.
+security: collection
+	PYTHONPATH=$(CURDIR)/$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/security
 
 # The collection as users meet it: ansible-lint (production), docs lint and site, the built
 # tarball installed fresh, the execution environment definition, ansible-runner with

@@ -22,6 +22,7 @@ options:
   url:
     description:
       - The EWS endpoint, for example C(https://mail.example.com/EWS/Exchange.asmx).
+      - Redirects are never followed; a plain C(http://) URL needs O(allow_http).
       - Taken from the E(EWS_URL) environment variable when not set.
     type: str
     required: true
@@ -33,7 +34,9 @@ options:
     type: str
   password:
     description:
-      - Password for O(auth=ntlm) or O(auth=basic). Never logged or shown in errors.
+      - Password for O(auth=ntlm) or O(auth=basic). Never logged or shown in errors, in any form.
+      - Used as given. A value with control characters (such as the line break a YAML block scalar
+        ends with) is refused before any request.
       - Taken from E(EWS_PASSWORD) when not set.
     type: str
   auth:
@@ -46,15 +49,27 @@ options:
     default: ntlm
   access_token:
     description:
-      - OAuth2 access token for O(auth=oauth2). Never logged or shown in errors.
+      - OAuth2 access token for O(auth=oauth2). Never logged or shown in errors, in any form.
+      - Used as given. A value with control characters is refused before any request.
       - Taken from E(EWS_ACCESS_TOKEN) when not set.
     type: str
   validate_certs:
     description:
       - Verify the server's TLS certificate. Only turn this off for throwaway test servers.
+      - With V(false) every run warns, naming the host whose certificate is not checked.
+        Prefer O(ca_path) for an internal certificate authority.
       - Taken from E(EWS_VALIDATE_CERTS) when not set.
     type: bool
     default: true
+  allow_http:
+    description:
+      - Allow a plain C(http://) O(url), for test servers such as the collection's sandbox.
+      - Without it an C(http://) URL is refused. With it every run warns; O(auth=basic) and
+        O(auth=oauth2) are still refused over C(http://), because they would send the password or
+        token in clear.
+      - Taken from E(EWS_ALLOW_HTTP) when not set.
+    type: bool
+    default: false
   ca_path:
     description:
       - PEM file of the certificate authorities to trust instead of the system's.
@@ -62,10 +77,22 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP request (connect and read).
+      - Seconds one HTTP request may take, from connecting to the last byte of the answer.
+        A server that sends its answer slower than that (or never finishes it) fails the request
+        with a lost response.
       - Taken from E(EWS_TIMEOUT) when not set.
     type: float
     default: 60
+  max_response_mb:
+    description:
+      - Largest answer, in MiB, the client reads for one request, counted after decompression.
+        A larger answer fails the request with a lost response, so a broken or hostile server cannot
+        exhaust memory.
+      - The default is far above what a request of the collection gets back (a page of 1,000 items is
+        about 1 MiB).
+      - Taken from E(EWS_MAX_RESPONSE_MB) when not set.
+    type: int
+    default: 16
   server_version:
     description:
       - The C(RequestServerVersion) header, the schema version requests are written for.
@@ -190,4 +217,14 @@ options:
       - name: EWS_RETRY_MAX_DELAY
     vars:
       - name: ews_retry_max_delay
+  allow_http:
+    env:
+      - name: EWS_ALLOW_HTTP
+    vars:
+      - name: ews_allow_http
+  max_response_mb:
+    env:
+      - name: EWS_MAX_RESPONSE_MB
+    vars:
+      - name: ews_max_response_mb
 """

@@ -75,8 +75,10 @@ options:
     elements: str
   max_items:
     description:
-      - Return at most this many drafts (the first ones in O(sort) order).
-      - By default all matching drafts are returned.
+      - Return at most this many drafts (the first ones in O(sort) order), between 1 and 100,000.
+      - Without it every matching draft is returned, up to 1,000; when more match, the lookup fails
+        with the number of matches rather than return a partial list. Narrow the filters, or set
+        O(max_items) to get the first ones.
     type: int
   sort:
     description:
@@ -97,6 +99,12 @@ notes:
   - Times in the results are ISO 8601 in UTC, as Exchange reports them.
   - Errors name the EWS ResponseCode (for example C(ErrorAccessDenied) when a delegate lacks read
     access to O(mailbox)); they never contain the password or token.
+  - Option values are used as they are given. Values from the environment (E(EWS_PASSWORD)...) and
+    the lookup's arguments are never templated; play variables named by the connection options
+    (V(ews_password)...) are templated like any play variable, so mark a value that holds C({{)
+    literally with C(!unsafe).
+  - Boolean options accept only true/false, yes/no, on/off and 1/0; anything else is an error naming
+    the option.
 seealso:
   - module: exchange.ews.send_item
   - module: exchange.ews.draft
@@ -163,29 +171,41 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, excerpt, redact
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
-from ansible_collections.exchange.ews.plugins.plugin_utils.connection import connection_settings
+from ansible_collections.exchange.ews.plugins.module_utils.validation import parse_bool, validate_smtp_address
+from ansible_collections.exchange.ews.plugins.plugin_utils.connection import connection_settings, option_value
 from ansible_collections.exchange.ews.plugins.plugin_utils.draft_filters import draft_field_orders, draft_restriction
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
-    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import (
+        FindItem,
+        TooManyMatches,
+        folder_id,
+    )
+
+display = Display()
 
 # What FindItem returns for each draft: everything the result needs, so no GetItem is made.
 RESULT_PROPERTIES = ("item:Subject", "item:DisplayTo", "item:DateTimeCreated", "item:LastModifiedTime")
 # How many matches an exactly_one failure lists.
 LISTED_MATCHES = 10
+# Without max_items, more matches than this are an error rather than a long list.
+DEFAULT_MATCH_LIMIT = 1000
+MAX_ITEMS_LIMIT = 100000
 
 
-def draft_result(item):
-    display_to = item.fields.get("DisplayTo") or ""
+def draft_result(item, secrets=()):
+    """The result entry for a found draft; server text is redacted with ``secrets``."""
+    display_to = redact(item.fields.get("DisplayTo") or "", secrets)
     return {
         "id": item.id,
         "change_key": item.change_key,
-        "subject": item.fields.get("Subject") or "",
+        "subject": redact(item.fields.get("Subject") or "", secrets),
         "to": [name.strip() for name in display_to.split(";") if name.strip()],
         "created": item.fields.get("DateTimeCreated"),
         "last_modified": item.fields.get("LastModifiedTime"),
@@ -200,33 +220,56 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("draft_ids takes no terms; give the filters as options (subject=..., to=...)")
         if not HAS_ZEEP:
             raise AnsibleLookupError(missing_required_lib("zeep"))
+        secrets = ()
+        try:
+            settings = connection_settings(self, variables, kwargs)
+            secrets = settings.secrets
+            return self._find(settings, parse_bool(option_value(self, "exactly_one", variables, kwargs),
+                                                   "exactly_one"))
+        except TooManyMatches as error:
+            raise AnsibleLookupError(
+                "draft_ids: %d drafts match the filters, more than the %d returned without max_items; narrow the "
+                "filters, or set max_items to get the first ones in sort order" % (error.matches, error.limit)) from None
+        except EwsError as error:
+            # from None: no chained exception (and its text) in a -vvv traceback.
+            raise AnsibleLookupError("draft_ids: %s" % redact(str(error), secrets)) from None
+        except AnsibleLookupError:
+            raise
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            # A bug or a library failure still ends as a clean lookup error, redacted.
+            raise AnsibleLookupError("draft_ids: unexpected %s: %s" % (type(error).__name__,
+                                                                       excerpt(str(error), secrets))) from None
+
+    def _find(self, settings, exactly_one):
         max_items = self.get_option("max_items")
-        exactly_one = self.get_option("exactly_one")
         if exactly_one and max_items is not None:
             raise AnsibleLookupError("exactly_one and max_items are mutually exclusive")
-        if max_items is not None and max_items < 1:
-            raise AnsibleLookupError("max_items must be at least 1 (got %d)" % max_items)
-        try:
-            parent_folder = folder_id(self.get_option("folder"), self.get_option("mailbox"))
-            restriction = draft_restriction(
-                subject=self.get_option("subject"),
-                subject_contains=self.get_option("subject_contains"),
-                to=self.get_option("to"),
-                created_after=self.get_option("created_after"),
-                created_before=self.get_option("created_before"),
-                categories=self.get_option("categories"),
+        if max_items is not None and not 1 <= max_items <= MAX_ITEMS_LIMIT:
+            raise AnsibleLookupError("max_items must be between 1 and %d (got %d)" % (MAX_ITEMS_LIMIT, max_items))
+        mailbox = self.get_option("mailbox")
+        if mailbox:
+            validate_smtp_address(mailbox, "mailbox")
+        parent_folder = folder_id(self.get_option("folder"), mailbox)
+        restriction = draft_restriction(
+            subject=self.get_option("subject"),
+            subject_contains=self.get_option("subject_contains"),
+            to=self.get_option("to"),
+            created_after=self.get_option("created_after"),
+            created_before=self.get_option("created_before"),
+            categories=self.get_option("categories"),
+        )
+        for warning in settings.warnings:
+            display.warning(warning)
+        with EwsClient(settings) as client:
+            result = FindItem(client).find(
+                parent_folder,
+                additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES],
+                restriction=restriction,
+                field_orders=draft_field_orders(self.get_option("sort")),
+                max_items=LISTED_MATCHES if exactly_one else max_items,
+                limit=DEFAULT_MATCH_LIMIT,
             )
-            with EwsClient(connection_settings(self)) as client:
-                result = FindItem(client).find(
-                    parent_folder,
-                    additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES],
-                    restriction=restriction,
-                    field_orders=draft_field_orders(self.get_option("sort")),
-                    max_items=LISTED_MATCHES if exactly_one else max_items,
-                )
-        except (EwsError, ValueError) as error:
-            raise AnsibleLookupError("draft_ids: %s" % error)
-        drafts = [draft_result(item) for item in result.items]
+        drafts = [draft_result(item, settings.secrets) for item in result.items]
         if exactly_one and result.total != 1:
             raise AnsibleLookupError(self._not_exactly_one(result.total, drafts))
         return drafts

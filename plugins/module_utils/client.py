@@ -10,12 +10,20 @@ Usage (services wrap this, plugins use services)::
         messages = client.call("GetItem", ItemShape={"BaseShape": "IdOnly"},
                                ItemIds={"ItemId": [{"Id": item_id}]})
         client.server_version_info   # {"MajorVersion": 15, ..., "Version": "V2017_07_11"} or None
+        client.server_time           # the last answer's Date header: an aware UTC datetime, or None
 
 ``call(operation, **body)`` takes the request body as zeep keyword arguments
 (the element names of ``ews_schema``), adds the SOAP headers
 (RequestServerVersion, ExchangeImpersonation, MailboxCulture), retries what
 ``RetryPolicy`` allows, turns SOAP faults into ``EwsFault`` and returns the
 list of ``responses.ResponseMessage`` in request order.
+
+Answers are parsed here, not by zeep's own reader: a DTD or an entity is
+refused, and so is anything that is not a well-formed SOAP answer. An answer
+the client refuses after the request was written is ``EwsResponseLost`` (the
+request may have been processed), never "nothing was sent". Server text that
+reaches a message or a result (faults, MessageText) is redacted and cut to
+``errors.EXCERPT_CHARS``.
 
 The parsed schema is cached per process: building a client costs only the
 ``requests.Session`` and binding the service to the endpoint.
@@ -26,6 +34,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import datetime
 import email.utils
 
 try:
@@ -38,12 +47,11 @@ except ImportError:  # HAS_ZEEP in transport.py tells the plugin
 
 from ansible_collections.exchange.ews.plugins.module_utils import ews_schema
 from ansible_collections.exchange.ews.plugins.module_utils.errors import (
-    EwsError,
+    EwsConfigError,
     EwsFault,
-    EwsHttpStatusError,
     EwsResponseLost,
     EwsServerBusy,
-    redact,
+    excerpt,
 )
 from ansible_collections.exchange.ews.plugins.module_utils.responses import parse_response_messages
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
@@ -76,7 +84,9 @@ class EwsClient:
     """A zeep client bound to ``settings.url`` with the connection's headers.
 
     Attributes: ``settings``, ``retry_policy``, ``server_version_info`` (the
-    last ServerVersionInfo header as a dict, or None), ``request_count`` (HTTP
+    last ServerVersionInfo header as a dict, or None), ``server_time`` (the
+    last answer's HTTP Date header as an aware UTC datetime, or None when
+    absent or unparseable: the server's clock), ``request_count`` (HTTP
     requests made, retries included).
     """
 
@@ -90,7 +100,6 @@ class EwsClient:
         self._service = self._zeep.create_service(ews_schema.BINDING_NAME, settings.url)
         self._header_elements = self._soap_headers()
         self.server_version_info = None
-        self.server_time = None
         self.request_count = 0
 
     def _soap_headers(self):
@@ -112,7 +121,7 @@ class EwsClient:
         ``request``, a ready ``m:<Operation>`` lxml element sent as is (the
         form for search restrictions, which zeep cannot serialise, and for
         hot paths where zeep's serialisation of long lists is the cost).
-        Either way zeep renders the SOAP headers and parses the reply.
+        Either way zeep renders the SOAP headers and reads the reply, which the client parsed.
 
         Raises ``EwsFault`` (``EwsServerBusy`` once retries are exhausted),
         ``EwsTransportError`` subclasses, or ``EwsResponseLost`` when the
@@ -130,9 +139,11 @@ class EwsClient:
         parent = etree.Element("parent")
         try:
             element.render(parent, element(**value) if isinstance(value, dict) else value)
-        except (zeep.exceptions.Error, TypeError) as exc:
-            # Our own request did not match the schema: a bug or a bad option value.
-            raise EwsError("request does not match the schema: %s" % exc, operation=name)
+        except (zeep.exceptions.Error, TypeError, ValueError) as exc:
+            # Our own request did not match the schema (or held text XML cannot carry):
+            # a bug or a bad option value. No request was made.
+            raise EwsConfigError("request does not match the schema: %s" % excerpt(exc, self.settings.secrets),
+                                 operation=name)
         return parent[0]
 
     def _envelope(self, request):
@@ -143,6 +154,10 @@ class EwsClient:
         etree.SubElement(envelope, "{%s}Body" % SOAP_ENV_NS).append(request)
         return envelope
 
+    @property
+    def server_time(self):
+        return parse_http_date(self.transport.last_date)
+
     def _post(self, operation, envelope):
         binding = self._service._binding
         soap_operation = binding.get(operation)
@@ -151,25 +166,53 @@ class EwsClient:
         http_headers = {"SOAPAction": '"%s"' % soap_operation.soapaction,
                         "Content-Type": "text/xml; charset=utf-8"}
         response = self.transport.post_xml(self.settings.url, envelope, http_headers)
-        self.server_time = _http_date(response.headers.get("Date"))
+        document = self._parse(operation, response)
+        if document.find("soap-env:Body/soap-env:Fault", namespaces=binding.nsmap) is not None:
+            try:
+                binding.process_error(document, soap_operation)
+            except zeep.exceptions.Fault as fault:
+                raise self._fault_error(operation, fault)
+        if response.status_code != 200:
+            raise self._lost(operation, response, "HTTP %d without a SOAP fault" % response.status_code)
         try:
-            result = binding.process_reply(self._zeep, soap_operation, response)
-        except zeep.exceptions.Fault as fault:
-            raise self._fault_error(operation, fault)
-        except zeep.exceptions.XMLSyntaxError as exc:
-            # A truncated body after a 200 is a lost response, not a server statement.
-            raise EwsResponseLost("response is not valid XML (%s)" % exc, operation=operation)
-        except zeep.exceptions.TransportError as exc:
-            raise EwsHttpStatusError(redact(str(exc), self.settings.secrets), operation=operation,
-                                     http_status=getattr(exc, "status_code", None))
-        info = result.header.ServerVersion if result.header is not None else None
+            result = soap_operation.process_reply(document)
+            info = result.header.ServerVersion if result.header is not None else None
+            messages = parse_response_messages(result.body.ResponseMessages._value_1 or [])
+        except (zeep.exceptions.Error, AttributeError, TypeError, ValueError) as exc:
+            raise self._lost(operation, response, "not an EWS %s response (%s)" % (operation, type(exc).__name__))
         if info is not None:
             self.server_version_info = dict((name, info[name]) for name in SERVER_VERSION_FIELDS)
-        return parse_response_messages(result.body.ResponseMessages._value_1 or [])
+        for message in messages:
+            message.message_text = excerpt(message.message_text, self.settings.secrets)
+            message.details = dict((name, excerpt(value, self.settings.secrets, 100))
+                                   for name, value in message.details.items())
+        return messages
+
+    def _parse(self, operation, response):
+        """The answer's root element; refused (a lost response) with a DTD, entities or malformed XML."""
+        try:
+            # No DTD, no entities, nothing from the network. huge_tree because a 1,000-item answer can
+            # exceed libxml2's default limits; the transport's size limit bounds what is parsed.
+            parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True,
+                                     remove_comments=True)
+            root = etree.fromstring(response.content, parser)
+        except etree.XMLSyntaxError as exc:
+            raise self._lost(operation, response, "not well-formed XML (%s)"
+                             % excerpt(str(exc), self.settings.secrets, 200))
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+            raise self._lost(operation, response, "it declares a DTD, which the client never accepts")
+        return root
+
+    def _lost(self, operation, response, why):
+        return EwsResponseLost("the answer could not be used: %s. The request may have been processed. "
+                               "The answer began: %s" % (why, excerpt(response.content, self.settings.secrets, 200)),
+                               operation=operation, http_status=response.status_code)
 
     def _fault_error(self, operation, fault):
         code, details = _fault_details(fault)
-        message = redact(fault.message or "SOAP fault", self.settings.secrets)
+        code = excerpt(code, self.settings.secrets, 100)
+        message = excerpt(fault.message or "SOAP fault", self.settings.secrets)
         if code == "ErrorServerBusy":
             back_off = details.get("BackOffMilliseconds")
             return EwsServerBusy(message, back_off_ms=int(back_off) if back_off and back_off.isdigit() else None,
@@ -186,13 +229,19 @@ class EwsClient:
         self.close()
 
 
-def _http_date(value):
-    """An HTTP Date header as an aware UTC datetime, or None: the server's clock, for ageing claims."""
+def parse_http_date(value):
+    """An HTTP Date header as an aware UTC datetime, or None when absent or unparseable."""
+    if not value:
+        return None
     try:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed if parsed is None or parsed.tzinfo is not None else None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:  # "-0000": UTC with no claim about local time
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
 
 
 def _fault_details(fault):

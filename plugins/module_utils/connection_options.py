@@ -14,7 +14,11 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.exchange.ews.plugins.module_utils.connection import AUTH_METHODS
+from ansible_collections.exchange.ews.plugins.module_utils.connection import (
+    AUTH_METHODS,
+    DEFAULT_MAX_RESPONSE_MB,
+    DEFAULT_TIMEOUT,
+)
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import (
     DEFAULT_SERVER_VERSION,
     SERVER_VERSIONS,
@@ -28,7 +32,7 @@ CONNECTION_ARGUMENT_SPEC = dict(
     access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["EWS_ACCESS_TOKEN"])),
     validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["EWS_VALIDATE_CERTS"])),
     ca_path=dict(type="path", fallback=(env_fallback, ["EWS_CA_PATH"])),
-    timeout=dict(type="float", default=60, fallback=(env_fallback, ["EWS_TIMEOUT"])),
+    timeout=dict(type="float", default=DEFAULT_TIMEOUT, fallback=(env_fallback, ["EWS_TIMEOUT"])),
     server_version=dict(type="str", default=DEFAULT_SERVER_VERSION, choices=list(SERVER_VERSIONS),
                         fallback=(env_fallback, ["EWS_SERVER_VERSION"])),
     impersonate=dict(type="str", fallback=(env_fallback, ["EWS_IMPERSONATE"])),
@@ -36,4 +40,6 @@ CONNECTION_ARGUMENT_SPEC = dict(
     retries=dict(type="int", default=5, fallback=(env_fallback, ["EWS_RETRIES"])),
     retry_timeout=dict(type="float", default=120, fallback=(env_fallback, ["EWS_RETRY_TIMEOUT"])),
     retry_max_delay=dict(type="float", default=30, fallback=(env_fallback, ["EWS_RETRY_MAX_DELAY"])),
+    allow_http=dict(type="bool", default=False, fallback=(env_fallback, ["EWS_ALLOW_HTTP"])),
+    max_response_mb=dict(type="int", default=DEFAULT_MAX_RESPONSE_MB, fallback=(env_fallback, ["EWS_MAX_RESPONSE_MB"])),
 )

@@ -19,6 +19,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsErro
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import NSMAP
 from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
+from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_key, validate_smtp_address
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.services.create_item import CreateItem
@@ -33,6 +34,16 @@ BODY_DIGEST_PATH = properties.path("ExchangeEwsDraftBodyDigest")
 
 RECIPIENT_FIELDS = {"to": "ToRecipients", "cc": "CcRecipients", "bcc": "BccRecipients"}
 BODY_TYPES = {"text": "Text", "html": "HTML"}
+
+
+def validate_options(params):
+    """The module's own options, checked before any request (``EwsModule`` checks the connection's)."""
+    validate_key(params["key"], "key")
+    if params["mailbox"]:
+        validate_smtp_address(params["mailbox"], "mailbox")
+    for option in RECIPIENT_FIELDS:
+        for index, address in enumerate(params[option] or ()):
+            validate_smtp_address(address, "%s[%d]" % (option, index))
 
 
 def body_digest(body_type, body):

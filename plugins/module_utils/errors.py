@@ -1,24 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: exchange.ews contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Exceptions raised by the EWS client.
+"""Exceptions raised by the EWS client, and the redaction every message goes through.
 
 Every message names the operation, the Exchange ResponseCode (when there is
-one) and the item (when there is one), and goes through ``redact`` so that a
-password, token or NTLM blob echoed by a server or a library never reaches
-Ansible's output.
+one) and the item (when there is one). Messages go through ``redact`` so that
+a password, token or NTLM blob echoed by a server or a library never reaches
+Ansible's output, in any of the forms a secret takes on the way
+(``secret_forms``), and text a server wrote is quoted through ``excerpt``: a
+hostile or broken server cannot fill a log.
 
-Hierarchy::
+Hierarchy. What an error proves about the request decides retries
+(``retry.py``) and what the exactly-once protocol does next::
 
     EwsError                      anything the client reports
       EwsConfigError              bad options, detected before any request
-      EwsTransportError           HTTP/TLS level failure, request not processed
-        EwsAuthError              HTTP 401/403 after authentication
-        EwsNotSent                connection failed before the request was sent (retryable)
-        EwsHttpStatusError        unexpected HTTP status / HTML error page
-          EwsUnavailable          HTTP 503 (retryable, ``retry_after``)
-      EwsResponseLost             request sent, outcome unknown (read timeout, dropped connection)
-      EwsFault                    SOAP fault (request-level ResponseCode)
+      EwsTransportError           Exchange did not process the request
+        EwsAuthError              HTTP 401/403: authentication or access refused
+        EwsNotSent                the connection was never opened (retryable)
+        EwsUnavailable            HTTP 503 (retryable, ``retry_after``)
+      EwsResponseLost             the request was written and the outcome is unknown: a dropped
+                                  connection, a timeout, a body over the size limit or one the
+                                  client refuses to parse (DTD, truncated, not XML)
+        EwsHttpStatusError        an answer that is not SOAP: a gateway's 502/504, an HTML page,
+                                  a redirect (never followed)
+      EwsFault                    SOAP fault (request-level ResponseCode): nothing was processed
         EwsServerBusy             ErrorServerBusy (retryable, ``back_off_ms``)
 """
 
@@ -26,7 +32,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import functools
+import json
 import re
+
+from urllib.parse import quote, quote_plus
+
+MASK = "********"
+# How much of a server's text an error message or a result quotes.
+EXCERPT_CHARS = 500
+# No message the client composes is longer than this, whatever went into it.
+MESSAGE_CHARS = 2000
 
 # NTLM / Negotiate / Basic / Bearer credentials as they appear in HTTP headers
 # or library messages, and password-ish key=value pairs.
@@ -36,17 +53,81 @@ _SECRET_PATTERNS = (
 )
 
 
+def secret_forms(secret, username=None):
+    """Every form ``secret`` may take in a message, longest first.
+
+    The literal; URL-encoded (``+`` or ``%20`` for spaces); base64 of the secret and of the Basic credential
+    ``username:secret``, in UTF-8 and Latin-1; escaped as in a bytes repr
+    (``\\xc3\\xa9``), a str repr (``\\xe9``) or JSON (``\\u00e9``); XML-escaped,
+    also with character references for non-ASCII characters.
+    """
+    if not secret:
+        return ()
+    escaped = secret.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    forms = set([secret, json.dumps(secret)[1:-1], ascii(secret)[1:-1], escaped,
+                 escaped.encode("ascii", "xmlcharrefreplace").decode("ascii")])
+    forms.update((quote(secret, safe=""), quote_plus(secret)))
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            raw = secret.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        forms.add(repr(raw)[2:-1])
+        forms.add(base64.b64encode(raw).decode("ascii"))
+        if username:
+            forms.add(base64.b64encode(username.encode(encoding, "replace") + b":" + raw).decode("ascii"))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
 def redact(text, secrets=()):
-    """Return ``text`` with the given secret values and credential-looking tokens masked."""
+    """Return ``text`` with the given secret values and credential-looking tokens masked.
+
+    ``secrets`` are exact strings, matched ignoring case
+    (``ConnectionSettings.secrets`` holds every form of each secret, see
+    ``secret_forms``).
+    """
     if text is None:
         return text
     text = str(text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    text = _SECRET_PATTERNS[0].sub(lambda m: m.group(1) + " ********", text)
-    text = _SECRET_PATTERNS[1].sub(lambda m: m.group(1) + m.group(2) + "********", text)
+    if secrets:
+        text = _secrets_pattern(tuple(secrets)).sub(MASK, text)
+    text = _SECRET_PATTERNS[0].sub(lambda match: match.group(1) + " " + MASK, text)
+    text = _SECRET_PATTERNS[1].sub(lambda match: match.group(1) + match.group(2) + MASK, text)
     return text
+
+
+@functools.lru_cache(maxsize=8)
+def _secrets_pattern(secrets):
+    """One expression for all ``secrets``, longest first, ignoring case: a server or a library may
+    change the case of what it echoes (a host name, percent escapes)."""
+    forms = sorted(set(secret for secret in secrets if secret), key=len, reverse=True)
+    return re.compile("|".join(re.escape(form) for form in forms) or "(?!)", re.IGNORECASE)
+
+
+def excerpt(text, secrets=(), limit=EXCERPT_CHARS):
+    """At most ``limit`` characters of a server's ``text`` (bytes are decoded), redacted.
+
+    Redaction runs on a window long enough to hold any secret that starts
+    within the limit, then the text is cut: the cut never leaves half a
+    secret visible.
+    """
+    if text is None:
+        return None
+    window = limit + max([len(secret) for secret in secrets] or [0]) + 64
+    if isinstance(text, bytes):
+        text = text[:4 * window]
+        for secret in secrets:
+            # Also as the server may have encoded it: decoding with replacement would hide it from redact.
+            for encoding in ("utf-8", "latin-1"):
+                try:
+                    text = text.replace(secret.encode(encoding), MASK.encode("ascii"))
+                except UnicodeEncodeError:
+                    pass
+        text = text.decode("utf-8", "replace")
+    text = redact(text[:window], secrets)
+    if len(text) <= limit:
+        return text
+    return text[:limit] + "... (cut)"
 
 
 class EwsError(Exception):
@@ -58,7 +139,7 @@ class EwsError(Exception):
         self.item_id = item_id
         self.http_status = http_status
         self.message_text = redact(message)
-        super(EwsError, self).__init__(self._compose())
+        super(EwsError, self).__init__(excerpt(self._compose(), limit=MESSAGE_CHARS))
 
     def _compose(self):
         parts = []
@@ -86,7 +167,7 @@ class EwsConfigError(EwsError):
 
 
 class EwsTransportError(EwsError):
-    """The HTTP exchange failed in a way that shows Exchange did not process the request."""
+    """The HTTP exchange failed in a way that proves Exchange did not process the request."""
 
 
 class EwsAuthError(EwsTransportError):
@@ -94,14 +175,10 @@ class EwsAuthError(EwsTransportError):
 
 
 class EwsNotSent(EwsTransportError):
-    """The connection failed before the request was written: safe to retry."""
+    """The connection could not be opened, so the request was never written: safe to retry."""
 
 
-class EwsHttpStatusError(EwsTransportError):
-    """Exchange (or a proxy in front of it) answered with an unexpected HTTP status or an HTML page."""
-
-
-class EwsUnavailable(EwsHttpStatusError):
+class EwsUnavailable(EwsTransportError):
     """HTTP 503. ``retry_after`` is the Retry-After header in seconds, or None."""
 
     def __init__(self, message, retry_after=None, **kwargs):
@@ -110,10 +187,19 @@ class EwsUnavailable(EwsHttpStatusError):
 
 
 class EwsResponseLost(EwsError):
-    """The request was (or may have been) delivered but no response arrived.
+    """The request was (or may have been) delivered but no usable response arrived.
 
     Exchange may have committed it. Never repeated blindly for a write: the
     exactly-once protocol resolves it by reading the items again.
+    ``http_status`` is set when an HTTP status line arrived.
+    """
+
+
+class EwsHttpStatusError(EwsResponseLost):
+    """Exchange, or a gateway or proxy in front of it, answered with something other than SOAP.
+
+    A 502/504 from a gateway, an HTML error page or a redirect says nothing
+    about whether Exchange behind it processed the request.
     """
 
 

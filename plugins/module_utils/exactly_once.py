@@ -54,6 +54,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.services.find_item im
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
+from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_change_key, validate_item_id
 
 STATUSES = ("sent", "already_sent", "would_send", "missing", "failed")
 
@@ -118,8 +119,12 @@ class ItemRef:
             raise EwsConfigError(
                 "item_ids[%d] is not an item id: expected a string or a dict with keys id and optional "
                 "change_key, got %r" % (index, _short(entry)))
+        where = "item_ids[%d]" % index
+        value = validate_item_id(value.strip(), where + (".id" if known else ""))
+        if change_key:
+            validate_change_key(change_key, where + ".change_key")
         to = known.get("to")
-        return cls(value.strip(), change_key or None, is_draft=known.get("is_draft") is True,
+        return cls(value, change_key or None, is_draft=known.get("is_draft") is True,
                    mailbox=known.get("mailbox") or None,
                    subject=known.get("subject") if isinstance(known.get("subject"), str) else None,
                    to=[str(name) for name in to] if isinstance(to, list) else None)
@@ -605,16 +610,17 @@ class ExactlyOnceSender:
         marker = restrictions.extended_field_uri(properties.MARKER_PATH)
         state = restrictions.extended_field_uri(properties.STATE_PATH)
         copies = dict((i.marker, []) for i in items)
-        folders = [self.saved_folder, self.outbox]
-        found = channel.find.find_in(
-            folders,
+        # The Outbox first: a message moves Drafts -> Outbox -> saved folder, so searching in that order
+        # finds one that is filed from one into the other while the search runs.
+        found = channel.find.find(
+            parent_folders=[self.outbox, self.saved_folder],
             additional_properties=[marker, state, restrictions.field_uri("item:IsDraft"),
                                    restrictions.field_uri("item:Subject"), restrictions.field_uri("item:DisplayTo")],
             restriction=restrictions.or_(*[restrictions.is_equal_to(marker, m) for m in copies]))
-        for folder_index, copy in found:
+        for copy in found.items:
             value = copy.extended.get(properties.MARKER)
             if value in copies:
-                copies[value].append((folders[folder_index] is self.outbox, copy))
+                copies[value].append((copy.folder is self.outbox, copy))
         for item in items:
             self._settle_gone(item, copies[item.marker])
 

@@ -1,28 +1,51 @@
 # -*- coding: utf-8 -*-
 # Copyright: exchange.ews contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP for the EWS client: one keep-alive session, authentication, TLS, and a
-zeep transport that serves the embedded schema and classifies HTTP failures.
+"""HTTP for the EWS client: one keep-alive session, authentication, TLS, bounded
+answers, and a zeep transport that serves the embedded schema and classifies failures.
 
-Failure classification is what makes retries safe (see ``retry.py``):
+Failure classification is what makes retries (``retry.py``) and the
+exactly-once protocol safe. Only these prove Exchange processed nothing:
 
-* the connection could not be opened (refused, DNS, TLS handshake, connect
-  timeout): the request never left, ``EwsNotSent``;
-* the request was written but no complete response came back (read timeout,
-  connection reset or closed mid-response): Exchange may have committed it,
-  ``EwsResponseLost``;
-* HTTP 401/403: ``EwsAuthError``; 503: ``EwsUnavailable`` with Retry-After;
-  other non-SOAP answers (HTML error pages of IIS or a proxy): ``EwsHttpStatusError``.
+* the connection could not be opened (refused, DNS, connect timeout):
+  ``EwsNotSent``; a failed TLS handshake: ``EwsTransportError`` (not retried);
+* HTTP 401/403: ``EwsAuthError``; HTTP 503: ``EwsUnavailable`` with Retry-After;
+* a SOAP fault (parsed by the client).
+
+Anything else once the request was written is ``EwsResponseLost``: a dropped
+connection, the timeout, an answer over the size limit, and answers that are
+not SOAP (``EwsHttpStatusError``: a gateway's 502/504, an HTML page, a redirect).
+
+Bounds a server cannot lift:
+
+* ``timeout`` covers the whole request, connect to last byte: a watchdog
+  shuts the request's sockets down when it expires, so a server trickling
+  an endless answer cannot keep a run alive;
+* bodies are read by the session's adapter, decompressed here (only gzip is
+  asked for) and counted after decompression up to ``max_response_mb``;
+  nothing reads an unbounded body, not even requests-ntlm's handshake;
+* redirects are never followed: credentials and the request body only go to
+  ``url``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import http.client
 import re
+import socket
+import threading
+import warnings
+import zlib
+
+from urllib.parse import urlsplit
 
 try:
     import requests
+    import requests.adapters
+    import urllib3
     import urllib3.exceptions
     from lxml import etree
     from zeep.transports import Transport
@@ -49,18 +72,251 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsResponseLost,
     EwsTransportError,
     EwsUnavailable,
-    redact,
+    excerpt,
 )
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import DOCUMENTS, NSMAP
 
 USER_AGENT = "exchange.ews (Ansible collection)"
+READ_CHUNK = 64 * 1024
 
-# Exceptions from urllib3 that prove the request was never written.
+# Exceptions from urllib3 that prove the connection was never opened (urllib3 1.26, still found on
+# targets, reports a failed name resolution as a NewConnectionError).
 if HAS_ZEEP:
-    _NOT_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                 urllib3.exceptions.NameResolutionError)
+    _NEVER_OPENED = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+                     getattr(urllib3.exceptions, "NameResolutionError", urllib3.exceptions.NewConnectionError))
 else:
-    _NOT_SENT = ()
+    _NEVER_OPENED = ()
+
+# The request in progress in this thread (a ``_Deadline``), which connections report to.
+_CURRENT = threading.local()
+
+
+class UnusableAnswer(Exception):
+    """An answer the adapter refuses to read further; ``status`` is its HTTP status."""
+
+    def __init__(self, status, what):
+        self.status = status
+        super(UnusableAnswer, self).__init__(what)
+
+
+class ResponseTooLarge(UnusableAnswer):
+    """The answer's body exceeds ``limit`` bytes, counted after decompression."""
+
+    def __init__(self, status, limit):
+        self.limit = limit
+        super(ResponseTooLarge, self).__init__(status, "answer larger than %d bytes" % limit)
+
+
+class UnreadableEncoding(UnusableAnswer):
+    """The answer uses a Content-Encoding the client did not ask for."""
+
+    def __init__(self, status, encoding):
+        self.encoding = encoding
+        super(UnreadableEncoding, self).__init__(status, "Content-Encoding %s" % encoding)
+
+
+class Redirected(UnusableAnswer):
+    """A redirect, which is never followed; ``location`` is where it pointed."""
+
+    def __init__(self, status, location):
+        self.location = location
+        super(Redirected, self).__init__(status, "redirect")
+
+
+# What making a request can raise besides a bug: each is classified, none escapes raw.
+if HAS_ZEEP:
+    _EXCHANGE_FAILURES = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError,
+                          http.client.HTTPException, zlib.error, UnusableAnswer)
+
+
+class _Deadline:
+    """One request's time bound, and the sockets it uses.
+
+    Entered around a request: a timer shuts down every socket the request
+    opened or wrote to once ``seconds`` have passed, which ends any read in
+    progress. ``written`` tells whether any byte of the request may have
+    reached the server.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.sockets = []
+        self.written = False
+        self.expired = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, sock, writing=False):
+        with self._lock:
+            self.written = self.written or writing
+            if sock is not None and not any(sock is known for known in self.sockets):
+                self.sockets.append(sock)
+                if self.expired:
+                    _shut_down(sock)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            for sock in self.sockets:
+                _shut_down(sock)
+
+    def __enter__(self):
+        _CURRENT.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _CURRENT.deadline = None
+
+
+def _shut_down(sock):
+    try:
+        # The plain socket's shutdown, also for TLS: it wakes a read blocked in the other thread.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+if HAS_ZEEP:
+    class _WatchedConnection:
+        """Mixin: a connection that hands its socket to the current ``_Deadline`` when it opens it and
+        when it starts writing a request (the socket object, kept: http.client drops its reference to
+        it once an answer says Connection: close)."""
+
+        def connect(self):
+            super(_WatchedConnection, self).connect()
+            deadline = getattr(_CURRENT, "deadline", None)
+            if deadline is not None:
+                deadline.watch(self.sock)
+
+        def request(self, *args, **kwargs):
+            deadline = getattr(_CURRENT, "deadline", None)
+            if deadline is not None:
+                deadline.watch(self.sock, writing=True)
+            return super(_WatchedConnection, self).request(*args, **kwargs)
+
+    class _WatchedHTTPConnection(_WatchedConnection, urllib3.connection.HTTPConnection):
+        pass
+
+    class _WatchedHTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+        pass
+
+    class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = _WatchedHTTPConnection
+
+    class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = _WatchedHTTPSConnection
+
+    _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+    class BoundedResponse(requests.Response):
+        """A response whose body is read through ``read_body``: bounded, whoever asks for it.
+
+        Read on first use, as requests does, because requests-ntlm's hook needs
+        the live socket (for the channel binding) before it reads the body.
+        """
+
+        max_bytes = None
+
+        @property
+        def content(self):
+            if self._content is False:
+                try:
+                    self._content = read_body(self.raw, self.max_bytes)
+                except BaseException:
+                    self.raw.close()  # unread bytes are left on it: the connection cannot be reused
+                    raise
+                self._content_consumed = True
+                self.raw.release_conn()
+            return self._content
+
+    class BoundedAdapter(requests.adapters.HTTPAdapter):
+        """An adapter whose connections report to the deadline, which refuses redirects and whose
+        responses read their bodies within ``max_bytes``.
+
+        ``build_response`` runs for every answer, also those requests-ntlm reads
+        during its handshake, so no body is ever read without the size limit and
+        no redirect reaches requests' redirect handling.
+        """
+
+        def __init__(self, max_bytes):
+            self.max_bytes = max_bytes
+            super(BoundedAdapter, self).__init__()
+
+        def init_poolmanager(self, *args, **kwargs):
+            super(BoundedAdapter, self).init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+        def proxy_manager_for(self, proxy, **proxy_kwargs):
+            manager = super(BoundedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs)
+            if isinstance(manager, urllib3.ProxyManager):  # SOCKS managers keep their own pools
+                manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+            return manager
+
+        def build_response(self, req, resp):
+            if resp.status in requests.models.REDIRECT_STATI:
+                resp.close()
+                raise Redirected(resp.status, resp.headers.get("Location"))
+            response = super(BoundedAdapter, self).build_response(req, resp)
+            response.__class__ = BoundedResponse  # the one place requests makes its Response
+            response.max_bytes = self.max_bytes
+            return response
+
+
+def read_body(raw, limit):
+    """The body of the urllib3 response ``raw``, gzip-decoded, or ``ResponseTooLarge`` beyond ``limit`` bytes.
+
+    urllib3 does not decode: its decoder may inflate one read of a gzip bomb
+    into gigabytes. Here each step inflates at most what the limit still allows.
+    """
+    encoding = (raw.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise UnreadableEncoding(raw.status, encoding)
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "identity" else None
+    body = bytearray()
+    for chunk in raw.stream(READ_CHUNK, decode_content=False):
+        if decoder is None:
+            body += chunk
+        while decoder is not None and chunk and len(body) <= limit:
+            body += decoder.decompress(chunk, limit + 1 - len(body))
+            chunk = decoder.unconsumed_tail
+        if len(body) > limit:
+            raise ResponseTooLarge(raw.status, limit)
+    return bytes(body)
+
+
+class QuietInsecureRequests:
+    """urllib3's InsecureRequestWarning ignored while unverified requests of the collection run.
+
+    ``warnings.catch_warnings`` alone is not thread-safe: requests running
+    side by side (several batches over their own connections) would restore
+    each other's filters in the wrong order and leave the warning off for the
+    rest of the process. Here one ``catch_warnings`` is entered by the first
+    request and left by the last, so the process gets its filters back exactly.
+    """
+
+    _lock = threading.Lock()
+    _running = 0
+    _saved = None
+
+    def __enter__(self):
+        with QuietInsecureRequests._lock:
+            if QuietInsecureRequests._running == 0:
+                saved = warnings.catch_warnings()
+                saved.__enter__()
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                QuietInsecureRequests._saved = saved
+            QuietInsecureRequests._running += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        with QuietInsecureRequests._lock:
+            QuietInsecureRequests._running -= 1
+            if QuietInsecureRequests._running == 0:
+                QuietInsecureRequests._saved.__exit__(None, None, None)
+                QuietInsecureRequests._saved = None
 
 
 class _BearerAuth:
@@ -75,23 +331,61 @@ class _BearerAuth:
 
 
 def build_session(settings):
-    """A ``requests.Session`` with auth, TLS verification and keep-alive for ``settings``."""
+    """A ``requests.Session`` with auth, TLS verification, keep-alive and the bounds of ``settings``."""
     session = requests.Session()
+    adapter = BoundedAdapter(settings.max_response_bytes)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    # The only encoding read_body can inflate within bounds.
+    session.headers["Accept-Encoding"] = "gzip"
     if settings.auth == "ntlm":
         if not HAS_REQUESTS_NTLM:
             raise EwsConfigError("auth=ntlm needs the Python library requests-ntlm on the host running the task")
         session.auth = HttpNtlmAuth(settings.username, settings.password)
     elif settings.auth == "basic":
-        session.auth = (settings.username, settings.password)
+        # UTF-8 (RFC 7617); requests would use Latin-1 and fail on other characters.
+        session.auth = (settings.username.encode("utf-8"), settings.password.encode("utf-8"))
     else:
         session.auth = _BearerAuth(settings.access_token)
     if not settings.validate_certs:
         session.verify = False
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     elif settings.ca_path:
         session.verify = settings.ca_path
     return session
+
+
+def classify_failure(exc, operation, deadline, secrets=()):
+    """The ``EwsError`` for an exception raised while a request was made (see module docstring)."""
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                        requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
+        # No exception text: an invalid header quotes its value, which may be a credential.
+        return EwsConfigError("the request could not be built (%s); check url and the credentials"
+                              % type(exc).__name__, operation=operation)
+    if isinstance(exc, Redirected):
+        return EwsHttpStatusError(redirect_message(exc.location, secrets), operation=operation, http_status=exc.status)
+    if isinstance(exc, ResponseTooLarge):
+        return EwsResponseLost("the answer is larger than max_response_mb (%d MB, counted after decompression); "
+                               "the request may have been processed" % (exc.limit // (1024 * 1024)),
+                               operation=operation, http_status=exc.status)
+    if isinstance(exc, UnreadableEncoding):
+        return EwsResponseLost("the answer uses Content-Encoding %s, which was not asked for; the request may have "
+                               "been processed" % excerpt(exc.encoding, secrets, 40),
+                               operation=operation, http_status=exc.status)
+    text = excerpt("%s: %s" % (type(exc).__name__, exc), secrets)
+    if deadline.expired and deadline.written:
+        return EwsResponseLost("no complete answer within the timeout of %s seconds; the request may have been "
+                               "processed" % deadline.seconds, operation=operation)
+    never_opened = any(isinstance(cause, _NEVER_OPENED) for cause in _chain(exc)) or isinstance(
+        exc, requests.exceptions.ConnectTimeout)
+    if never_opened or not deadline.written:
+        if isinstance(exc, requests.exceptions.SSLError) and not never_opened:
+            # Permanent until someone fixes the certificate or ca_path: not worth retrying.
+            return EwsTransportError("TLS handshake failed (check ca_path / validate_certs): %s" % text,
+                                     operation=operation)
+        return EwsNotSent("could not connect: %s" % text, operation=operation)
+    return EwsResponseLost("no complete answer after the request was sent (it may have been processed): %s" % text,
+                           operation=operation)
 
 
 def _chain(exc):
@@ -108,24 +402,6 @@ def _chain(exc):
     return seen
 
 
-def classify_request_exception(exc, operation, secrets=()):
-    """Map a ``requests`` exception to ``EwsNotSent`` or ``EwsResponseLost``."""
-    text = redact("%s: %s" % (type(exc).__name__, exc), secrets)
-    if isinstance(exc, requests.exceptions.SSLError):
-        # Permanent until someone fixes the certificate or ca_path: not worth retrying.
-        return EwsTransportError("TLS handshake failed (check ca_path / validate_certs): %s" % text,
-                                 operation=operation)
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
-        return EwsConfigError("invalid url: %s" % text, operation=operation)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return EwsNotSent("could not connect: %s" % text, operation=operation)
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        if any(isinstance(e, _NOT_SENT) for e in _chain(exc)):
-            return EwsNotSent("could not connect: %s" % text, operation=operation)
-    return EwsResponseLost("no response after the request was sent (it may have been processed): %s" % text,
-                           operation=operation)
-
-
 _TITLE = re.compile(r"(?is)<title>(.*?)</title>")
 
 
@@ -135,19 +411,29 @@ def check_http_response(response, operation, secrets=()):
     if status in (401, 403):
         raise EwsAuthError("Exchange refused the credentials or access (check username, password, auth "
                            "method or token)", operation=operation, http_status=status)
-    content_type = response.headers.get("Content-Type", "")
-    is_xml = "xml" in content_type.lower()
     if status == 503:
         raise EwsUnavailable("service unavailable", retry_after=_retry_after(response),
                              operation=operation, http_status=status)
-    if status == 200 and is_xml or status == 500 and is_xml:
-        return response  # a SOAP response or SOAP fault: zeep parses it
-    match = _TITLE.search(response.text or "")
-    what = ("HTML error page %r" % match.group(1).strip()) if match else (
-        "non-SOAP answer (Content-Type %r)" % content_type)
-    raise EwsHttpStatusError(redact("Exchange answered with an %s instead of a SOAP response; check that url "
-                                    "points at /EWS/Exchange.asmx" % what, secrets),
-                             operation=operation, http_status=status)
+    content_type = response.headers.get("Content-Type", "")
+    if status in (200, 500) and "xml" in content_type.lower():
+        return response  # a SOAP response or SOAP fault: the client parses it
+    match = _TITLE.search(response.content[:64 * 1024].decode("utf-8", "replace"))
+    what = ("an HTML error page %r" % excerpt(match.group(1).strip(), secrets, 200)) if match else (
+        "a non-SOAP answer (Content-Type %r)" % excerpt(content_type, secrets, 100))
+    raise EwsHttpStatusError("Exchange, or a gateway in front of it, answered with %s instead of a SOAP response; "
+                             "check that url points at /EWS/Exchange.asmx. The request may have been processed"
+                             % what, operation=operation, http_status=status)
+
+
+def redirect_message(location, secrets=()):
+    """Why a redirect to ``location`` stops the request, naming the host it pointed at."""
+    try:
+        host = urlsplit(location or "").hostname
+    except ValueError:
+        host = None
+    where = "host %s" % excerpt(host, secrets, 100) if host else "a location on the same host"
+    return ("Exchange answered with a redirect to %s. Redirects are never followed, so no credentials and no "
+            "request went there; if the endpoint moved, set url to its new address" % where)
 
 
 def _retry_after(response):
@@ -162,9 +448,10 @@ class EmbeddedSchemaTransport(Transport):
     """zeep transport: schema documents from memory, SOAP posts through the session.
 
     ``load`` never touches the network: it serves ``ews_schema.DOCUMENTS`` and
-    refuses anything else. ``post`` classifies failures (see module docstring).
-    The ``operation`` attribute is set by the client before each call so that
-    errors name it.
+    refuses anything else. ``post`` bounds and classifies failures (see module
+    docstring). The ``operation`` attribute is set by the client before each
+    call so that errors name it; ``last_date`` is the Date header of the last
+    answer (or None).
     """
 
     def __init__(self, session=None, timeout=60, secrets=()):
@@ -172,6 +459,7 @@ class EmbeddedSchemaTransport(Transport):
                                                       operation_timeout=timeout)
         self.secrets = tuple(secrets)
         self.operation = None
+        self.last_date = None
 
     def load(self, url):
         try:
@@ -186,13 +474,19 @@ class EmbeddedSchemaTransport(Transport):
         return self.post(address, etree.tostring(envelope, encoding="utf-8", xml_declaration=True), headers)
 
     def post(self, address, message, headers):
+        deadline = _Deadline(self.operation_timeout)
+        # The plugin warned once, naming the host; urllib3 would warn on every unverified request.
+        quiet = QuietInsecureRequests() if self.session.verify is False else contextlib.nullcontext()
         try:
-            # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
-            # override session.verify, which would silently ignore ca_path.
-            response = self.session.post(address, data=message, headers=headers,
-                                         timeout=self.operation_timeout, verify=self.session.verify)
-        except requests.exceptions.RequestException as exc:
-            raise classify_request_exception(exc, self.operation, self.secrets)
+            with deadline, quiet:
+                # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+                # override session.verify, which would silently ignore ca_path.
+                response = self.session.post(address, data=message, headers=headers, allow_redirects=False,
+                                             timeout=self.operation_timeout, verify=self.session.verify)
+        except _EXCHANGE_FAILURES as exc:
+            # from None: the original exception's text (a header value, a body) must not reach a traceback.
+            raise classify_failure(exc, self.operation, deadline, self.secrets) from None
+        self.last_date = response.headers.get("Date")
         return check_http_response(response, self.operation, self.secrets)
 
 

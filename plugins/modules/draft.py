@@ -191,45 +191,40 @@ changed_fields:
   sample: [subject, to]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.exchange.ews.plugins.module_utils.drafts import BODY_TYPES, AmbiguousKeyError, DraftManager
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
-
-if HAS_ZEEP:
-    from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
+from ansible_collections.exchange.ews.plugins.module_utils.drafts import (
+    BODY_TYPES,
+    AmbiguousKeyError,
+    DraftManager,
+    validate_options,
+)
+from ansible_collections.exchange.ews.plugins.module_utils.ews_module import EwsModule
 
 
 def main():
-    argument_spec = dict(CONNECTION_ARGUMENT_SPEC)
-    argument_spec.update(
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        key=dict(type="str", required=True, no_log=False),
-        mailbox=dict(type="str"),
-        subject=dict(type="str"),
-        body=dict(type="str"),
-        body_type=dict(type="str", default="text", choices=list(BODY_TYPES)),
-        to=dict(type="list", elements="str"),
-        cc=dict(type="list", elements="str"),
-        bcc=dict(type="list", elements="str"),
-        importance=dict(type="str", choices=["low", "normal", "high"]),
-        categories=dict(type="list", elements="str"),
+    module = EwsModule(
+        argument_spec=dict(
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            key=dict(type="str", required=True, no_log=False),
+            mailbox=dict(type="str"),
+            subject=dict(type="str"),
+            body=dict(type="str"),
+            body_type=dict(type="str", default="text", choices=list(BODY_TYPES)),
+            to=dict(type="list", elements="str"),
+            cc=dict(type="list", elements="str"),
+            bcc=dict(type="list", elements="str"),
+            importance=dict(type="str", choices=["low", "normal", "high"]),
+            categories=dict(type="list", elements="str"),
+        ),
+        supports_check_mode=True,
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_ZEEP:
-        module.fail_json(msg=missing_required_lib("zeep"), exception=str(ZEEP_IMPORT_ERROR))
-    try:
-        settings = ConnectionSettings.from_params(module.params)
-        with EwsClient(settings) as client:
+    with module.reporting_failures():
+        validate_options(module.params)
+        with module.client() as client:
             manager = DraftManager(client, module.params, module.check_mode)
-            result = manager.present() if module.params["state"] == "present" else manager.absent()
-    except EwsError as error:
-        module.fail_json(msg=str(error), response_code=error.response_code)
-    except AmbiguousKeyError as error:
-        module.fail_json(msg=str(error), ids=error.ids)
+            try:
+                result = manager.present() if module.params["state"] == "present" else manager.absent()
+            except AmbiguousKeyError as error:
+                module.fail_json(msg=str(error), ids=error.ids)
     if not module._diff:
         result.pop("diff")
     module.exit_json(**result)

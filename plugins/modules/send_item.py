@@ -92,7 +92,7 @@ options:
   fail_on:
     description:
       - Which statuses fail the task.
-      - By default V(failed) and V(missing) (an id that neither exists nor has a submitted copy:
+      - By default V(failed) and V(missing) (an id that neither exists nor has a submitted copy, such as
         a wrong id, a deleted draft, or a send by other means); with O(save_copy=false) only
         V(failed), since no copy can prove an earlier send.
       - V([]) never fails the task for an item's status (request-level failures still do), so
@@ -292,12 +292,9 @@ server_version:
   sample: {MajorVersion: 15, MinorVersion: 2, MajorBuildNumber: 1544, MinorBuildNumber: 4, Version: V2017_07_11}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
-from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP, ZEEP_IMPORT_ERROR
+from ansible_collections.exchange.ews.plugins.module_utils.ews_module import EwsModule
+from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
+from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_folder, validate_smtp_address
 
 # How many failing results a failed task shows (the rest are counted in counts).
 FAILURES_SHOWN = 5
@@ -308,7 +305,6 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
 
 if HAS_ZEEP:
-    from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import (
         STATUSES,
         ExactlyOnceSender,
@@ -329,10 +325,7 @@ def main():
         reread_limit=dict(type="int", default=5),
         deadline=dict(type="int", default=900),
     )
-    argument_spec.update(CONNECTION_ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_ZEEP:
-        module.fail_json(msg=missing_required_lib("zeep"), exception=str(ZEEP_IMPORT_ERROR))
+    module = EwsModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if not 1 <= params["batch_size"] <= MAX_BATCH_SIZE:
         module.fail_json(msg="batch_size must be between 1 and %d (got %d)" % (MAX_BATCH_SIZE, params["batch_size"]))
@@ -347,20 +340,20 @@ def main():
     if fail_on is None:
         fail_on = ["failed", "missing"] if params["save_copy"] else ["failed"]
 
-    try:
+    with module.reporting_failures():
+        validate_folder(params["saved_item_folder"], "saved_item_folder")
+        if params["saved_item_folder_mailbox"]:
+            validate_smtp_address(params["saved_item_folder_mailbox"], "saved_item_folder_mailbox")
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
-        settings = ConnectionSettings.from_params(params)
-        with EwsClient(settings) as client:
+        with module.client() as client:
             sender = ExactlyOnceSender(
                 client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
                 saved_item_folder_mailbox=params["saved_item_folder_mailbox"], batch_size=params["batch_size"],
-                concurrency=params["concurrency"], client_factory=lambda: EwsClient(settings),
+                concurrency=params["concurrency"], client_factory=module.client,
                 pending_timeout=params["pending_timeout"], reread_limit=params["reread_limit"],
                 deadline=params["deadline"], check_mode=module.check_mode)
             results = sender.send(refs)
             server_version = client.server_version_info
-    except EwsError as exc:
-        module.fail_json(msg=str(exc), response_code=exc.response_code)
 
     for warning in sender.warnings:
         module.warn(warning)

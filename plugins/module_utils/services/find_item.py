@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: exchange.ews contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""FindItem: search one folder with a server-side restriction, page by page.
+"""FindItem: search folders with a server-side restriction, page by page, within bounds.
 
 Used by the draft_ids lookup (drafts matching filters), the draft module
 (the draft carrying an idempotency key) and the exactly-once protocol (saved
-copies carrying a send marker).
+copies carrying a send marker, in the saved folder and the Outbox at once).
 
 Paging. Exchange limits how many items one FindItem may return
 (EWSFindCountLimit, 1000 by default on premises and in Exchange Online, and
@@ -15,6 +15,16 @@ items. The loop therefore never assumes a page was full: it continues from the
 ``PAGE_SIZE`` is 250, under every documented cap, so a page normally comes
 back complete and a search matching N items costs ceil(N / 250) round trips
 (one for N <= 250) whatever the folder's size.
+
+Several folders. One request may name many parent folders; Exchange answers
+with one response message (and one paging state) per folder. The first page
+of every folder comes in one round trip; later pages are asked for per group
+of folders at the same offset.
+
+Bounds. A server that never reports the last page must not keep a run
+paging: a search stops with an error once more than ``limit`` items match
+(``FIND_LIMIT`` by default) or after ``max_pages`` requests, and at
+``max_items`` without one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,7 +32,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 
 try:
     from lxml import etree
@@ -32,30 +41,26 @@ except ImportError:  # pragma: no cover - reported by the plugin that imports us
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, EwsResponseLost
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, NSMAP, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, item_id
+from ansible_collections.exchange.ews.plugins.module_utils.validation import DISTINGUISHED_FOLDERS, validate_folder
 
 PAGE_SIZE = 250
-
-# Distinguished folder names a caller may give instead of a FolderId: the mail
-# folders of ews_schema's DistinguishedFolderIdNameType.
-DISTINGUISHED_FOLDERS = frozenset((
-    "deleteditems", "drafts", "inbox", "junkemail", "msgfolderroot", "outbox", "root", "sentitems",
-))
+# Matches a search may return before it fails (unless the caller caps it with max_items).
+FIND_LIMIT = 10000
+# Requests one search may make, at the least; more when the limit needs more full pages.
+MIN_PAGES = 20
 
 
-def folder_id(folder, mailbox=None):
+def folder_id(folder, mailbox=None, where="folder"):
     """The zeep value of a ``TargetFolderIdType`` / base folder id for ``folder``.
 
-    A single word is a distinguished folder name, qualified with ``mailbox``
-    (the owner's SMTP address, for delegates) when given; anything else is a
-    FolderId, which already names its mailbox. Raises ValueError for an
-    unknown folder name.
+    A distinguished folder name (``validation.DISTINGUISHED_FOLDERS``, any
+    case) is qualified with ``mailbox`` (the owner's SMTP address, for
+    delegates) when given; anything else must be a FolderId, which already
+    names its mailbox. Raises ``EwsConfigError`` naming ``where`` otherwise.
     """
-    if re.match(r"^[A-Za-z]+$", folder):
-        name = folder.lower()
-        if name not in DISTINGUISHED_FOLDERS:
-            raise ValueError("unknown distinguished folder %r; use one of %s or a FolderId"
-                             % (folder, ", ".join(sorted(DISTINGUISHED_FOLDERS))))
-        distinguished = {"Id": name}
+    folder = validate_folder(folder, where)
+    if folder in DISTINGUISHED_FOLDERS:
+        distinguished = {"Id": folder}
         if mailbox:
             distinguished["Mailbox"] = {"EmailAddress": mailbox}
         return {"DistinguishedFolderId": distinguished}
@@ -73,18 +78,20 @@ def folder_id_element(folder):
 
 
 class FoundItem:
-    """One item of a FindItem page: ids, the requested properties, extended properties."""
+    """One item of a FindItem page: ids, the requested properties, extended properties, and
+    ``folder``, the parent folder (the ``folder_id`` value the search was given) it was found in."""
 
-    __slots__ = ("id", "change_key", "fields", "extended")
+    __slots__ = ("id", "change_key", "fields", "extended", "folder")
 
-    def __init__(self, item_id, change_key, fields, extended):
+    def __init__(self, item_id, change_key, fields, extended, folder=None):
         self.id = item_id
         self.change_key = change_key
         self.fields = fields        # local element name -> text (Subject, DisplayTo, DateTimeCreated...)
         self.extended = extended    # PropertyName -> value, as responses.extended_properties reads them
+        self.folder = folder
 
     @classmethod
-    def from_element(cls, element):
+    def from_element(cls, element, folder=None):
         fields = {}
         for child in element:
             name = etree.QName(child).localname
@@ -93,7 +100,7 @@ class FoundItem:
             elif name not in ("ItemId", "ExtendedProperty") and len(child) == 0:
                 fields[name] = child.text
         identifier, change_key = item_id(element)
-        return cls(identifier, change_key, fields, extended_properties(element))
+        return cls(identifier, change_key, fields, extended_properties(element), folder)
 
     def __repr__(self):
         return "FoundItem(%r, %r)" % (self.id, self.fields.get("Subject"))
@@ -111,22 +118,22 @@ class FindItemPage:
         self.last = last
 
     @classmethod
-    def from_root_folder(cls, root_folder, offset):
-        items = [FoundItem.from_element(element) for element in root_folder.iterfind("t:Items/*", NSMAP)]
-        next_offset = root_folder.get("IndexedPagingOffset")
-        return cls(
-            items=items,
-            total=int(root_folder.get("TotalItemsInView", len(items))),
-            next_offset=int(next_offset) if next_offset is not None else offset + len(items),
-            last=root_folder.get("IncludesLastItemInRange", "true") == "true",
-        )
+    def from_root_folder(cls, root_folder, offset, folder=None):
+        items = [FoundItem.from_element(element, folder) for element in root_folder.iterfind("t:Items/*", NSMAP)]
+        try:
+            next_offset = int(root_folder.get("IndexedPagingOffset", offset + len(items)))
+            total = int(root_folder.get("TotalItemsInView", len(items)))
+        except ValueError:
+            raise EwsResponseLost("the answer's paging attributes are not numbers", operation="FindItem")
+        return cls(items=items, total=total, next_offset=next_offset,
+                   last=root_folder.get("IncludesLastItemInRange", "true") == "true")
 
 
-def find_item_request(parent_folder, additional_properties=(), restriction=None, field_orders=None,
-                      offset=0, page_size=PAGE_SIZE, more_folders=()):
+def find_item_request(parent_folders, additional_properties=(), restriction=None, field_orders=None,
+                      offset=0, page_size=PAGE_SIZE):
     """The ``m:FindItem`` element for one page (Shallow traversal, IdOnly + ``additional_properties``).
 
-    ``parent_folder`` is a ``folder_id`` value, ``additional_properties``
+    ``parent_folders`` are ``folder_id`` values, ``additional_properties``
     are paths (restrictions.field_uri / extended_field_uri), ``restriction``
     is a search expression and ``field_orders`` a list of ``t:FieldOrder``
     elements (restrictions.field_orders), most significant first.
@@ -148,14 +155,24 @@ def find_item_request(parent_folder, additional_properties=(), restriction=None,
         sort_order = etree.SubElement(request, M + "SortOrder")
         sort_order.extend(copy.deepcopy(order) for order in field_orders)
     folders = etree.SubElement(request, M + "ParentFolderIds")
-    for folder in (parent_folder,) + tuple(more_folders):
-        folders.append(folder_id_element(folder))
+    folders.extend(folder_id_element(folder) for folder in parent_folders)
     return request
 
 
+class TooManyMatches(EwsError):
+    """More items match than the search may return: ``matches`` (at least), ``limit``."""
+
+    def __init__(self, matches, limit):
+        self.matches = matches
+        self.limit = limit
+        super(TooManyMatches, self).__init__("%d items match, more than the limit of %d; narrow the search"
+                                             % (matches, limit), operation="FindItem")
+
+
 class FindItemResult:
-    """What ``FindItem.find`` found: ``items`` (in sort order, at most ``max_items``),
-    ``total`` (matches in the folder, as Exchange counted them) and ``requests`` (round trips)."""
+    """What ``FindItem.find`` found: ``items`` (folder by folder in the order given, each in sort
+    order; at most ``max_items``), ``total`` (matches in all folders, as Exchange counted them) and
+    ``requests`` (round trips)."""
 
     __slots__ = ("items", "total", "requests")
 
@@ -166,16 +183,18 @@ class FindItemResult:
 
 
 class FindItem:
-    """FindItem over one folder with Shallow traversal, following pages to the end.
+    """FindItem over one or several folders with Shallow traversal, following pages to the end.
 
-    Example (the exactly-once protocol looking for saved copies)::
+    Example (the exactly-once protocol looking for saved copies in the saved
+    folder and the Outbox with one request)::
 
         marker = extended_field_uri(properties.MARKER_PATH)
+        sent, outbox = folder_id("sentitems", mailbox), folder_id("outbox", mailbox)
         result = FindItem(client).find(
-            folder_id("sentitems", mailbox),
+            parent_folders=[sent, outbox],
             additional_properties=[marker],
             restriction=or_(*[is_equal_to(marker, digest) for digest in digests]))
-        {item.extended["ExchangeEwsSendMarker"]: item.id for item in result.items}
+        {item.extended["ExchangeEwsSendMarker"]: item.folder == sent for item in result.items}
     """
 
     operation = "FindItem"
@@ -183,66 +202,82 @@ class FindItem:
     def __init__(self, client):
         self.client = client
 
-    def page(self, parent_folder, additional_properties=(), restriction=None, field_orders=None,
-             offset=0, page_size=PAGE_SIZE):
-        """One page as a ``FindItemPage``; raises ``EwsError`` naming the ResponseCode on an Error message."""
-        request = find_item_request(parent_folder, additional_properties, restriction, field_orders,
-                                    offset, page_size)
-        try:
-            message = self.client.call(self.operation, request=request)[0]
-        except EwsResponseLost:
-            # A search changes nothing: repeating it is always safe.
-            message = self.client.call(self.operation, request=request)[0]
-        if not message.ok:
-            raise EwsError(message.message_text or "search failed", operation=self.operation,
-                           response_code=message.response_code)
-        return FindItemPage.from_root_folder(message.element.find("m:RootFolder", NSMAP), offset)
-
-    def find(self, parent_folder, additional_properties=(), restriction=None, field_orders=None,
-             max_items=None, page_size=PAGE_SIZE):
+    def find(self, parent_folder=None, additional_properties=(), restriction=None, field_orders=None,
+             max_items=None, page_size=PAGE_SIZE, parent_folders=None, limit=FIND_LIMIT, max_pages=None):
         """Every matching item (or the first ``max_items``), as a ``FindItemResult``.
 
-        Pages are requested until Exchange reports ``IncludesLastItemInRange``,
-        continuing from the ``IndexedPagingOffset`` it returns, so a server
-        that caps pages below ``page_size`` costs more requests but loses
-        nothing. An item that shifts between pages because the folder changed
-        meanwhile is returned once.
+        Give one folder as ``parent_folder`` or several as ``parent_folders``
+        (``folder_id`` values); each found item's ``folder`` is the value it
+        was found through. Pages are requested until Exchange reports
+        ``IncludesLastItemInRange``, continuing from the ``IndexedPagingOffset``
+        it returns, so a server that caps pages below ``page_size`` costs more
+        requests but loses nothing. An item that shifts between pages because
+        the folder changed meanwhile is returned once.
+
+        Without ``max_items``, more than ``limit`` matches raise ``TooManyMatches``
+        (the count Exchange reports is checked on the first page, so this
+        costs one request). ``max_pages`` (by default enough for the bound at
+        full pages, four times over, and at least ``MIN_PAGES``) stops a server
+        that never reports the last page.
         """
-        items = []
+        folders = list(parent_folders) if parent_folders is not None else [parent_folder]
+        if not folders or any(folder is None for folder in folders):
+            raise ValueError("FindItem.find needs parent_folder or parent_folders")
+        bound = max_items if max_items is not None else limit
+        if max_pages is None:
+            max_pages = max(MIN_PAGES, 4 * -(-bound // page_size))
+        found = dict((index, []) for index in range(len(folders)))
         seen = set()
-        offset = 0
+        totals = {}
+        offsets = dict((index, 0) for index in range(len(folders)))  # folders still paging -> next offset
         requests = 0
-        total = 0
-        while True:
-            wanted = page_size if max_items is None else min(page_size, max_items - len(items))
-            page = self.page(parent_folder, additional_properties, restriction, field_orders, offset, wanted)
+        while offsets:
+            if requests >= max_pages:
+                raise EwsError("the server was still not done after %d pages; stopping (a server that never "
+                               "reports the last page?)" % max_pages, operation=self.operation)
+            offset = min(offsets.values())
+            group = sorted(index for index, next_offset in offsets.items() if next_offset == offset)
+            wanted = page_size if max_items is None else max(1, min(page_size, max_items - len(seen)))
+            pages = self._pages([folders[index] for index in group], additional_properties, restriction,
+                                field_orders, offset, wanted)
             requests += 1
-            total = page.total
-            for item in page.items:
-                if item.id not in seen:
-                    seen.add(item.id)
-                    items.append(item)
-            done = page.last or not page.items or page.next_offset <= offset
-            if done or (max_items is not None and len(items) >= max_items):
+            for index, page in zip(group, pages):
+                totals[index] = page.total
+                new = [item for item in page.items if item.id not in seen]
+                seen.update(item.id for item in new)
+                found[index].extend(new)
+                if page.last or not page.items or page.next_offset <= offset:
+                    del offsets[index]
+                else:
+                    offsets[index] = page.next_offset
+            matches = max(sum(totals.values()), len(seen))
+            if max_items is None and matches > limit:
+                raise TooManyMatches(matches, limit)
+            if max_items is not None and len(seen) >= max_items:
                 break
-            offset = page.next_offset
+        items = [item for index in range(len(folders)) for item in found[index]]
         if max_items is not None:
             items = items[:max_items]
-        return FindItemResult(items, total, requests)
+        return FindItemResult(items, sum(totals.values()), requests)
 
-    def find_in(self, parent_folders, additional_properties=(), restriction=None):
-        """``(index of the folder in parent_folders, FoundItem)`` for the first page of each folder, in one request."""
-        request = find_item_request(parent_folders[0], additional_properties, restriction,
-                                    more_folders=parent_folders[1:])
+    def _pages(self, folders, additional_properties, restriction, field_orders, offset, page_size):
+        """One ``FindItemPage`` per folder; raises ``EwsError`` naming the ResponseCode on an Error message."""
+        request = find_item_request(folders, additional_properties, restriction, field_orders, offset, page_size)
         try:
             messages = self.client.call(self.operation, request=request)
         except EwsResponseLost:
+            # A search changes nothing: repeating it is always safe.
             messages = self.client.call(self.operation, request=request)
-        found = []
-        for index, message in enumerate(messages):
+        if len(messages) != len(folders):
+            raise EwsError("expected %d response messages, got %d" % (len(folders), len(messages)),
+                           operation=self.operation)
+        pages = []
+        for folder, message in zip(folders, messages):
             if not message.ok:
                 raise EwsError(message.message_text or "search failed", operation=self.operation,
                                response_code=message.response_code)
-            page = FindItemPage.from_root_folder(message.element.find("m:RootFolder", NSMAP), 0)
-            found.extend((index, item) for item in page.items)
-        return found
+            root_folder = message.element.find("m:RootFolder", NSMAP)
+            if root_folder is None:
+                raise EwsResponseLost("a response message has no RootFolder", operation=self.operation)
+            pages.append(FindItemPage.from_root_folder(root_folder, offset, folder))
+        return pages

@@ -20,3 +20,9 @@ def test_draft_result_is_what_send_item_accepts():
 def test_missing_properties_become_empty_values():
     result = draft_result(FoundItem("AAMk2", "CQA2", {}, {}))
     assert result["subject"] == "" and result["to"] == []
+
+
+def test_server_text_in_results_is_redacted():
+    item = FoundItem("AAMk3", "CQA3", {"Subject": "pw is Hunter2-Xy; ok", "DisplayTo": "HUNTER2-XY; Bob"}, {})
+    result = draft_result(item, secrets=("Hunter2-Xy",))
+    assert result["subject"] == "pw is ********; ok" and result["to"] == ["********", "Bob"]

@@ -8,8 +8,12 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import (
+    FindItem,
+    TooManyMatches,
+    folder_id,
+)
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for
 
 ALICE = "alice@sandbox.test"
@@ -74,6 +78,40 @@ def test_no_rights_names_the_response_code(sandbox):
 
 
 def test_unknown_folder_name_is_refused_before_any_request():
-    with pytest.raises(ValueError, match="unknown distinguished folder 'draftz'"):
-        folder_id("draftz")
+    with pytest.raises(EwsConfigError, match="saved_item_folder: 'Sent Items' is neither a distinguished folder"):
+        folder_id("Sent Items", where="saved_item_folder")
     assert folder_id("AAMkADk=") == {"FolderId": {"Id": "AAMkADk="}}
+    assert folder_id("SentItems") == {"DistinguishedFolderId": {"Id": "sentitems"}}
+
+
+def test_several_folders_in_one_request_each_item_knows_its_folder(sandbox):
+    sandbox.admin.seed(ALICE, count=2, subject="in inbox", folder="inbox")
+    since = last_seq(sandbox)
+    drafts, inbox, sent = folder_id("drafts"), folder_id("inbox", ALICE), folder_id("sentitems")
+    with client_for(sandbox) as client:
+        result = FindItem(client).find(parent_folders=[drafts, inbox, sent], additional_properties=[SUBJECT],
+                                       restriction=r.or_(r.is_equal_to(SUBJECT, "needle"),
+                                                         r.is_equal_to(SUBJECT, "in inbox")))
+    assert [(item.folder, item.fields["Subject"]) for item in result.items] == \
+        [(drafts, "needle")] * 3 + [(inbox, "in inbox")] * 2
+    assert result.total == 5 and result.requests == 1
+    assert len(find_item_requests(sandbox, since)) == 1
+
+
+def test_several_folders_page_each_to_its_end(sandbox):
+    with client_for(sandbox) as client:
+        result = FindItem(client).find(parent_folders=[folder_id("inbox"), folder_id("drafts")],
+                                       additional_properties=[SUBJECT], restriction=r.is_equal_to(SUBJECT, "bulk"),
+                                       page_size=100)
+    # The inbox is done after its first (empty) page; the drafts take 6 more pages alone.
+    assert len({item.id for item in result.items}) == 600 and result.requests == 6
+
+
+def test_more_matches_than_the_limit_fail_after_one_request(sandbox):
+    since = last_seq(sandbox)
+    with client_for(sandbox) as client:
+        with pytest.raises(TooManyMatches) as caught:
+            FindItem(client).find(folder_id("drafts"), [SUBJECT], r.is_equal_to(SUBJECT, "bulk"), limit=500)
+    assert caught.value.matches == 600 and caught.value.limit == 500
+    assert "600 items match, more than the limit of 500" in str(caught.value)
+    assert len(find_item_requests(sandbox, since)) == 1

@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: exchange.ews contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks of option values, shared by every module and lookup: pure functions.
+
+Each takes the value and ``where``, the option as the user wrote it
+(``"to[2]"``, ``"item_ids[3]"``), and returns the value to use or raises
+``EwsConfigError`` naming ``where`` and what is wrong, before any request is
+made. Messages quote values only shortened, and never quote secrets.
+
+    validate_item_id("AAMkAD...=", where="item_ids[3]")
+    validate_smtp_address("alice@example.com", where="mailbox")
+    validate_folder("Sent Items", where="saved_item_folder")   # raises: lists the distinguished names
+    parse_time("-7d", where="created_after")                   # aware UTC datetime
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError
+
+# Distinguished folder names a caller may give instead of a FolderId: the mail
+# folders of ews_schema's DistinguishedFolderIdNameType.
+DISTINGUISHED_FOLDERS = ("deleteditems", "drafts", "inbox", "junkemail", "msgfolderroot", "outbox", "root",
+                         "sentitems")
+
+# Exchange's ItemIds and FolderIds are base64 of at most a few hundred bytes
+# (about 150 characters for a mailbox item); ChangeKeys are shorter.
+MAX_ID_LENGTH = 512
+MAX_KEY_LENGTH = 255
+MAX_ADDRESS_LENGTH = 254
+# Relative ages go back at most this far; absolute times stay in the range Exchange stores.
+MAX_AGE_DAYS = 36500
+EARLIEST_TIME = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
+LATEST_TIME = datetime.datetime(9999, 12, 31, tzinfo=datetime.timezone.utc)
+
+TRUE_WORDS = ("true", "yes", "on", "y", "1")
+FALSE_WORDS = ("false", "no", "off", "n", "0")
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}\Z")
+# Characters an XML 1.0 document cannot carry, so no request can hold them.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Control characters (C0, DEL, C1): never part of a password, token or user name; a trailing
+# newline usually comes from a YAML block scalar.
+_CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f]")
+_SMTP_ADDRESS = re.compile(
+    r"^[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W_](?:[\w-]{0,61}[^\W_])?\Z",
+    re.UNICODE)
+_RELATIVE_TIME = re.compile(r"^-(\d{1,12})([smhdw])\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def shown(value, limit=60):
+    """``repr(value)``, shortened for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else "%s... (%d characters)" % (text[:limit], len(text))
+
+
+def validate_xml_text(value, where):
+    """``value``, checked (through lists and dicts) for characters no XML request can carry."""
+    if isinstance(value, (list, tuple)):
+        for index, element in enumerate(value):
+            validate_xml_text(element, "%s[%d]" % (where, index))
+    elif isinstance(value, dict):
+        for key, element in value.items():
+            validate_xml_text(element, "%s.%s" % (where, key))
+    elif isinstance(value, str):
+        bad = _NOT_XML.search(value)
+        if bad:
+            raise EwsConfigError("%s contains U+%04X at position %d, a character XML (and so EWS) cannot carry"
+                                 % (where, ord(bad.group(0)), bad.start()))
+    return value
+
+
+def validate_secret(value, where):
+    """A password, token or user name: refused with control characters, and never quoted."""
+    if not isinstance(value, str):
+        raise EwsConfigError("%s must be a string" % where)
+    bad = _CONTROL.search(value)
+    if bad:
+        what = "a line break" if bad.group(0) in "\r\n" else "a control character (U+%04X)" % ord(bad.group(0))
+        raise EwsConfigError("%s contains %s; it is not used. A YAML block scalar (|) ends with a line break: "
+                             "use |- or the trim filter" % (where, what))
+    return value
+
+
+def _validate_base64_id(value, where, what):
+    if not isinstance(value, str) or not value:
+        raise EwsConfigError("%s must be a non-empty %s string, got %s" % (where, what, shown(value)))
+    if len(value) > MAX_ID_LENGTH:
+        raise EwsConfigError("%s is %d characters long; an EWS %s has at most %d"
+                             % (where, len(value), what, MAX_ID_LENGTH))
+    if not _BASE64.match(value):
+        raise EwsConfigError("%s is not an EWS %s (base64: letters, digits, +, / and = at the end): %s"
+                             % (where, what, shown(value)))
+    return value
+
+
+def validate_item_id(value, where="id"):
+    """An EWS ItemId: base64, at most ``MAX_ID_LENGTH`` characters."""
+    return _validate_base64_id(value, where, "ItemId")
+
+
+def validate_change_key(value, where="change_key"):
+    """An EWS ChangeKey: base64, at most ``MAX_ID_LENGTH`` characters."""
+    return _validate_base64_id(value, where, "ChangeKey")
+
+
+def validate_folder(value, where="folder"):
+    """A distinguished folder name (returned lower-cased) or a FolderId (returned as is)."""
+    if isinstance(value, str) and re.match(r"^[A-Za-z]+\Z", value):
+        if value.lower() in DISTINGUISHED_FOLDERS:
+            return value.lower()
+    elif isinstance(value, str) and value and len(value) <= MAX_ID_LENGTH and _BASE64.match(value):
+        return value
+    raise EwsConfigError("%s: %s is neither a distinguished folder name (%s) nor an EWS FolderId"
+                         % (where, shown(value), ", ".join(DISTINGUISHED_FOLDERS)))
+
+
+def validate_smtp_address(value, where):
+    """An SMTP address such as ``alice@example.com`` (international characters allowed)."""
+    if not isinstance(value, str) or len(value) > MAX_ADDRESS_LENGTH or not _SMTP_ADDRESS.match(value):
+        raise EwsConfigError("%s: %s is not an SMTP address (expected name@domain.example)" % (where, shown(value)))
+    return value
+
+
+def validate_key(value, where="key"):
+    """A caller's idempotency key: not empty or blank, at most ``MAX_KEY_LENGTH`` characters, XML text."""
+    if not isinstance(value, str) or not value.strip():
+        raise EwsConfigError("%s must not be empty" % where)
+    if len(value) > MAX_KEY_LENGTH:
+        raise EwsConfigError("%s is %d characters long; at most %d are allowed" % (where, len(value), MAX_KEY_LENGTH))
+    return validate_xml_text(value, where)
+
+
+def parse_bool(value, where):
+    """``True`` or ``False`` from a boolean, 0/1, or one of ``TRUE_WORDS`` / ``FALSE_WORDS`` (any case).
+
+    Anything else is an error: a typo must never switch a check off.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise EwsConfigError("%s: %s is not a boolean (use true or false)" % (where, shown(value)))
+
+
+def parse_time(value, where, now=None):
+    """A timezone-aware UTC datetime from an ISO 8601 string or a relative age.
+
+    Relative ages count back from ``now`` (default: this machine's clock):
+    ``-30m``, ``-12h``, ``-1d``, ``-2w`` (units s, m, h, d, w), at most
+    ``MAX_AGE_DAYS``. ISO 8601 values may be dates (midnight UTC) or
+    date-times; without an offset they are UTC; they must lie between 1601
+    and 9999.
+    """
+    text = str(value).strip()
+    relative = _RELATIVE_TIME.match(text)
+    if relative:
+        seconds = int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
+        if seconds > MAX_AGE_DAYS * 86400:
+            raise EwsConfigError("%s: %s goes back more than %d days" % (where, shown(text), MAX_AGE_DAYS))
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        return now - datetime.timedelta(seconds=seconds)
+    try:
+        # Python < 3.11 fromisoformat does not know the "Z" suffix.
+        parsed = datetime.datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        parsed = parsed.astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError):
+        raise EwsConfigError("%s: %s is neither an ISO 8601 date/time (2024-05-01, 2024-05-01T08:00:00Z) "
+                             "nor a relative age (-30m, -12h, -1d, -2w)" % (where, shown(text)))
+    if not EARLIEST_TIME <= parsed <= LATEST_TIME:
+        raise EwsConfigError("%s: %s is outside the years 1601 to 9999" % (where, shown(text)))
+    return parsed
