@@ -277,7 +277,7 @@ class ExactlyOnceSender:
 
     def _work_concurrently(self, batches, workers):
         queue = iter(batches)
-        clients = [self.client] + [self.client_factory() for _ in range(workers - 1)]
+        clients = [self.client] + [self.client_factory() for _index in range(workers - 1)]
         threads = [threading.Thread(target=self._work, args=(client, queue), name="exactly-once-%d" % index)
                    for index, client in enumerate(clients)]
         try:
@@ -637,8 +637,8 @@ class ExactlyOnceSender:
         elif outcome == d.ALREADY_SENT:
             item.finish("already_sent", "Success", "NoError", why)
         elif outcome == d.UNKNOWN:
-            item.finish("failed", "Error", LOST_CODE, why + ("; with save_copy false no copy can prove it"
-                                                              if not self.save_copy else ""))
+            unprovable = "" if self.save_copy else "; with save_copy false no copy can prove it"
+            item.finish("failed", "Error", LOST_CODE, why + unprovable)
         else:
             moved = "; a draft carrying its marker was moved elsewhere and is still a draft" if found else ""
             item.finish("missing", "Error", NOT_FOUND, why + moved)
@@ -656,8 +656,7 @@ class ExactlyOnceSender:
         if self.waited_for_claims + throttled > self.wait_warning_after:
             self.warnings.append(
                 "waited %.0f s in all: %.0f s for drafts claimed by other runs, %.0f s for Exchange throttling "
-                "(ErrorServerBusy / HTTP 503)" % (self.waited_for_claims + throttled, self.waited_for_claims,
-                                                    throttled))
+                "(ErrorServerBusy / HTTP 503)" % (self.waited_for_claims + throttled, self.waited_for_claims, throttled))
 
 
 class _AdaptiveSlots:

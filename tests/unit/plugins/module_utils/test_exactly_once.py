@@ -205,7 +205,7 @@ def test_concurrent_batches_send_each_draft_once(sandbox, admin):
 def test_throttling_lowers_the_concurrency_but_never_below_one():
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import _AdaptiveSlots
     slots = _AdaptiveSlots(3)
-    for _ in range(5):
+    for _throttled in range(5):
         slots.shrink()
     entered = []
 
@@ -214,7 +214,7 @@ def test_throttling_lowers_the_concurrency_but_never_below_one():
             entered.append(True)
             time.sleep(0.2)
 
-    threads = [threading.Thread(target=enter) for _ in range(2)]
+    threads = [threading.Thread(target=enter) for _index in range(2)]
     for thread in threads:
         thread.start()
     time.sleep(0.1)
@@ -304,8 +304,8 @@ def run_concurrently(sandbox, runs, ids, **options):
     (4, 50, 0, 300, False),
     (8, 60, 0, 0, False),
 ])
-def test_case2_concurrent_runs_send_each_draft_once_and_none_fails(sandbox, admin, runs, count, pending_timeout,
-                                                                    delay_ms, pinned):
+def test_case2_concurrent_runs_send_each_draft_once_and_none_fails(
+        sandbox, admin, runs, count, pending_timeout, delay_ms, pinned):
     """Rule 7: pending_timeout only decides how long to wait; a run that did not send reports already_sent."""
     drafts = seed(admin, count)
     if delay_ms:

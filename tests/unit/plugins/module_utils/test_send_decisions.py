@@ -187,8 +187,8 @@ def render(table, fields):
     lines = ["| # | %s | decision | why |" % " | ".join(fields),
              "|---|%s---|---|" % ("---|" * len(fields))]
     for number, (conditions, decision, why) in enumerate(table, 1):
-        lines.append("| %d | %s | **%s** | %s |" % (number, " | ".join(_cell(conditions, f) for f in fields),
-                                                  decision, why))
+        cells = " | ".join(_cell(conditions, f) for f in fields)
+        lines.append("| %d | %s | **%s** | %s |" % (number, cells, decision, why))
     return "\n".join(lines)
 
 
