@@ -177,21 +177,22 @@ def ews_client(params):
 def lookup_entries(drafts):
     """The drafts as the draft_ids lookup hands them to send_item: read as drafts in the connecting
     mailbox, with their ChangeKey, so send_item skips its read (and the verify)."""
-    return [dict(id=d["id"], change_key=d["change_key"], is_draft=True, mailbox=None, subject="bench",
-                 to=[RECIPIENT]) for d in drafts]
+    return [dict(id=d["id"], change_key=d["change_key"], is_draft=True, send_state=None, mailbox=None,
+                 subject="bench", to=[RECIPIENT]) for d in drafts]
 
 
 def send_item_sender(params, concurrency=None, batch_size=100):
-    """An ``ExactlyOnceSender`` built as send_item's main() builds it: one client, and a factory of more
-    clients from the same settings for the concurrent batches (the module's default concurrency)."""
+    """An ``ExactlyOnceSender`` built as send_item's main() builds it: a channel over one client, and a
+    factory of more from the same settings for the concurrent batches (the module's default concurrency)."""
     from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
     from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
+    from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender
     from ansible_collections.exchange.ews.plugins.modules.send_item import DEFAULT_CONCURRENCY
     settings = ConnectionSettings.from_params(params)
-    return ExactlyOnceSender(EwsClient(settings), batch_size=batch_size,
+    return ExactlyOnceSender(EwsChannel(EwsClient(settings)), batch_size=batch_size,
                              concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
-                             client_factory=lambda: EwsClient(settings))
+                             channel_factory=lambda: EwsChannel(EwsClient(settings)))
 
 
 def send_item_window(bench, drafts, concurrency=None, entries=lookup_entries, batch_size=100):
@@ -201,7 +202,7 @@ def send_item_window(bench, drafts, concurrency=None, entries=lookup_entries, ba
     refs = [ItemRef.from_raw(entry, i) for i, entry in enumerate(entries(drafts))]
     with Window(bench) as window:
         results = sender.send(refs)
-    sender.client.close()
+    sender.channel.close()
     return window, sum(1 for r in results if r["status"] == "sent")
 
 

@@ -27,6 +27,7 @@ def _child(kind, started):
     if kind == "ews":
         from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
         from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient, schema_document
+        from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
         from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender
         stages.append(time.time())
         schema_document()   # what EwsClient does first; split out only to report it
@@ -34,7 +35,7 @@ def _child(kind, started):
         client = EwsClient(ConnectionSettings.from_params({
             "url": os.environ["EWS_URL"], "username": os.environ["EWS_USERNAME"],
             "password": os.environ["EWS_PASSWORD"], "ca_path": os.environ["EWS_CA_PATH"]}))
-        ExactlyOnceSender(client)
+        ExactlyOnceSender(EwsChannel(client))
     elif kind == "exchangelib":
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from common import exchangelib_account

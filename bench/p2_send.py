@@ -9,9 +9,9 @@ connection set-up and NTLM included. Before the next seed the Outbox drains,
 so one run's background deliveries never overlap the next.
 
 * ``send_item``: ``ExactlyOnceSender`` built as the module builds it, with its
-  defaults (batch_size 100, concurrency 4 over clients from a ``client_factory``,
+  defaults (batch_size 100, concurrency 4 over channels from a ``channel_factory``,
   copy to Sent Items), given the draft_ids lookup's entries (``id``,
-  ``change_key``, ``is_draft: true``, ``mailbox: None``, ``subject``, ``to``):
+  ``change_key``, ``is_draft: true``, ``send_state: None``, ``mailbox: None``, ``subject``, ``to``):
   the way users call it. The extra clients are built inside the timed send, as
   in the module;
 * ``send_item, concurrency 1``: the same, one connection, batch after batch;

@@ -87,7 +87,7 @@ class EwsClient:
     last ServerVersionInfo header as a dict, or None), ``server_time`` (the
     last answer's HTTP Date header as an aware UTC datetime, or None when
     absent or unparseable: the server's clock), ``request_count`` (HTTP
-    requests made, retries included).
+    requests made, retries included), ``deadline`` (see the property).
     """
 
     def __init__(self, settings, retry_policy=None, session=None):
@@ -157,6 +157,16 @@ class EwsClient:
     @property
     def server_time(self):
         return parse_http_date(self.transport.last_date)
+
+    @property
+    def deadline(self):
+        """A ``time.monotonic()`` time no request, retry or wait of this client runs past, or None."""
+        return self.transport.ends_at
+
+    @deadline.setter
+    def deadline(self, ends_at):
+        self.transport.ends_at = ends_at
+        self.retry_policy.deadline = ends_at
 
     def _post(self, operation, envelope):
         binding = self._service._binding

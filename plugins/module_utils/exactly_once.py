@@ -3,16 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Send drafts exactly once: the protocol of docs/exactly-once.md.
 
-Per batch: 1 read (GetItem), 2 stamp (UpdateItem, compare-and-set on the
-ChangeKey), 3 send (SendItem with the stamp's ChangeKey), 4 verify (GetItem),
-5 account for ids that are gone (one FindItem by marker over the saved folder
-and the Outbox). Each step is one request for the whole batch. What step 1
-saw is classified by ``send_decisions.decide``; what step 5 found by
-``send_decisions.judge_copies``.
+Per batch: 1 read, 2 stamp (a compare-and-set on the ChangeKey), 3 send
+(with the stamp's ChangeKey), 4 verify (only where a delegate quirk is
+possible), 5 account for ids that are gone (one search by marker over the
+Outbox and the saved folder). Each step is one request for the whole batch,
+made by a channel (``ews_channel.EwsChannel``, ``graph_channel.GraphChannel``):
+this module decides, the channel asks. What step 1 saw is classified by
+``send_decisions.decide``; what step 5 found by ``send_decisions.judge_copies``.
 
 Usage::
 
-    sender = ExactlyOnceSender(client, save_copy=True, saved_item_folder="sentitems", deadline=900)
+    sender = ExactlyOnceSender(EwsChannel(client, save_copy=True), deadline=900,
+                               concurrency=4, channel_factory=lambda: EwsChannel(new_client()))
     results = sender.send([ItemRef.from_raw(entry, index) for index, entry in enumerate(raw)])
     sender.warnings        # human warnings (delegate quirks, long waits)
     sender.request_error   # the request-level failure that stopped the run, or None
@@ -31,7 +33,6 @@ import time
 import uuid
 
 from ansible_collections.exchange.ews.plugins.module_utils import properties
-from ansible_collections.exchange.ews.plugins.module_utils import restrictions
 from ansible_collections.exchange.ews.plugins.module_utils import send_decisions as d
 from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsAuthError,
@@ -41,19 +42,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsNotSent,
     EwsUnavailable,
 )
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import T
 from ansible_collections.exchange.ews.plugins.module_utils.properties import SendState
-from ansible_collections.exchange.ews.plugins.module_utils.responses import (
-    bool_field,
-    extended_properties,
-    first_item,
-    item_id,
-    parse_datetime,
-)
-from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
-from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
-from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
-from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
 from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_change_key, validate_item_id
 
 STATUSES = ("sent", "already_sent", "would_send", "missing", "failed")
@@ -72,10 +61,6 @@ LOST_CODE = "EwsResponseLost"
 DEADLINE_CODE = "EwsDeadlineExceeded"
 STALE_CODE = "ErrorStaleObject"
 
-# What step 1 reads of each item: the decision's inputs, and what the results show.
-READ_FIELDS = ("item:IsDraft", "item:LastModifiedTime", "item:Subject", "item:DisplayTo")
-READ_PROPERTIES = (properties.MARKER_PATH, properties.STATE_PATH)
-
 QUIRK_WARNING = (
     "Exchange answered Success to SendItem but left %d draft(s) behind (%s). This is the documented delegate "
     "behaviour when the saved-copy folder is not in the draft's own mailbox: the message went out, the draft "
@@ -86,16 +71,17 @@ QUIRK_WARNING = (
 class ItemRef:
     """One id to send: ``id``, the optional ``change_key`` the caller saw, and what a lookup said of it.
 
-    ``is_draft`` (true when the caller read it as a draft, as the draft_ids lookup does), ``mailbox`` (the
-    mailbox it was found in; None for the connecting mailbox), ``subject``, ``to``: from a lookup's entry.
+    ``unclaimed_draft``: the caller read it, at ``change_key``, as a draft that no run had claimed or sent
+    (the draft_ids lookup's ``is_draft`` true and ``send_state`` none or released); ``mailbox``: the mailbox
+    it was found in (None for the connecting one); ``subject``, ``to``: for the results.
     """
 
-    __slots__ = ("id", "change_key", "is_draft", "mailbox", "subject", "to")
+    __slots__ = ("id", "change_key", "unclaimed_draft", "mailbox", "subject", "to")
 
-    def __init__(self, item_id_, change_key=None, is_draft=None, mailbox=None, subject=None, to=None):
+    def __init__(self, item_id_, change_key=None, unclaimed_draft=False, mailbox=None, subject=None, to=None):
         self.id = item_id_
         self.change_key = change_key
-        self.is_draft = is_draft
+        self.unclaimed_draft = unclaimed_draft
         self.mailbox = mailbox
         self.subject = subject
         self.to = to
@@ -124,7 +110,8 @@ class ItemRef:
         if change_key:
             validate_change_key(change_key, where + ".change_key")
         to = known.get("to")
-        return cls(value, change_key or None, is_draft=known.get("is_draft") is True,
+        unclaimed = known.get("is_draft") is True and known.get("send_state") in (None, properties.RELEASED)
+        return cls(value, change_key or None, unclaimed_draft=bool(change_key) and unclaimed,
                    mailbox=known.get("mailbox") or None,
                    subject=known.get("subject") if isinstance(known.get("subject"), str) else None,
                    to=[str(name) for name in to] if isinstance(to, list) else None)
@@ -195,49 +182,28 @@ class _Item:
         self.finish("failed", response_class, response_code, message_text)
 
 
-class _Channel:
-    """One connection and the services bound to it: each concurrent batch runs on its own."""
-
-    def __init__(self, client):
-        self.client = client
-        self.get = GetItem(client)
-        self.update = UpdateItem(client)
-        self.send = SendItem(client)
-        self.find = FindItem(client)
-        self.throttled_seen = 0   # entries of the client's retry log already counted as throttling
-
-
 class ExactlyOnceSender:
     """Runs the protocol for a list of ``ItemRef`` (see module docstring).
 
-    ``save_copy`` / ``saved_item_folder`` / ``saved_item_folder_mailbox``:
-    where SendItem saves the copy (and where step 5 looks for it, with the
-    Outbox). ``batch_size``: ids per request. ``concurrency``: batches run at
-    the same time, each over its own connection from ``client_factory``
-    (``client`` serves the first); throttling lowers it. ``pending_timeout``:
-    seconds after which another run's claim is taken over. ``reread_limit``:
-    how often an item goes back to step 1 after a lost response, a Warning or
-    an item-level ErrorServerBusy. ``deadline``: seconds the whole run may
-    take. ``check_mode``: read only. Waits (claims, throttling) longer than
+    ``channel``: the connection the first batches run on (``EwsChannel``,
+    ``GraphChannel``). ``batch_size``: ids per request. ``concurrency``:
+    batches run at the same time, each on its own channel from
+    ``channel_factory``; throttling lowers it. ``pending_timeout``: seconds
+    after which another run's claim is taken over. ``reread_limit``: how often
+    an item goes back to step 1 after a lost response, a Warning or an
+    item-level ErrorServerBusy. ``deadline``: seconds the whole run may take.
+    ``check_mode``: read only. Waits (claims, throttling) longer than
     ``wait_warning_after`` seconds in all are reported in a warning.
     ``sleep``/``clock`` are injectable for tests.
     """
 
-    def __init__(self, client, save_copy=True, saved_item_folder="sentitems", saved_item_folder_mailbox=None,
-                 batch_size=100, concurrency=1, client_factory=None, pending_timeout=120, reread_limit=5,
-                 deadline=900, check_mode=False, poll_interval=1.0, wait_warning_after=5.0, sleep=time.sleep,
-                 clock=time.monotonic):
-        self.client = client
-        self.client_factory = client_factory
-        self.save_copy = save_copy
-        try:
-            self.saved_folder = folder_id(saved_item_folder or "sentitems", saved_item_folder_mailbox)
-            self.outbox = folder_id("outbox", saved_item_folder_mailbox)
-        except ValueError as exc:
-            raise EwsConfigError("saved_item_folder: %s" % exc)
-        self.saved_item_folder_mailbox = saved_item_folder_mailbox
+    def __init__(self, channel, batch_size=100, concurrency=1, channel_factory=None, pending_timeout=120,
+                 reread_limit=5, deadline=900, check_mode=False, poll_interval=1.0, wait_warning_after=5.0,
+                 sleep=time.sleep, clock=time.monotonic):
+        self.channel = channel
+        self.channel_factory = channel_factory
         self.batch_size = batch_size
-        self.concurrency = concurrency if client_factory is not None else 1
+        self.concurrency = concurrency if channel_factory is not None else 1
         self.pending_timeout = pending_timeout
         self.reread_limit = reread_limit
         self.deadline = deadline
@@ -267,7 +233,7 @@ class ExactlyOnceSender:
         workers = min(self.concurrency, len(batches))
         self._slots = _AdaptiveSlots(workers)
         if workers <= 1:
-            self._work(self.client, iter(batches))
+            self._work(self.channel, iter(batches))
         else:
             self._work_concurrently(batches, workers)
         self._report_quirks(items)
@@ -277,9 +243,9 @@ class ExactlyOnceSender:
 
     def _work_concurrently(self, batches, workers):
         queue = iter(batches)
-        clients = [self.client] + [self.client_factory() for _index in range(workers - 1)]
-        threads = [threading.Thread(target=self._work, args=(client, queue), name="exactly-once-%d" % index)
-                   for index, client in enumerate(clients)]
+        channels = [self.channel] + [self.channel_factory() for _index in range(workers - 1)]
+        threads = [threading.Thread(target=self._work, args=(channel, queue), name="exactly-once-%d" % index)
+                   for index, channel in enumerate(channels)]
         try:
             for thread in threads:
                 thread.start()
@@ -287,13 +253,13 @@ class ExactlyOnceSender:
             for thread in threads:
                 if thread.ident is not None:
                     thread.join()
-            for client in clients[1:]:
-                client.close()
+            for channel in channels[1:]:
+                channel.close()
 
-    def _work(self, client, batches):
-        """Take batches until none are left; each on this connection."""
-        client.retry_policy.deadline = self._ends_at
-        channel = _Channel(client)
+    def _work(self, channel, batches):
+        """Take batches until none are left; each on this channel."""
+        channel.end_by(self._ends_at)
+        throttled_seen = len(channel.retry_log)
         while True:
             with self._lock:
                 batch = next(batches, None)
@@ -305,24 +271,25 @@ class ExactlyOnceSender:
             with self._slots:
                 try:
                     self._run_batch(channel, batch)
-                except Exception as exc:   # noqa: BLE001 - every result must be reported, whatever broke
+                except Exception as exc:   # pylint: disable=broad-exception-caught
                     # A request-level failure (authentication, TLS, a fault after the retries) would fail
-                    # every later request too, so the run stops here, once; so does an unexpected error.
+                    # every later request too, so the run stops here, once; so does an unexpected error,
+                    # and every result is still reported.
                     with self._lock:
                         if self.request_error is None:
                             self.request_error = exc if isinstance(exc, EwsError) else EwsError(
                                 "unexpected %s: %s" % (type(exc).__name__, exc))
                     self._stopped(batch)
-            self._note_throttling(channel)
+            throttled_seen = self._note_throttling(channel, throttled_seen)
 
-    def _note_throttling(self, channel):
+    def _note_throttling(self, channel, seen):
         """Throttling waits since the last batch on this channel: counted, and one fewer concurrent batch."""
-        log = channel.client.retry_policy.attempts_log
-        new, channel.throttled_seen = log[channel.throttled_seen:], len(log)
+        new = channel.retry_log[seen:]
         if new:
             with self._lock:
                 self.waited_for_throttling += sum(delay for _operation, _reason, delay in new)
             self._slots.shrink()
+        return seen + len(new)
 
     def _stopped(self, batch):
         exc = self.request_error
@@ -334,9 +301,9 @@ class ExactlyOnceSender:
     # -- one batch ---------------------------------------------------------------------------
 
     def _run_batch(self, channel, batch):
-        # Entries the caller read as drafts, with their ChangeKey (the draft_ids lookup's), skip the read:
-        # the stamp's compare-and-set proves them unchanged since, so still drafts (docs: round trips).
-        direct = [i for i in batch if i.ref.change_key and i.ref.is_draft and not self.check_mode]
+        # Entries the caller read as unclaimed drafts, with their ChangeKey (the draft_ids lookup's), skip the
+        # read: the stamp's compare-and-set proves them unchanged since, so still drafts (docs: round trips).
+        direct = [i for i in batch if i.ref.unclaimed_draft and not self.check_mode]
         for item in direct:
             item.change_key = item.ref.change_key
         pending = self._stamp_and_send(channel, direct) if direct else []
@@ -380,35 +347,31 @@ class ExactlyOnceSender:
 
     def _read(self, channel, items):
         """Step 1 (and step 5 for the ids that are gone). Returns (to send, waiting, to read again); settles the rest."""
-        messages = channel.get.call([i.ref.id for i in items], field_uris=READ_FIELDS, extended_paths=READ_PROPERTIES)
-        server_now = channel.client.server_time
+        read = channel.read([i.ref.id for i in items])
+        server_now = channel.server_time
         to_send, waiting, again, to_recover, to_release = [], [], [], [], []
-        for item, message in zip(items, messages):
-            if message.response_code == NOT_FOUND:
+        for item, found in zip(items, read):
+            if found.response_code == NOT_FOUND:
                 to_recover.append(item)
                 continue
-            if message.response_code in TROUBLE_CODES:
-                if self._back_to_read(item, message.response_class, message.response_code, message.message_text,
+            if found.response_code in TROUBLE_CODES:
+                if self._back_to_read(item, found.response_class, found.response_code, found.message_text,
                                       counted=True):
                     again.append(item)
                 continue
-            if message.response_class != "Success":
-                item.fail(message.response_code, message.message_text or "the item could not be read",
-                          response_class=message.response_class)
+            if found.response_class != "Success":
+                item.fail(found.response_code, found.message_text or "the item could not be read",
+                          response_class=found.response_class)
                 continue
-            element = first_item(message)
-            item.change_key = item_id(element)[1]
-            item.subject = element.findtext(T + "Subject") or ""
-            item.to = _split_display(element.findtext(T + "DisplayTo"))
-            extended = extended_properties(element)
-            state = SendState.parse(extended.get(properties.STATE))
+            item.change_key = found.change_key
+            item.subject = found.subject or ""
+            item.to = found.to
+            state = SendState.parse(found.state)
             observation = d.observe(
-                is_draft=bool_field(element, "IsDraft") is not False,
-                marker=extended.get(properties.MARKER), expected_marker=item.marker, state=state,
+                is_draft=found.is_draft, marker=found.marker, expected_marker=item.marker, state=state,
                 run_token=self.run_token, current_key=item.change_key, caller_key=item.ref.change_key,
                 own_keys=item.own_keys,
-                claim_live=not self._claim_expired(item, state, parse_datetime(element, "LastModifiedTime"),
-                                                   server_now),
+                claim_live=not self._claim_expired(item, state, found.last_modified, server_now),
                 our_send=item.our_send)
             decision, why = d.decide(observation)
             if decision == d.SEND:
@@ -460,17 +423,17 @@ class ExactlyOnceSender:
                 return False
         return True
 
-    def _setback(self, item, message, retry, gone):
+    def _setback(self, item, answer, retry, gone):
         """An item-level answer other than Success to a stamp or a send: this request did not process the item.
 
         Gone (ErrorItemNotFound): straight to step 5. A conflict, a Warning or ErrorServerBusy: back to step 1.
         True when the answer was one of those; False for a refusal (the caller fails the item).
         """
-        code = message.response_code
+        code = answer.response_code
         if code == NOT_FOUND:
             gone.append(item)
         elif code in CONFLICT_CODES or code in TROUBLE_CODES:
-            if self._back_to_read(item, message.response_class, code, message.message_text,
+            if self._back_to_read(item, answer.response_class, code, answer.message_text,
                                   counted=code not in CONFLICT_CODES):
                 retry.append(item)
         else:
@@ -491,12 +454,10 @@ class ExactlyOnceSender:
         return retry
 
     def _stamp(self, channel, items, to_send, retry, gone):
-        """Step 2: one compare-and-set UpdateItem; stamped items join ``to_send``."""
+        """Step 2: one compare-and-set write of the marker and this run's claim; stamped items join ``to_send``."""
         stamp = properties.state_value(properties.PENDING, self.run_token, time.time())
         try:
-            messages = channel.update.set_extended_properties(
-                [(i.ref.id, i.change_key, [(properties.MARKER_PATH, i.marker), (properties.STATE_PATH, stamp)])
-                 for i in items])
+            answers = channel.write_state([(i.ref.id, i.change_key, i.marker, stamp) for i in items])
         except EwsError as exc:
             if not_processed(exc):
                 raise
@@ -506,20 +467,20 @@ class ExactlyOnceSender:
                 if self._back_to_read(item, "Error", LOST_CODE, str(exc), counted=True):
                     retry.append(item)
             return
-        for item, message in zip(items, messages):
-            if message.response_class == "Success":
-                item.change_key = item_id(first_item(message))[1]
+        for item, answer in zip(items, answers):
+            if answer.response_class == "Success":
+                item.change_key = answer.change_key
                 item.own_keys.add(item.change_key)
                 item.stamp_unknown = False
                 to_send.append(item)
-            elif not self._setback(item, message, retry, gone):
-                item.fail(message.response_code, message.message_text or "the draft could not be stamped",
-                          response_class=message.response_class)
+            elif not self._setback(item, answer, retry, gone):
+                item.fail(answer.response_code, answer.message_text or "the draft could not be stamped",
+                          response_class=answer.response_class)
 
     def _send_stamped(self, channel, items, retry, gone):
-        """Steps 3-4: one SendItem with the stamps' ChangeKeys, then verify what answered Success."""
+        """Steps 3-4: one send with the stamps' ChangeKeys, then verify what answered Success."""
         try:
-            messages = channel.send.call([(i.ref.id, i.change_key) for i in items], self.save_copy, self.saved_folder)
+            answers = channel.send([(i.ref.id, i.change_key) for i in items])
         except EwsError as exc:
             if not_processed(exc):
                 # Exchange refused the whole request: nothing went out. Free the claims for the next run.
@@ -532,25 +493,26 @@ class ExactlyOnceSender:
                     retry.append(item)
             return
         refused, sent = [], []
-        for item, message in zip(items, messages):
-            if message.response_class == "Success":
+        for item, answer in zip(items, answers):
+            if answer.response_class == "Success":
                 item.our_send = True
-                item.finish("sent", "Success", message.response_code, message.message_text)
+                item.finish("sent", "Success", answer.response_code, answer.message_text)
                 sent.append(item)
-            elif not self._setback(item, message, retry, gone):
-                item.fail(message.response_code, message.message_text or "Exchange refused to send it",
-                          response_class=message.response_class)
+            elif not self._setback(item, answer, retry, gone):
+                item.fail(answer.response_code, answer.message_text or "Exchange refused to send it",
+                          response_class=answer.response_class)
                 refused.append(item)
         if refused:
             self._release(channel, refused)
-        quirk_possible = [i for i in sent if self._quirk_possible(i)]
+        quirk_possible = [i for i in sent if self._quirk_possible(channel, i)]
         if quirk_possible:
             self._verify(channel, quirk_possible)
 
-    def _quirk_possible(self, item):
+    @staticmethod
+    def _quirk_possible(channel, item):
         """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
         connecting one. Only a caller that found the draft in its own mailbox rules them out."""
-        return not item.ref.is_draft or item.ref.mailbox is not None or self.saved_item_folder_mailbox is not None
+        return not item.ref.unclaimed_draft or item.ref.mailbox is not None or channel.mailbox is not None
 
     def _release(self, channel, items):
         """Free this run's claims after a refusal, so the next run need not wait pending_timeout.
@@ -560,16 +522,14 @@ class ExactlyOnceSender:
         """
         released = properties.state_value(properties.RELEASED, self.run_token, time.time())
         try:
-            channel.update.set_extended_properties(
-                [(i.ref.id, i.change_key, [(properties.STATE_PATH, released)]) for i in items])
+            channel.write_state([(i.ref.id, i.change_key, None, released) for i in items])
         except EwsError:
             pass
 
     def _verify(self, channel, items):
         """Step 4: a sent draft is gone; one still there was left behind by a delegate quirk."""
         try:
-            messages = channel.get.call([i.ref.id for i in items], field_uris=("item:IsDraft",),
-                                        extended_paths=READ_PROPERTIES)
+            found = channel.read([i.ref.id for i in items], full=False)
         except EwsError as exc:
             if not_processed(exc):
                 raise
@@ -578,13 +538,12 @@ class ExactlyOnceSender:
                                  "still in Drafts, delete it" % (len(items), exc))
             return
         still_drafts = []
-        for item, message in zip(items, messages):
-            if message.response_class != "Success":
+        for item, read in zip(items, found):
+            if read.response_class != "Success":
                 continue  # gone (ErrorItemNotFound): the normal case
             item.quirk = True
-            element = first_item(message)
-            item.change_key = item_id(element)[1]
-            if bool_field(element, "IsDraft") is not False:
+            item.change_key = read.change_key
+            if read.is_draft:
                 still_drafts.append(item)
         if still_drafts:
             self._stamp_sent(channel, still_drafts)
@@ -594,10 +553,9 @@ class ExactlyOnceSender:
         no later run sends it again."""
         stamp = properties.state_value(properties.SENT, self.run_token, time.time())
         try:
-            messages = channel.update.set_extended_properties(
-                [(i.ref.id, i.change_key, [(properties.STATE_PATH, stamp)]) for i in items])
-            failures = [(i, "%s: %s" % (m.response_code, m.message_text))
-                        for i, m in zip(items, messages) if m.response_class != "Success"]
+            answers = channel.write_state([(i.ref.id, i.change_key, None, stamp) for i in items])
+            failures = [(i, "%s: %s" % (a.response_code, a.message_text))
+                        for i, a in zip(items, answers) if a.response_class != "Success"]
         except EwsError as exc:
             failures = [(i, str(exc)) for i in items]
         for item, reason in failures:
@@ -606,38 +564,28 @@ class ExactlyOnceSender:
                 "send it again; delete it" % (_abbrev(item.ref.id), reason))
 
     def _recover(self, channel, items):
-        """Step 5: one FindItem by marker over the saved folder and the Outbox settles the ids that are gone."""
-        marker = restrictions.extended_field_uri(properties.MARKER_PATH)
-        state = restrictions.extended_field_uri(properties.STATE_PATH)
+        """Step 5: one search by marker over the Outbox and the saved folder settles the ids that are gone."""
         copies = dict((i.marker, []) for i in items)
-        # The Outbox first: a message moves Drafts -> Outbox -> saved folder, so searching in that order
-        # finds one that is filed from one into the other while the search runs.
-        found = channel.find.find(
-            parent_folders=[self.outbox, self.saved_folder],
-            additional_properties=[marker, state, restrictions.field_uri("item:IsDraft"),
-                                   restrictions.field_uri("item:Subject"), restrictions.field_uri("item:DisplayTo")],
-            restriction=restrictions.or_(*[restrictions.is_equal_to(marker, m) for m in copies]))
-        for copy in found.items:
-            value = copy.extended.get(properties.MARKER)
-            if value in copies:
-                copies[value].append((copy.folder is self.outbox, copy))
+        for copy in channel.find_copies(list(copies)):
+            if copy.marker in copies:
+                copies[copy.marker].append(copy)
         for item in items:
-            self._settle_gone(item, copies[item.marker])
+            self._settle_gone(channel, item, copies[item.marker])
 
-    def _settle_gone(self, item, found):
-        judged = [d.Copy(is_draft=(copy.fields.get("IsDraft") or "true").lower() != "false", in_outbox=in_outbox,
-                         state=SendState.parse(copy.extended.get(properties.STATE))) for in_outbox, copy in found]
+    def _settle_gone(self, channel, item, found):
+        judged = [d.Copy(is_draft=copy.is_draft, in_outbox=copy.in_outbox, state=SendState.parse(copy.state))
+                  for copy in found]
         outcome, why, proof = d.judge_copies(judged, self.run_token, item.our_send)
         if proof is not None:
-            copy = found[judged.index(proof)][1]
-            item.subject = copy.fields.get("Subject") or "" if item.subject is None else item.subject
-            item.to = _split_display(copy.fields.get("DisplayTo")) if item.to is None else item.to
+            copy = found[judged.index(proof)]
+            item.subject = copy.subject or "" if item.subject is None else item.subject
+            item.to = copy.to if item.to is None else item.to
         if outcome == d.SENT:
             item.finish("sent", "Success", "NoError", why)
         elif outcome == d.ALREADY_SENT:
             item.finish("already_sent", "Success", "NoError", why)
         elif outcome == d.UNKNOWN:
-            unprovable = "" if self.save_copy else "; with save_copy false no copy can prove it"
+            unprovable = "" if channel.save_copy else "; with save_copy false no copy can prove it"
             item.finish("failed", "Error", LOST_CODE, why + unprovable)
         else:
             moved = "; a draft carrying its marker was moved elsewhere and is still a draft" if found else ""
@@ -681,10 +629,6 @@ class _AdaptiveSlots:
         with self._condition:
             self._active -= 1
             self._condition.notify_all()
-
-
-def _split_display(text):
-    return [name.strip() for name in (text or "").split(";") if name.strip()]
 
 
 def _abbrev(item_id_):

@@ -37,6 +37,7 @@ import http.client
 import re
 import socket
 import threading
+import time
 import warnings
 import zlib
 
@@ -77,6 +78,8 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import (
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import DOCUMENTS, NSMAP
 
 USER_AGENT = "exchange.ews (Ansible collection)"
+# The shortest time a request gets once its caller's deadline is (nearly) reached.
+MIN_REQUEST_SECONDS = 0.1
 READ_CHUNK = 64 * 1024
 
 # Exceptions from urllib3 that prove the connection was never opened (urllib3 1.26, still found on
@@ -460,6 +463,7 @@ class EmbeddedSchemaTransport(Transport):
         self.secrets = tuple(secrets)
         self.operation = None
         self.last_date = None
+        self.ends_at = None   # a time.monotonic() no request runs past (the caller's deadline), or None
 
     def load(self, url):
         try:
@@ -474,7 +478,12 @@ class EmbeddedSchemaTransport(Transport):
         return self.post(address, etree.tostring(envelope, encoding="utf-8", xml_declaration=True), headers)
 
     def post(self, address, message, headers):
-        deadline = _Deadline(self.operation_timeout)
+        seconds = self.operation_timeout
+        if self.ends_at is not None:
+            # Each request gets at most what is left of the caller's deadline, and a sliver once it is
+            # (nearly) reached, so that the best-effort requests after it can still end in time.
+            seconds = max(MIN_REQUEST_SECONDS, min(seconds, self.ends_at - time.monotonic()))
+        deadline = _Deadline(seconds)
         # The plugin warned once, naming the host; urllib3 would warn on every unverified request.
         quiet = QuietInsecureRequests() if self.session.verify is False else contextlib.nullcontext()
         try:
@@ -482,7 +491,7 @@ class EmbeddedSchemaTransport(Transport):
                 # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
                 # override session.verify, which would silently ignore ca_path.
                 response = self.session.post(address, data=message, headers=headers, allow_redirects=False,
-                                             timeout=self.operation_timeout, verify=self.session.verify)
+                                             timeout=seconds, verify=self.session.verify)
         except _EXCHANGE_FAILURES as exc:
             # from None: the original exception's text (a header value, a body) must not reach a traceback.
             raise classify_failure(exc, self.operation, deadline, self.secrets) from None

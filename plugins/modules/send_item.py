@@ -305,6 +305,7 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
 
 if HAS_ZEEP:
+    from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import (
         STATUSES,
         ExactlyOnceSender,
@@ -345,13 +346,15 @@ def main():
         if params["saved_item_folder_mailbox"]:
             validate_smtp_address(params["saved_item_folder_mailbox"], "saved_item_folder_mailbox")
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
+        def channel(client):
+            return EwsChannel(client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
+                              mailbox=params["saved_item_folder_mailbox"])
+
         with module.client() as client:
             sender = ExactlyOnceSender(
-                client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
-                saved_item_folder_mailbox=params["saved_item_folder_mailbox"], batch_size=params["batch_size"],
-                concurrency=params["concurrency"], client_factory=module.client,
-                pending_timeout=params["pending_timeout"], reread_limit=params["reread_limit"],
-                deadline=params["deadline"], check_mode=module.check_mode)
+                channel(client), batch_size=params["batch_size"], concurrency=params["concurrency"],
+                channel_factory=lambda: channel(module.client()), pending_timeout=params["pending_timeout"],
+                reread_limit=params["reread_limit"], deadline=params["deadline"], check_mode=module.check_mode)
             results = sender.send(refs)
             server_version = client.server_version_info
 

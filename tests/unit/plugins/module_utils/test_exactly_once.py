@@ -15,6 +15,7 @@ import time
 import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import errors, properties
+from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
 from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, first_item, item_id
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
@@ -41,10 +42,18 @@ def short_waits_client(sandbox, login="alice", **options):
     return client_for(sandbox, login, retry_policy=RetryPolicy(retries=3, timeout=10, max_delay=0.2), **options)
 
 
-def sender_for(client, **options):
+CHANNEL_OPTIONS = ("save_copy", "saved_item_folder", "mailbox")
+
+
+def sender_for(client, client_factory=None, saved_item_folder_mailbox=None, **options):
+    """The protocol over an EWS channel of ``client``; options of the channel and of the sender mixed."""
+    channel_options = dict((name, options.pop(name)) for name in CHANNEL_OPTIONS if name in options)
+    channel_options.setdefault("mailbox", saved_item_folder_mailbox)
     options.setdefault("poll_interval", 0.1)
     options.setdefault("deadline", 60)
-    return ExactlyOnceSender(client, **options)
+    if client_factory is not None:
+        options["channel_factory"] = lambda: EwsChannel(client_factory(), **channel_options)
+    return ExactlyOnceSender(EwsChannel(client, **channel_options), **options)
 
 
 def send(sandbox, ids, login="alice", client_options=None, **options):
@@ -147,7 +156,8 @@ def test_round_trips_per_batch_do_not_grow_with_batch_size(sandbox, admin):
 
 def as_lookup_returns(drafts):
     """Entries as the draft_ids lookup returns them: read as drafts in the connecting user's mailbox."""
-    return [dict(d, is_draft=True, mailbox=None, subject="exactly once", to=["carol@sandbox.test"]) for d in drafts]
+    return [dict(d, is_draft=True, send_state=None, mailbox=None, subject="exactly once", to=["carol@sandbox.test"])
+            for d in drafts]
 
 
 def test_lookup_entries_cost_two_round_trips_per_batch(sandbox, admin):
@@ -445,6 +455,19 @@ def test_case6_claim_dated_in_the_future_expires_after_pending_timeout(sandbox, 
     assert len(deliveries(admin)) == 1
 
 
+def test_case6_a_request_slower_than_what_is_left_of_the_deadline_is_cut(sandbox, admin):
+    """Rule 6: each request gets at most what is left of the deadline, not the whole timeout (60 s here)."""
+    draft = seed(admin, 1)[0]
+    admin.add_fault("delay", operation="GetItem", times=0, delay_ms=8000)
+    started = time.monotonic()
+    results = send(sandbox, [draft["id"]], deadline=2)[0]
+    elapsed = time.monotonic() - started
+    admin.clear_faults()
+    assert statuses(results) == ["failed"] and "deadline" in results[0]["message_text"]
+    assert elapsed < 5, elapsed
+    assert deliveries(admin) == []
+
+
 def test_case6_deadline_ends_a_run_waiting_on_a_live_claim(sandbox, admin):
     draft = seed(admin, 1)[0]
     claim_by_another_run(sandbox, draft, time.time())
@@ -480,9 +503,17 @@ def test_case7_ambiguous_answer_after_the_stamp_committed_is_resolved(sandbox, a
 # -- case 8: smaller inaccuracies ------------------------------------------------------------------
 
 
-def test_case8_save_copy_false_and_a_lost_answer_may_have_been_sent(sandbox, admin):
+def test_case8_save_copy_false_and_a_lost_answer_may_have_been_sent(sandbox, admin, monkeypatch):
     draft = seed(admin, 1)[0]
     admin.add_fault("drop_after_commit", operation="SendItem")
+    # Every read waits until the Outbox is empty: the message has gone, and with save_copy false
+    # nothing of it is left to find (while it is still in the Outbox it proves the send: case 9).
+    real_read = GetItem.call
+
+    def read_after_submission(self, *args, **kwargs):
+        admin.wait_for_outbox()
+        return real_read(self, *args, **kwargs)
+    monkeypatch.setattr(GetItem, "call", read_after_submission)
     with short_waits_client(sandbox) as client:
         sender = sender_for(client, save_copy=False)
         results = sender.send([ItemRef.from_raw(draft, 0)])
@@ -490,6 +521,15 @@ def test_case8_save_copy_false_and_a_lost_answer_may_have_been_sent(sandbox, adm
     assert "may have" in results[0]["message_text"] and sender.may_have_sent
     assert len(deliveries(admin)) == 1
     assert statuses(send(sandbox, [draft], save_copy=False)[0]) == ["missing"]
+
+
+def test_case9_save_copy_false_and_a_lost_answer_while_in_the_outbox_is_sent(sandbox, admin):
+    draft = seed(admin, 1)[0]
+    admin.set_submission_delay(3000)
+    admin.add_fault("drop_after_commit", operation="SendItem")
+    results = send(sandbox, [draft], save_copy=False)[0]
+    assert statuses(results) == ["sent"]
+    assert len(deliveries(admin)) == 1
 
 
 def test_case8_delegate_quirk_with_a_lost_answer_still_warns(sandbox, admin):
