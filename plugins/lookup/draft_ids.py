@@ -95,7 +95,28 @@ options:
       - Cannot be combined with O(max_items).
     type: bool
     default: false
+  match_all:
+    description:
+      - Return every draft of O(folder) when no filter is given.
+      - Without a filter and without this option the lookup fails, so that a misspelt or forgotten
+        filter never hands M(exchange.ews.send_item) the whole folder.
+    type: bool
+    default: false
+  include_non_drafts:
+    description:
+      - Also return items that M(exchange.ews.send_item) would not send. By default they are left out
+        by the search itself: items that are not drafts (sent and received messages, and a draft
+        Exchange left behind after a delegate's send), and drafts an earlier C(send_item) run stamped
+        as sent.
+      - Such results carry RV(_raw[].is_draft=false) or RV(_raw[].send_state=sent).
+    type: bool
+    default: false
 notes:
+  - Lookups do not read C(module_defaults). Configure the connection once for both with variables
+    (V(ews_url), V(ews_username), V(ews_password)... in group_vars or play vars, which the lookup reads)
+    and a C(module_defaults) block that refers to the same variables, or with the E(EWS_*) environment
+    variables, which both read. See the collection's README.
+  - Unknown options are errors that list the valid ones, so a misspelt filter never widens the search.
   - Times in the results are ISO 8601 in UTC, as Exchange reports them.
   - Errors name the EWS ResponseCode (for example C(ErrorAccessDenied) when a delegate lacks read
     access to O(mailbox)); they never contain the password or token.
@@ -114,26 +135,33 @@ requirements:
 """
 
 EXAMPLES = r"""
+# The connection, once for the lookup and the modules: the lookup reads the ews_* variables
+# (group_vars/all.yml or play vars), and module_defaults hands the same variables to the modules.
 - name: Send every draft of the weekly report
+  module_defaults:
+    group/exchange.ews.ews:
+      url: "{{ ews_url }}"
+      username: "{{ ews_username }}"
+      password: "{{ ews_password }}"
   exchange.ews.send_item:
-    url: https://mail.example.com/EWS/Exchange.asmx
-    username: EXAMPLE\svc-reports
-    password: "{{ ews_password }}"
     item_ids: "{{ query('exchange.ews.draft_ids', subject='Weekly report', created_after='-7d') }}"
 
 - name: The one draft for this ticket, in a principal's Drafts (as a delegate)
   ansible.builtin.set_fact:
-    ticket_draft: "{{ query('exchange.ews.draft_ids', mailbox='alice@example.com',
+    ticket_draft: "{{ query('exchange.ews.draft_ids', mailbox=principal_mailbox,
                             subject_contains='TICKET-4711', exactly_one=true) | first }}"
   vars:
-    ews_url: https://mail.example.com/EWS/Exchange.asmx
-    ews_username: EXAMPLE\bob
-    ews_password: "{{ vault_bob_password }}"
+    ews_username: "{{ delegate_username }}"
+    ews_password: "{{ delegate_password }}"
 
 - name: The five newest drafts to a recipient, tagged for Ansible
   ansible.builtin.debug:
     msg: "{{ item.subject }} ({{ item.created }})"
   loop: "{{ query('exchange.ews.draft_ids', to='Bob Smith', categories=['ansible'], max_items=5) }}"
+
+- name: Every draft of the folder, on purpose
+  ansible.builtin.debug:
+    msg: "{{ query('exchange.ews.draft_ids', match_all=true) | length }} drafts"
 """
 
 RETURN = r"""
@@ -166,6 +194,25 @@ _raw:
       description: Last modification time, ISO 8601 UTC.
       type: str
       sample: "2024-05-01T08:05:12Z"
+    is_draft:
+      description:
+        - Whether Exchange reports the item as a draft (always true without O(include_non_drafts)).
+        - M(exchange.ews.send_item) skips reading again an entry that is a draft with no claim on it
+          (RV(_raw[].send_state) null or V(released)): the ChangeKey check of its first write stands in
+          for the read.
+      type: bool
+      sample: true
+    send_state:
+      description:
+        - The send state a C(send_item) run wrote on the draft, or null. V(pending) while a run is sending
+          it, V(released) when Exchange refused to send it, V(sent) when it was sent but left behind as a
+          draft (only with O(include_non_drafts)).
+      type: str
+      sample: null
+    mailbox:
+      description: The O(mailbox) searched, or null for the connecting (or impersonated) mailbox.
+      type: str
+      sample: null
 """
 
 from ansible.errors import AnsibleLookupError
@@ -173,8 +220,10 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, excerpt, redact
+from ansible_collections.exchange.ews.plugins.module_utils.properties import SendState
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
 from ansible_collections.exchange.ews.plugins.module_utils.validation import parse_bool, validate_smtp_address
 from ansible_collections.exchange.ews.plugins.plugin_utils.connection import connection_settings, option_value
@@ -191,7 +240,9 @@ if HAS_ZEEP:
 display = Display()
 
 # What FindItem returns for each draft: everything the result needs, so no GetItem is made.
-RESULT_PROPERTIES = ("item:Subject", "item:DisplayTo", "item:DateTimeCreated", "item:LastModifiedTime")
+RESULT_PROPERTIES = ("item:Subject", "item:DisplayTo", "item:DateTimeCreated", "item:LastModifiedTime",
+                     "item:IsDraft")
+FILTERS = ("subject", "subject_contains", "to", "created_after", "created_before", "categories")
 # How many matches an exactly_one failure lists.
 LISTED_MATCHES = 10
 # Without max_items, more matches than this are an error rather than a long list.
@@ -199,9 +250,10 @@ DEFAULT_MATCH_LIMIT = 1000
 MAX_ITEMS_LIMIT = 100000
 
 
-def draft_result(item, secrets=()):
+def draft_result(item, mailbox=None, secrets=()):
     """The result entry for a found draft; server text is redacted with ``secrets``."""
     display_to = redact(item.fields.get("DisplayTo") or "", secrets)
+    state = SendState.parse(item.extended.get(properties.STATE))
     return {
         "id": item.id,
         "change_key": item.change_key,
@@ -209,6 +261,9 @@ def draft_result(item, secrets=()):
         "to": [name.strip() for name in display_to.split(";") if name.strip()],
         "created": item.fields.get("DateTimeCreated"),
         "last_modified": item.fields.get("LastModifiedTime"),
+        "is_draft": (item.fields.get("IsDraft") or "").lower() == "true",
+        "send_state": state.kind if state is not None else None,
+        "mailbox": mailbox or None,
     }
 
 
@@ -216,6 +271,10 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
+        unknown = sorted(set(kwargs) - set(self._options))
+        if unknown:
+            raise AnsibleLookupError("draft_ids: unknown option(s) %s; the options are %s" % (
+                ", ".join(unknown), ", ".join(sorted(name for name in self._options if name != "_terms"))))
         if terms:
             raise AnsibleLookupError("draft_ids takes no terms; give the filters as options (subject=..., to=...)")
         if not HAS_ZEEP:
@@ -224,8 +283,9 @@ class LookupModule(LookupBase):
         try:
             settings = connection_settings(self, variables, kwargs)
             secrets = settings.secrets
-            return self._find(settings, parse_bool(option_value(self, "exactly_one", variables, kwargs),
-                                                   "exactly_one"))
+            flags = dict((name, parse_bool(option_value(self, name, variables, kwargs), name))
+                         for name in ("exactly_one", "match_all", "include_non_drafts"))
+            return self._find(settings, **flags)
         except TooManyMatches as error:
             raise AnsibleLookupError(
                 "draft_ids: %d drafts match the filters, more than the %d returned without max_items; narrow the "
@@ -240,7 +300,11 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("draft_ids: unexpected %s: %s" % (type(error).__name__,
                                                                        excerpt(str(error), secrets))) from None
 
-    def _find(self, settings, exactly_one):
+    def _find(self, settings, exactly_one, match_all, include_non_drafts):
+        if not match_all and all(self.get_option(name) in (None, "", []) for name in FILTERS):
+            raise AnsibleLookupError(
+                "draft_ids: no filter given (%s); set match_all=true to return every draft of the folder"
+                % ", ".join(FILTERS))
         max_items = self.get_option("max_items")
         if exactly_one and max_items is not None:
             raise AnsibleLookupError("exactly_one and max_items are mutually exclusive")
@@ -257,19 +321,21 @@ class LookupModule(LookupBase):
             created_after=self.get_option("created_after"),
             created_before=self.get_option("created_before"),
             categories=self.get_option("categories"),
+            sendable_only=not include_non_drafts,
         )
         for warning in settings.warnings:
             display.warning(warning)
         with EwsClient(settings) as client:
             result = FindItem(client).find(
                 parent_folder,
-                additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES],
+                additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES]
+                + [r.extended_field_uri(properties.STATE_PATH)],
                 restriction=restriction,
                 field_orders=draft_field_orders(self.get_option("sort")),
                 max_items=LISTED_MATCHES if exactly_one else max_items,
                 limit=DEFAULT_MATCH_LIMIT,
             )
-        drafts = [draft_result(item, settings.secrets) for item in result.items]
+        drafts = [draft_result(item, mailbox, settings.secrets) for item in result.items]
         if exactly_one and result.total != 1:
             raise AnsibleLookupError(self._not_exactly_one(result.total, drafts))
         return drafts

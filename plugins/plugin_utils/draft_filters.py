@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.validation import parse_time, validate_xml_text
 
@@ -26,8 +27,13 @@ SORT_CHOICES = {
 
 
 def draft_restriction(subject=None, subject_contains=None, to=None, created_after=None,
-                      created_before=None, categories=None, now=None):
-    """The search expression for the given filters, or None when none is set.
+                      created_before=None, categories=None, now=None, sendable_only=True):
+    """The search expression for the given filters, or None when none is set and ``sendable_only`` is false.
+
+    With ``sendable_only`` (the lookup's default), only drafts that no
+    send_item run has stamped as sent match: items that are not drafts
+    (sent or received messages, a draft Exchange left behind after a
+    delegate's send) and drafts stamped ``sent:`` would never be sent again.
 
     ``to`` matches a substring of the item's To line (``item:DisplayTo``):
     FindItem can neither return nor restrict on ``ToRecipients``. Every entry
@@ -53,6 +59,10 @@ def draft_restriction(subject=None, subject_contains=None, to=None, created_afte
                                          parse_time(created_before, "created_before", now)))
     for category in categories or ():
         conditions.append(r.is_equal_to(r.field_uri("item:Categories"), category))
+    if sendable_only:
+        conditions.append(r.is_equal_to(r.field_uri("item:IsDraft"), True))
+        conditions.append(r.not_(r.contains(r.extended_field_uri(properties.STATE_PATH), properties.SENT + ":",
+                                            mode="Prefixed", comparison="Exact")))
     return r.and_(*conditions)
 
 

@@ -12,9 +12,18 @@ def test_draft_result_is_what_send_item_accepts():
     item = FoundItem("AAMk1", "CQA1", {"Subject": "Report", "DisplayTo": "Bob Smith; dora@example.org",
                                        "DateTimeCreated": "2024-05-01T08:00:00Z",
                                        "LastModifiedTime": "2024-05-01T08:05:12Z"}, {})
+    item.fields["IsDraft"] = "true"
     assert draft_result(item) == {
         "id": "AAMk1", "change_key": "CQA1", "subject": "Report", "to": ["Bob Smith", "dora@example.org"],
-        "created": "2024-05-01T08:00:00Z", "last_modified": "2024-05-01T08:05:12Z"}
+        "created": "2024-05-01T08:00:00Z", "last_modified": "2024-05-01T08:05:12Z", "is_draft": True,
+        "send_state": None, "mailbox": None}
+
+
+def test_draft_result_says_what_send_item_may_skip_reading():
+    item = FoundItem("AAMk1", "CQA1", {"IsDraft": "true"}, {"ExchangeEwsSendState": "pending:abc:1700000000"})
+    assert draft_result(item, mailbox="alice@example.com")["send_state"] == "pending"
+    assert draft_result(item, mailbox="alice@example.com")["mailbox"] == "alice@example.com"
+    assert draft_result(FoundItem("AAMk2", "CQA2", {"IsDraft": "false"}, {}))["is_draft"] is False
 
 
 def test_missing_properties_become_empty_values():
