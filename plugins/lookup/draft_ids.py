@@ -104,8 +104,8 @@ options:
     default: false
   include_non_drafts:
     description:
-      - Also return items that M(exchange.ews.send_item) would not send. By default they are left out
-        by the search itself: items that are not drafts (sent and received messages, and a draft
+      - Also return items that M(exchange.ews.send_item) would not send. By default the search itself
+        leaves them out; they are items that are not drafts (sent and received messages, and a draft
         Exchange left behind after a delegate's send), and drafts an earlier C(send_item) run stamped
         as sent.
       - Such results carry RV(_raw[].is_draft=false) or RV(_raw[].send_state=sent).
@@ -198,7 +198,7 @@ _raw:
       description:
         - Whether Exchange reports the item as a draft (always true without O(include_non_drafts)).
         - M(exchange.ews.send_item) skips reading again an entry that is a draft with no claim on it
-          (RV(_raw[].send_state) null or V(released)): the ChangeKey check of its first write stands in
+          (RV(_raw[].send_state) null or V(released)); the ChangeKey check of its first write stands in
           for the read.
       type: bool
       sample: true
