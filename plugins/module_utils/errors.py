@@ -17,6 +17,8 @@ Hierarchy. What an error proves about the request decides retries
       EwsConfigError              bad options, detected before any request
       EwsTransportError           Exchange did not process the request
         EwsAuthError              HTTP 401/403: authentication or access refused
+          EwsPolicyBlocked        HTTP 403 with X-EWS-Policy-Reason: the tenant blocks EWS for the app
+        EwsHostNotFound           the url's host name does not resolve (DNS)
         EwsNotSent                the connection was never opened (retryable)
         EwsUnavailable            HTTP 503 (retryable, ``retry_after``)
       EwsResponseLost             the request was written and the outcome is unknown: a dropped
@@ -172,6 +174,14 @@ class EwsTransportError(EwsError):
 
 class EwsAuthError(EwsTransportError):
     """Exchange refused the credentials (HTTP 401) or access (HTTP 403)."""
+
+
+class EwsPolicyBlocked(EwsAuthError):
+    """HTTP 403 with ``X-EWS-Policy-Reason``: Exchange Online blocks EWS for this application by tenant policy."""
+
+
+class EwsHostNotFound(EwsTransportError):
+    """The host name of ``url`` does not resolve: a typo or a DNS problem, not worth retrying."""
 
 
 class EwsNotSent(EwsTransportError):

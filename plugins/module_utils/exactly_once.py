@@ -35,12 +35,10 @@ import uuid
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import send_decisions as d
 from ansible_collections.exchange.ews.plugins.module_utils.errors import (
-    EwsAuthError,
     EwsConfigError,
     EwsError,
     EwsFault,
-    EwsNotSent,
-    EwsUnavailable,
+    EwsTransportError,
 )
 from ansible_collections.exchange.ews.plugins.module_utils.properties import SendState
 from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_change_key, validate_item_id
@@ -65,7 +63,7 @@ QUIRK_WARNING = (
     "Exchange answered Success to SendItem but left %d draft(s) behind (%s). This is the documented delegate "
     "behaviour when the saved-copy folder is not in the draft's own mailbox: the message went out, the draft "
     "is no longer sendable by this module, and no copy was saved. To keep a copy, set "
-    "saved_item_folder_mailbox to the mailbox that owns the drafts (the principal's SMTP address).")
+    "mailbox to the mailbox that owns the drafts (the principal's SMTP address).")
 
 
 class ItemRef:
@@ -142,11 +140,12 @@ def distinct_items(refs):
 def not_processed(error):
     """True when a request-level error proves Exchange processed nothing of the request.
 
-    A SOAP fault (ErrorServerBusy included), HTTP 503, an authentication refusal,
-    a connection never opened, or options refused before any request. Anything
+    A SOAP fault (ErrorServerBusy included), HTTP 503, an authentication or policy
+    refusal, a connection never opened (``EwsTransportError``), or options refused
+    before any request. Anything
     else after the request was written may hide a commit: a lost response.
     """
-    return isinstance(error, (EwsFault, EwsUnavailable, EwsAuthError, EwsNotSent, EwsConfigError))
+    return isinstance(error, (EwsFault, EwsTransportError, EwsConfigError))
 
 
 class _Item:

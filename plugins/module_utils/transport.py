@@ -68,8 +68,10 @@ except ImportError as exc:
 from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     EwsAuthError,
     EwsConfigError,
+    EwsHostNotFound,
     EwsHttpStatusError,
     EwsNotSent,
+    EwsPolicyBlocked,
     EwsResponseLost,
     EwsTransportError,
     EwsUnavailable,
@@ -87,8 +89,12 @@ READ_CHUNK = 64 * 1024
 if HAS_ZEEP:
     _NEVER_OPENED = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
                      getattr(urllib3.exceptions, "NameResolutionError", urllib3.exceptions.NewConnectionError))
+    # urllib3 2 says so; urllib3 1.26 (still found on targets) wraps socket.gaierror in a NewConnectionError.
+    _NAME_NOT_RESOLVED = tuple(c for c in (getattr(urllib3.exceptions, "NameResolutionError", None), socket.gaierror)
+                               if c is not None)
 else:
     _NEVER_OPENED = ()
+    _NAME_NOT_RESOLVED = ()
 
 # The request in progress in this thread (a ``_Deadline``), which connections report to.
 _CURRENT = threading.local()
@@ -358,8 +364,8 @@ def build_session(settings):
     return session
 
 
-def classify_failure(exc, operation, deadline, secrets=()):
-    """The ``EwsError`` for an exception raised while a request was made (see module docstring)."""
+def classify_failure(exc, operation, deadline, secrets=(), host=None):
+    """The ``EwsError`` for an exception raised while a request to ``host`` was made (see module docstring)."""
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                         requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
         # No exception text: an invalid header quotes its value, which may be a credential.
@@ -371,6 +377,9 @@ def classify_failure(exc, operation, deadline, secrets=()):
         return EwsResponseLost("the answer is larger than max_response_mb (%d MB, counted after decompression); "
                                "the request may have been processed" % (exc.limit // (1024 * 1024)),
                                operation=operation, http_status=exc.status)
+    if any(isinstance(cause, _NAME_NOT_RESOLVED) for cause in _chain(exc)):
+        return EwsHostNotFound("the host %s in url cannot be resolved (DNS); check url" % excerpt(host, secrets, 100),
+                               operation=operation)
     if isinstance(exc, UnreadableEncoding):
         return EwsResponseLost("the answer uses Content-Encoding %s, which was not asked for; the request may have "
                                "been processed" % excerpt(exc.encoding, secrets, 40),
@@ -386,9 +395,18 @@ def classify_failure(exc, operation, deadline, secrets=()):
             # Permanent until someone fixes the certificate or ca_path: not worth retrying.
             return EwsTransportError("TLS handshake failed (check ca_path / validate_certs): %s" % text,
                                      operation=operation)
-        return EwsNotSent("could not connect: %s" % text, operation=operation)
+        return EwsNotSent("could not connect to %s: %s" % (excerpt(host, secrets, 100), _reason(exc, secrets)),
+                          operation=operation)
     return EwsResponseLost("no complete answer after the request was sent (it may have been processed): %s" % text,
                            operation=operation)
+
+
+def _reason(exc, secrets):
+    """The innermost system error behind a failed connection (``Connection refused``...), else the exception."""
+    for cause in reversed(_chain(exc)):
+        if isinstance(cause, OSError) and cause.strerror:
+            return excerpt(cause.strerror, secrets, 200)
+    return excerpt("%s: %s" % (type(exc).__name__, exc), secrets)
 
 
 def _chain(exc):
@@ -411,9 +429,21 @@ _TITLE = re.compile(r"(?is)<title>(.*?)</title>")
 def check_http_response(response, operation, secrets=()):
     """Raise for answers that are not a SOAP envelope; return ``response`` otherwise."""
     status = response.status_code
-    if status in (401, 403):
-        raise EwsAuthError("Exchange refused the credentials or access (check username, password, auth "
-                           "method or token)", operation=operation, http_status=status)
+    policy = response.headers.get("X-EWS-Policy-Reason")
+    if status == 403 and policy:
+        raise EwsPolicyBlocked(
+            "Exchange Online blocks EWS for this application by tenant policy (X-EWS-Policy-Reason: %s). An "
+            "administrator allows it with the organization's EWSEnabled setting and the EwsAllowedAppIDs list; "
+            "Exchange Online has blocked EWS by default since 1 October 2026 and switches it off on 1 April 2027, so "
+            "move the job to Microsoft Graph (api: graph)" % excerpt(policy, secrets, 200),
+            operation=operation, http_status=status)
+    if status == 401:
+        raise EwsAuthError("Exchange refused the credentials (check username, password, auth method or token)",
+                           operation=operation, http_status=status)
+    if status == 403:
+        raise EwsAuthError("Exchange refused access to EWS for this account (HTTP 403: EWS may be disabled for the "
+                           "mailbox or the application, or the account lacks the right)",
+                           operation=operation, http_status=status)
     if status == 503:
         raise EwsUnavailable("service unavailable", retry_after=_retry_after(response),
                              operation=operation, http_status=status)
@@ -494,7 +524,7 @@ class EmbeddedSchemaTransport(Transport):
                                              timeout=seconds, verify=self.session.verify)
         except _EXCHANGE_FAILURES as exc:
             # from None: the original exception's text (a header value, a body) must not reach a traceback.
-            raise classify_failure(exc, self.operation, deadline, self.secrets) from None
+            raise classify_failure(exc, self.operation, deadline, self.secrets, urlsplit(address).hostname) from None
         self.last_date = response.headers.get("Date")
         return check_http_response(response, self.operation, self.secrets)
 

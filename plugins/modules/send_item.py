@@ -31,7 +31,8 @@ attributes:
     support: full
     details: Reads the drafts and reports what would be sent; writes nothing.
   diff_mode:
-    support: none
+    support: full
+    details: Lists the drafts sent (or, in check mode, that would be sent), by subject and recipients, up to 50.
 options:
   item_ids:
     description:
@@ -61,15 +62,18 @@ options:
       - A distinguished folder name (V(sentitems), V(drafts), V(inbox)...) or a FolderId.
     type: str
     default: sentitems
-  saved_item_folder_mailbox:
+  mailbox:
     description:
-      - SMTP address of the mailbox that owns O(saved_item_folder) when it is a distinguished name,
-        and whose Outbox holds messages in flight.
+      - SMTP address of the mailbox the drafts belong to, as in the P(exchange.ews.draft_ids#lookup)
+        lookup and M(exchange.ews.message) - the mailbox that owns O(saved_item_folder) when it is a
+        distinguished name, and whose Outbox holds messages in flight.
       - Set it to the principal's address when sending, as a delegate, drafts that live in the
         principal's mailbox. Without it Exchange answers Success but leaves the draft behind
         and saves no copy (a documented SendItem behaviour); the module reports V(sent), warns,
         and never sends that draft again.
+      - Defaults to the authenticated (or impersonated) user's own mailbox.
     type: str
+    aliases: [saved_item_folder_mailbox]
   batch_size:
     description:
       - Ids handled per request (1 to 1000).
@@ -171,7 +175,7 @@ EXAMPLES = r"""
     password: "{{ vault_bob_password }}"
     item_ids: "{{ query('exchange.ews.draft_ids', mailbox='alice@example.com', subject='Invoice') }}"
     saved_item_folder: sentitems
-    saved_item_folder_mailbox: alice@example.com
+    mailbox: alice@example.com
 
 - name: With impersonation (the account has the ApplicationImpersonation role)
   exchange.ews.send_item:
@@ -296,8 +300,9 @@ from ansible_collections.exchange.ews.plugins.module_utils.ews_module import Ews
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
 from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_folder, validate_smtp_address
 
-# How many failing results a failed task shows (the rest are counted in counts).
+# How many failing results a failed task shows (the rest are counted in counts), and drafts a diff lists.
 FAILURES_SHOWN = 5
+DIFF_LINES = 50
 MAX_BATCH_SIZE = 1000
 # Batches in flight at once, each over its own connection: well inside Exchange's default EWS
 # concurrency budget (EWSMaxConcurrency, 27 per user on premises and in Exchange Online).
@@ -318,7 +323,7 @@ def main():
         item_ids=dict(type="list", elements="raw", required=True),
         save_copy=dict(type="bool", default=True),
         saved_item_folder=dict(type="str", default="sentitems"),
-        saved_item_folder_mailbox=dict(type="str"),
+        mailbox=dict(type="str", aliases=["saved_item_folder_mailbox"]),
         batch_size=dict(type="int", default=100),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         fail_on=dict(type="list", elements="str", choices=["failed", "missing", "already_sent"]),
@@ -343,12 +348,12 @@ def main():
 
     with module.reporting_failures():
         validate_folder(params["saved_item_folder"], "saved_item_folder")
-        if params["saved_item_folder_mailbox"]:
-            validate_smtp_address(params["saved_item_folder_mailbox"], "saved_item_folder_mailbox")
+        if params["mailbox"]:
+            validate_smtp_address(params["mailbox"], "mailbox")
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
         def channel(client):
             return EwsChannel(client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
-                              mailbox=params["saved_item_folder_mailbox"])
+                              mailbox=params["mailbox"])
 
         with module.client() as client:
             sender = ExactlyOnceSender(
@@ -362,6 +367,8 @@ def main():
         module.warn(warning)
     outcome = summarize(results, fail_on, sender.request_error, sender.may_have_sent)
     outcome["run_id"] = sender.run_token
+    if module._diff:
+        outcome["diff"] = diff_of(results)
     if server_version:
         outcome["server_version"] = server_version
     if outcome.get("failed"):
@@ -383,16 +390,31 @@ def summarize(results, fail_on, request_error, may_have_sent):
     if request_error is None and not failing:
         outcome.update(msg=summary, results=results)
         return outcome
-    outcome.update(failed=True, failures=failing[:FAILURES_SHOWN])
+    outcome["failed"] = True
     if request_error is not None:
+        # Once, at the top: every unsettled item would repeat the same failure.
         outcome.update(msg="%s; settled before it: %s" % (request_error, summary),
                        response_code=request_error.response_code or type(request_error).__name__)
+        if request_error.http_status:
+            outcome["http_status"] = request_error.http_status
         return outcome
+    outcome["failures"] = failing[:FAILURES_SHOWN]
     first = failing[0]
     outcome.update(msg="%s; %d failing, first: item %s (%r): %s %s: %s" % (
         summary, len(failing), first["id"], first["subject"], first["status"], first["response_code"],
         first["message_text"]), response_code=first["response_code"])
     return outcome
+
+
+def diff_of(results):
+    """What the task did (or would do) to the drafts, one line per draft it sent (or would send), bounded."""
+    changed = [r for r in results if r["status"] in ("sent", "would_send")]
+    lines = ["%s (to: %s)" % (r["subject"] if r["subject"] is not None else r["id"], ", ".join(r["to"] or []))
+             for r in changed[:DIFF_LINES]]
+    if len(changed) > DIFF_LINES:
+        lines.append("... and %d more" % (len(changed) - DIFF_LINES))
+    return dict(before_header="drafts", after_header="sent", before="".join("draft  %s\n" % line for line in lines),
+                after="".join("sent   %s\n" % line for line in lines))
 
 
 if __name__ == "__main__":

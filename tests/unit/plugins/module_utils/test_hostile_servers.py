@@ -286,3 +286,37 @@ def test_server_time_is_the_date_header_of_the_last_response(server):
         assert client.server_time.isoformat() == "1994-11-15T08:12:31+00:00"
         get_item(client)
         assert client.server_time is None
+
+
+# -- request-level failures users meet first (issue 11, case 6) ----------------------------------
+
+
+def test_ews_blocked_by_tenant_policy_names_the_policy_the_dates_and_graph(server):
+    server.answer(hostile.status(403, b"", "text/html", headers=[("X-EWS-Policy-Reason", "EwsBlockedByTenantPolicy")]))
+    with client_for(server) as client:
+        with pytest.raises(errors.EwsPolicyBlocked) as info:
+            get_item(client)
+    text = str(info.value)
+    assert info.value.http_status == 403
+    for expected in ("EwsBlockedByTenantPolicy", "EWSEnabled", "EwsAllowedAppIDs", "1 October 2026", "1 April 2027",
+                     "api: graph"):
+        assert expected in text, (expected, text)
+
+
+def test_a_plain_403_is_an_access_refusal_not_a_policy(server):
+    server.answer(hostile.status(403, b"", "text/html"))
+    with client_for(server) as client:
+        with pytest.raises(errors.EwsAuthError) as info:
+            get_item(client)
+    assert not isinstance(info.value, errors.EwsPolicyBlocked) and "HTTP 403" in str(info.value)
+
+
+def test_a_host_that_does_not_resolve_fails_at_once_naming_it():
+    policy = RetryPolicy(retries=5)
+    settings = ConnectionSettings.from_params({"url": "https://no-such-host.invalid/EWS/Exchange.asmx",
+                                               "username": USERNAME, "password": PASSWORD})
+    with EwsClient(settings, retry_policy=policy) as client:
+        with pytest.raises(errors.EwsHostNotFound) as info:
+            get_item(client)
+    assert "no-such-host.invalid" in str(info.value) and "Max retries" not in str(info.value)
+    assert policy.attempts_log == []      # a name that does not resolve is not retried
