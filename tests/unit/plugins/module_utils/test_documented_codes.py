@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The user guide's troubleshooting table covers every ResponseCode the collection itself produces."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once
+
+GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "user-guide.md")
+
+
+def produced_codes():
+    """Codes of the collection's own making: error class names (a failure without an Exchange ResponseCode
+    reports its class name) and the exactly-once protocol's codes."""
+    classes = [errors.EwsError]
+    for cls in classes:
+        classes.extend(cls.__subclasses__())
+    # A SOAP fault always carries Exchange's own ResponseCode.
+    names = {cls.__name__ for cls in classes if not issubclass(cls, errors.EwsFault)}
+    names.update(value for name, value in vars(exactly_once).items() if name.endswith("_CODE")
+                 and re.match(r"^(Ews|Error)\w+$", str(value)))
+    return names
+
+
+def test_every_code_the_collection_produces_is_in_the_troubleshooting_table():
+    with open(GUIDE, encoding="utf-8") as stream:
+        guide = stream.read()
+    table = guide[guide.index("## Troubleshooting"):]
+    table = table[:table.index("\n## ")]
+    documented = set(re.findall(r"^\| `(\w+)`", table, re.M))
+    missing = sorted(produced_codes() - documented)
+    assert not missing, "docs/user-guide.md's troubleshooting table lacks %s" % ", ".join(missing)
