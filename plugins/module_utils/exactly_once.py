@@ -191,14 +191,15 @@ class ExactlyOnceSender:
     after which another run's claim is taken over. ``reread_limit``: how often
     an item goes back to step 1 after a lost response, a Warning or an
     item-level ErrorServerBusy. ``deadline``: seconds the whole run may take.
+    ``started``: when the deadline began, on ``clock`` (the task's start; now by default).
     ``check_mode``: read only. Waits (claims, throttling) longer than
     ``wait_warning_after`` seconds in all are reported in a warning.
     ``sleep``/``clock`` are injectable for tests.
     """
 
     def __init__(self, channel, batch_size=100, concurrency=1, channel_factory=None, pending_timeout=120,
-                 reread_limit=5, deadline=900, check_mode=False, poll_interval=1.0, wait_warning_after=5.0,
-                 sleep=time.sleep, clock=time.monotonic):
+                 reread_limit=5, deadline=900, started=None, check_mode=False, poll_interval=1.0,
+                 wait_warning_after=5.0, sleep=time.sleep, clock=time.monotonic):
         self.channel = channel
         self.channel_factory = channel_factory
         self.batch_size = batch_size
@@ -211,6 +212,7 @@ class ExactlyOnceSender:
         self.wait_warning_after = wait_warning_after
         self._sleep = sleep
         self._clock = clock
+        self._started = started
         self._ends_at = None
         self._lock = threading.Lock()
         self._slots = None
@@ -226,7 +228,7 @@ class ExactlyOnceSender:
     def send(self, refs):
         """Results (dicts, see module docstring) for ``refs``, in input order; duplicates share one result."""
         distinct = distinct_items(refs)
-        self._ends_at = self._clock() + self.deadline
+        self._ends_at = (self._clock() if self._started is None else self._started) + self.deadline
         items = list(distinct.values())
         batches = [items[start:start + self.batch_size] for start in range(0, len(items), self.batch_size)]
         workers = min(self.concurrency, len(batches))

@@ -296,6 +296,8 @@ server_version:
   sample: {MajorVersion: 15, MinorVersion: 2, MajorBuildNumber: 1544, MinorBuildNumber: 4, Version: V2017_07_11}
 """
 
+import time
+
 from ansible_collections.exchange.ews.plugins.module_utils.ews_module import EwsModule
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
 from ansible_collections.exchange.ews.plugins.module_utils.validation import validate_folder, validate_smtp_address
@@ -319,6 +321,8 @@ if HAS_ZEEP:
 
 
 def main():
+    # The deadline counts from here: connecting and authenticating are part of the task's time.
+    started = time.monotonic()
     argument_spec = dict(
         item_ids=dict(type="list", elements="raw", required=True),
         save_copy=dict(type="bool", default=True),
@@ -359,7 +363,8 @@ def main():
             sender = ExactlyOnceSender(
                 channel(client), batch_size=params["batch_size"], concurrency=params["concurrency"],
                 channel_factory=lambda: channel(module.client()), pending_timeout=params["pending_timeout"],
-                reread_limit=params["reread_limit"], deadline=params["deadline"], check_mode=module.check_mode)
+                reread_limit=params["reread_limit"], deadline=params["deadline"], started=started,
+                check_mode=module.check_mode)
             results = sender.send(refs)
             server_version = client.server_version_info
 
