@@ -301,10 +301,6 @@ class LookupModule(LookupBase):
                                                                        excerpt(str(error), secrets))) from None
 
     def _find(self, settings, exactly_one, match_all, include_non_drafts):
-        if not match_all and all(self.get_option(name) in (None, "", []) for name in FILTERS):
-            raise AnsibleLookupError(
-                "draft_ids: no filter given (%s); set match_all=true to return every draft of the folder"
-                % ", ".join(FILTERS))
         max_items = self.get_option("max_items")
         if exactly_one and max_items is not None:
             raise AnsibleLookupError("exactly_one and max_items are mutually exclusive")
@@ -323,6 +319,11 @@ class LookupModule(LookupBase):
             categories=self.get_option("categories"),
             sendable_only=not include_non_drafts,
         )
+        # After the options are checked, so that a wrong value is named as such.
+        if not match_all and all(self.get_option(name) in (None, "", []) for name in FILTERS):
+            raise AnsibleLookupError(
+                "draft_ids: no filter given (%s); set match_all=true to return every draft of the folder"
+                % ", ".join(FILTERS))
         for warning in settings.warnings:
             display.warning(warning)
         with EwsClient(settings) as client:

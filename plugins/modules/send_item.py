@@ -65,8 +65,8 @@ options:
   mailbox:
     description:
       - SMTP address of the mailbox the drafts belong to, as in the P(exchange.ews.draft_ids#lookup)
-        lookup and M(exchange.ews.message) - the mailbox that owns O(saved_item_folder) when it is a
-        distinguished name, and whose Outbox holds messages in flight.
+        lookup - the mailbox that owns O(saved_item_folder) when it is a distinguished name, and whose
+        Outbox holds messages in flight.
       - Set it to the principal's address when sending, as a delegate, drafts that live in the
         principal's mailbox. Without it Exchange answers Success but leaves the draft behind
         and saves no copy (a documented SendItem behaviour); the module reports V(sent), warns,
@@ -355,6 +355,7 @@ def main():
         if params["mailbox"]:
             validate_smtp_address(params["mailbox"], "mailbox")
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
+
         def channel(client):
             return EwsChannel(client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
                               mailbox=params["mailbox"])

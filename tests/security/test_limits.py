@@ -98,7 +98,7 @@ LOOKUP_PLAY = """
   tasks:
     - name: Against %(route)s
       ansible.builtin.debug:
-        msg: "{{ query('exchange.ews.draft_ids', url='%(url)s', auth='basic', username='alice', password='not-the-point',
+        msg: "{{ query('exchange.ews.draft_ids', match_all=true, url='%(url)s', auth='basic', username='alice', password='not-the-point',
                        ca_path='%(ca_path)s', timeout=3) }}"
       register: looked_up
       ignore_errors: true

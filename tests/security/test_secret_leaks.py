@@ -121,13 +121,13 @@ def test_credentials_with_control_characters_fail_before_any_request(playbook, s
 
     - name: Lookup with the password from the environment
       ansible.builtin.debug:
-        msg: "{{ query('exchange.ews.draft_ids', username='tmpl') }}"
+        msg: "{{ query('exchange.ews.draft_ids', match_all=true, username='tmpl') }}"
       register: lookup_password
       ignore_errors: true
 
     - name: Lookup with the token as an argument
       ansible.builtin.debug:
-        msg: "{{ query('exchange.ews.draft_ids', auth='oauth2', password='',
+        msg: "{{ query('exchange.ews.draft_ids', match_all=true, auth='oauth2', password='',
                                 access_token=lookup('env', '%(token)s')) }}"
       register: lookup_token
       ignore_errors: true
@@ -190,7 +190,7 @@ def test_secrets_a_hostile_server_echoes_never_leak(playbook, hostile_server, se
 
     - name: draft_ids against every echoing answer
       ansible.builtin.debug:
-        msg: "{{ query('exchange.ews.draft_ids', url='%(base)s/' ~ item ~ '/EWS/Exchange.asmx') }}"
+        msg: "{{ query('exchange.ews.draft_ids', match_all=true, url='%(base)s/' ~ item ~ '/EWS/Exchange.asmx') }}"
       loop: %(routes)s
       ignore_errors: true
 """ % {"routes": list(ECHO_ROUTES), "base": hostile_server.url.rsplit("/EWS/", 1)[0]}

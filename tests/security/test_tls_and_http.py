@@ -20,7 +20,7 @@ PLAY = """
   tasks:
     - name: The lookup without certificate checks
       ansible.builtin.debug:
-        msg: "{{ query('exchange.ews.draft_ids', url='%(https)s', username='alice', password='Not-Secret-4711',
+        msg: "{{ query('exchange.ews.draft_ids', match_all=true, url='%(https)s', username='alice', password='Not-Secret-4711',
                        validate_certs=false) }}"
       ignore_errors: true
 

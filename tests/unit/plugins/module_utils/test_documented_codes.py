@@ -9,6 +9,8 @@ import os
 import re
 
 from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once
+# Every module that defines an error of its own, so that its subclasses are found.
+from ansible_collections.exchange.ews.plugins.module_utils.services import find_item  # noqa: F401 pylint: disable=unused-import
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "user-guide.md")
 
