@@ -29,13 +29,25 @@ def test_text_no_request_can_carry_names_its_option():
 
 
 def test_no_filters_means_no_restriction():
-    assert f.draft_restriction() is None
+    assert f.draft_restriction(sendable_only=False) is None
+
+
+def test_by_default_only_drafts_no_run_stamped_as_sent_match():
+    expression = f.draft_restriction()
+    assert etree.QName(expression).localname == "And"
+    is_draft, not_sent = expression
+    assert (etree.QName(is_draft).localname, is_draft[0].get("FieldURI")) == ("IsEqualTo", "item:IsDraft")
+    assert is_draft.find("t:FieldURIOrConstant/t:Constant", NS).get("Value") == "true"
+    contains = not_sent.find("t:Contains", NS)
+    assert etree.QName(not_sent).localname == "Not" and contains.get("ContainmentMode") == "Prefixed"
+    assert contains[0].get("PropertyName") == "ExchangeEwsSendState"
+    assert contains.find("t:Constant", NS).get("Value") == "sent:"
 
 
 def test_all_filters_become_one_and():
     expression = f.draft_restriction(subject="Report", subject_contains="port", to="bob",
                                      created_after="-1d", created_before="2024-05-11",
-                                     categories=["ansible", "weekly"], now=NOW)
+                                     categories=["ansible", "weekly"], now=NOW, sendable_only=False)
     assert etree.QName(expression).localname == "And"
     operators = [(etree.QName(child).localname, child[0].get("FieldURI")) for child in expression]
     assert operators == [
@@ -51,7 +63,7 @@ def test_all_filters_become_one_and():
 
 
 def test_single_filter_is_not_wrapped():
-    expression = f.draft_restriction(subject="Report")
+    expression = f.draft_restriction(subject="Report", sendable_only=False)
     assert etree.QName(expression).localname == "IsEqualTo"
 
 
