@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import threading
 import time
+from functools import partial
 
 import pytest
 
@@ -21,7 +22,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPol
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
-from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for, move_as_user
+from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for, edit_as_user, move_as_user
 
 ALICE = "alice@sandbox.test"
 BOB = "bob@sandbox.test"
@@ -88,13 +89,6 @@ def read(sandbox, item, login="alice"):
     assert message.ok, message
     element = first_item(message)
     return item_id(element)[1], extended_properties(element)
-
-
-def edit_subject(sandbox, item, subject="edited by a user"):
-    """A user's edit (Outlook saves with AutoResolve): a new ChangeKey."""
-    with short_waits_client(sandbox) as client:
-        UpdateItem(client).update(item["id"], None, [("item:Subject", {"Subject": subject})],
-                                  conflict_resolution="AlwaysOverwrite")
 
 
 def claim_by_another_run(sandbox, item, since):
@@ -299,8 +293,9 @@ def test_case4_received_message_is_refused_and_left_untouched(sandbox, admin):
 def test_case5_edit_between_read_and_stamp_is_not_sent(sandbox, admin):
     """Rule 4, first form: the stamp's conflict sends it back to a read that compares the key again."""
     draft = seed(admin, 1)[0]
+    edit = partial(edit_as_user, sandbox, draft["id"])
     results = send(sandbox, [draft], wrap=lambda sender: setattr(
-        sender, "_update", Before(sender._update, "set_extended_properties", lambda: edit_subject(sandbox, draft))))[0]
+        sender, "_update", Before(sender._update, "set_extended_properties", edit)))[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
     assert deliveries(admin) == []
 
@@ -309,7 +304,7 @@ def test_case5_edit_between_stamp_and_send_is_not_sent_and_the_claim_is_released
     """Rule 4, second form: this run's own stamp does not excuse someone else's edit."""
     draft = seed(admin, 1)[0]
     results = send(sandbox, [draft], wrap=lambda sender: setattr(
-        sender, "_send", Before(sender._send, "call", lambda: edit_subject(sandbox, draft))))[0]
+        sender, "_send", Before(sender._send, "call", partial(edit_as_user, sandbox, draft["id"]))))[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
     assert read(sandbox, draft)[1][properties.STATE].startswith("released:")
     assert deliveries(admin) == []
@@ -318,7 +313,7 @@ def test_case5_edit_between_stamp_and_send_is_not_sent_and_the_claim_is_released
 def test_case5_edit_without_change_key_is_sent(sandbox, admin):
     draft = seed(admin, 1)[0]
     results = send(sandbox, [draft["id"]], wrap=lambda sender: setattr(
-        sender, "_send", Before(sender._send, "call", lambda: edit_subject(sandbox, draft))))[0]
+        sender, "_send", Before(sender._send, "call", partial(edit_as_user, sandbox, draft["id"]))))[0]
     assert statuses(results) == ["sent"]
     assert [d["subject"] for d in deliveries(admin)] == ["edited by a user"]
 
