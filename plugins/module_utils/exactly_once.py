@@ -74,6 +74,10 @@ STALE_CODE = "ErrorStaleObject"
 READ_FIELDS = ("item:IsDraft", "item:LastModifiedTime", "item:Subject", "item:DisplayTo")
 READ_PROPERTIES = (properties.MARKER_PATH, properties.STATE_PATH)
 
+# The shortest timeout a request gets once the deadline is (nearly) reached: the best-effort requests
+# after it (freeing a claim) get a chance on a nearby server, and the run still ends right after its deadline.
+MIN_REQUEST_SECONDS = 0.1
+
 QUIRK_WARNING = (
     "Exchange answered Success to SendItem but left %d draft(s) behind (%s). This is the documented delegate "
     "behaviour when the saved-copy folder is not in the draft's own mailbox: the message went out, the draft "
@@ -228,6 +232,7 @@ class ExactlyOnceSender:
         distinct = distinct_items(refs)
         self._ends_at = self._clock() + self.deadline
         self.client.retry_policy.deadline = self._ends_at
+        self.client.retry_policy.before_attempt = self._cut_request_timeout
         items = list(distinct.values())
         for start in range(0, len(items), self.batch_size):
             batch = items[start:start + self.batch_size]
@@ -245,6 +250,11 @@ class ExactlyOnceSender:
         self._report_waits()
         self.may_have_sent = any(i.our_send and i.result["status"] == "failed" for i in items)
         return [dict(distinct[ref.id].result) for ref in refs]
+
+    def _cut_request_timeout(self):
+        """Rule 6: a request (each attempt) may take only what is left of the deadline, and at most ``timeout``."""
+        left = max(self._ends_at - self._clock(), MIN_REQUEST_SECONDS)
+        self.client.transport.operation_timeout = min(self.client.settings.timeout, left)
 
     def _stopped(self, batch):
         exc = self.request_error

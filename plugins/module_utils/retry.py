@@ -53,6 +53,7 @@ class RetryPolicy:
         self._sleep = sleep
         self._clock = clock
         self.deadline = None  # an absolute time on ``clock`` no wait may end after (the run's deadline)
+        self.before_attempt = None  # called before every attempt (a caller cuts the request timeout there)
         self.attempts_log = []
 
     @classmethod
@@ -75,6 +76,8 @@ class RetryPolicy:
             deadline = min(deadline, self.deadline)
         attempt = 0
         while True:
+            if self.before_attempt is not None:
+                self.before_attempt()
             try:
                 return call()
             except RETRYABLE as error:

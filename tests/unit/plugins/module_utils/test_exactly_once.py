@@ -379,6 +379,20 @@ def test_case6_deadline_ends_a_run_waiting_on_a_live_claim(sandbox, admin):
     assert "deadline" in results[0]["message_text"]
 
 
+@pytest.mark.parametrize("operation", ["GetItem", "SendItem"])
+def test_case6_a_request_slower_than_the_deadline_ends_at_the_deadline(sandbox, admin, operation):
+    """Rule 6: a request's timeout is cut to what is left of the deadline (found by the chaos suite)."""
+    draft = seed(admin, 1)[0]
+    admin.add_fault("delay", operation=operation, times=0, delay_ms=5000)
+    started = time.monotonic()
+    results = send(sandbox, [draft["id"]], deadline=1)[0]
+    assert time.monotonic() - started < 1.5
+    admin.clear_faults()
+    assert statuses(results) == ["failed"] and "deadline" in results[0]["message_text"]
+    if operation == "SendItem":
+        assert "may have" in results[0]["message_text"]   # the delayed send commits after the run gave up on it
+
+
 # -- case 7: ambiguous HTTP answers are lost responses ---------------------------------------------
 
 

@@ -77,3 +77,11 @@ def test_never_retries_what_may_have_been_processed_or_cannot_succeed(error):
         policy(clock).run(failing(error))
     assert clock.sleeps == []
 
+
+def test_before_attempt_runs_before_every_attempt_retries_included():
+    clock = Clock()
+    retry = policy(clock)
+    seen = []
+    retry.before_attempt = lambda: seen.append(clock.now)
+    assert retry.run(failing(errors.EwsServerBusy("busy", back_off_ms=1000))) == "done"
+    assert seen == [0.0, 1.0]
