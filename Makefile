@@ -60,6 +60,7 @@ sandbox-tests: venv
 TRIALS ?= 500
 SEED ?= 1
 chaos: collection
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python tests/chaos/chaos.py --seed $(SEED) --trials $(TRIALS)
 
 sanity: venv test-tree

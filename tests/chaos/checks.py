@@ -57,6 +57,8 @@ class TrialCheck:
         for delivery in trial.deliveries:
             self.deliveries[draft_of_marker[delivery["marker"]]].append(send_state_token(delivery))
         self.stall = self.plan.stall()
+        # A request a run gave up on (or was killed during) still commits at the server, up to this much later.
+        self.late_commit = self.plan.longest_hold() + self.plan.latency_ms / 1000
         # The longest a waiting run can go without a fresh read: one poll, then a read (and the rest of a
         # batch's requests) held up by every fault of the trial, the latency model, and a second of slack.
         self.claim_grace = POLL_INTERVAL + self.stall + 10 * (self.plan.latency_ms / 1000) + 1.0
@@ -240,9 +242,8 @@ class TrialCheck:
         return min(run.started for run in self._deliverers(token, draft))
 
     def _end_bound(self, token: str | None, draft: int) -> float:
-        """The latest the deliverer can have submitted it: when its process ended, plus what the trial's faults
-        can hold a request up by at the server (a request the client gave up on still commits)."""
-        return max(run.ended for run in self._deliverers(token, draft)) + self.stall
+        """The latest the deliverer can have submitted it: when its process ended, plus ``late_commit``."""
+        return max(run.ended for run in self._deliverers(token, draft)) + self.late_commit
 
     def _saved_a_copy(self, token: str | None, draft: int) -> bool:
         return all(run.plan.save_copy for run in self._deliverers(token, draft))

@@ -46,14 +46,13 @@ class FaultPlan:
     times: int
     fields: dict = field(default_factory=dict)
 
-    def stall(self) -> float:
-        """The longest this fault can hold one request up, in seconds (summed over its ``times``)."""
-        per_request = {"delay": self.fields.get("delay_ms", 0) / 1000,
-                       "server_busy": self.fields.get("back_off_ms", 0) / 1000,
-                       "http_503": self.fields.get("retry_after", 0),
-                       "http_502_after_commit": self.fields.get("delay_ms", 0) / 1000,
-                       "http_504_after_commit": self.fields.get("delay_ms", 0) / 1000}.get(self.kind, 0)
-        return per_request * self.times
+    def hold(self) -> float:
+        """The longest this fault holds one request up, in seconds (a back-off or Retry-After: the retry's wait)."""
+        return {"delay": self.fields.get("delay_ms", 0) / 1000,
+                "server_busy": self.fields.get("back_off_ms", 0) / 1000,
+                "http_503": self.fields.get("retry_after", 0),
+                "http_502_after_commit": self.fields.get("delay_ms", 0) / 1000,
+                "http_504_after_commit": self.fields.get("delay_ms", 0) / 1000}.get(self.kind, 0)
 
 
 @dataclass
@@ -76,7 +75,12 @@ class TrialPlan:
     submission_delay_ms: int
 
     def stall(self) -> float:
-        return sum(fault.stall() for fault in self.faults)
+        """The longest the trial's faults can hold up a run, all of them hitting its requests."""
+        return sum(fault.hold() * fault.times for fault in self.faults)
+
+    def longest_hold(self) -> float:
+        """The longest one request can be held up: a request hits at most one fault."""
+        return max([fault.hold() for fault in self.faults], default=0.0)
 
 
 def fault_fields(rng: random.Random, kind: str) -> dict:

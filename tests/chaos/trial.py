@@ -191,8 +191,8 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
         thread.join()
     admin.clear_faults()
     if any(run.killed or run.hung for run in trial.runs):
-        # A killed run's request may still be held up by a fault at the server; let it commit first.
-        time.sleep(min(plan.stall(), 10) + 0.2)
+        # A killed run's last request may still be held up by a fault at the server; let it commit first.
+        time.sleep(plan.longest_hold() + plan.latency_ms / 1000 + 0.2)
     admin.wait_for_outbox(OUTBOX_TIMEOUT)
 
     clean_plan = RunPlan(index=len(plan.runs), drafts=list(range(plan.drafts)), pinned=[False] * plan.drafts,
