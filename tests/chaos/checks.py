@@ -14,11 +14,13 @@ from ansible_collections.exchange.ews.plugins.module_utils import properties
 from plan import REFUSAL_CODES
 from trial import RunRecord, TrialRecord
 
-# The module's deadline clock starts once Python, Ansible and the module's imports are loaded, its
-# arguments parsed and its client built, and the process still prints its result after it: a whole
-# one-request run takes 0.3 s alone and 1.6 s with nine starting at once on an idle 2-core machine,
-# and up to about 3 s when other jobs share the two cores.
-STARTUP_ALLOWANCE = 3.0
+# A run's time is counted from when the module read its arguments file (the end of Python's and the
+# imports' start-up, up to a few seconds when nine processes start at once on two shared cores). After
+# it, building the client before the deadline's clock starts and printing the result after it take
+# well under a second; this allowance covers them. Without an access time (a noatime file system) the
+# whole process counts, with START_UP_SECONDS more.
+AFTER_START_UP_SECONDS = 1.0
+START_UP_SECONDS = 3.0
 # How long the module sleeps between two reads of a draft another run holds (ExactlyOnceSender.poll_interval).
 POLL_INTERVAL = 1.0
 MAY_HAVE = ("may have been sent", "may have gone out")
@@ -79,9 +81,11 @@ class TrialCheck:
         for run in self.runs:
             if run.killed:
                 continue
-            if run.hung or run.duration > run.plan.deadline + STARTUP_ALLOWANCE:
-                self._add("past_deadline", "%s: ran %.1f s with deadline %d s%s" % (
-                    self._where(run), run.duration, run.plan.deadline, " (killed by the harness)" if run.hung else ""))
+            allowed = run.plan.deadline + AFTER_START_UP_SECONDS + (START_UP_SECONDS if run.read_args is None else 0)
+            if run.hung or self._ran(run) > allowed:
+                self._add("past_deadline", "%s: ran %.1f s after its start-up (%.1f s in all) with deadline %d s%s" % (
+                    self._where(run), self._ran(run), run.duration, run.plan.deadline,
+                    " (killed by the harness)" if run.hung else ""))
             if run.outcome is None:
                 self._add("no_result", "%s: exit %s, no JSON result: %s" % (self._where(run), run.returncode,
                                                                               run.output[-500:]))
@@ -93,6 +97,11 @@ class TrialCheck:
                     draft, len(tokens), ", ".join(self._run_name(t) for t in tokens)))
             if not tokens and draft in said_delivered:
                 self._add("lost", "draft %d never delivered, but a run said sent or already_sent" % draft)
+
+    @staticmethod
+    def _ran(run: RunRecord) -> float:
+        """Seconds the run took after its start-up (the whole process when that is unknown)."""
+        return run.duration if run.read_args is None else run.ended - run.read_args
 
     def _check_run(self, run: RunRecord) -> set:
         """Checks one run's results; returns the drafts it said were sent or already sent."""
@@ -177,8 +186,8 @@ class TrialCheck:
         if "within the deadline" in message:
             # Unsettled at the deadline: the code is the item's last setback (a conflict, a lost answer,
             # throttling, a claim it waited on), which the deadline cut short.
-            if run.duration < run.plan.deadline:
-                return "says the deadline of %d s passed, but the run took %.1f s" % (run.plan.deadline, run.duration)
+            if self._ran(run) < run.plan.deadline:
+                return "says the deadline of %d s passed, but the run took %.1f s" % (run.plan.deadline, self._ran(run))
             if code == "EwsClaimedByAnotherRun":
                 if not any(draft in other.plan.drafts for other in self.runs if other is not run):
                     return "no other run had this draft to claim"

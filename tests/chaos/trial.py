@@ -42,6 +42,7 @@ class RunRecord:
     started: float = 0.0           # wall clock (time.time()), just before the process was started
     ended: float = 0.0             # wall clock, once it exited
     duration: float = 0.0          # monotonic seconds from start to exit
+    read_args: float | None = None  # wall clock when the module read its arguments file (its access time)
     killed: bool = False           # ended by the plan's kill -9
     hung: bool = False             # killed by the harness HARD_LIMIT_SECONDS after its deadline
     returncode: int | None = None
@@ -129,6 +130,10 @@ def execute(record: RunRecord, args: dict, workdir: Path, trial_started: float) 
     record.ended = time.time()
     record.returncode = process.returncode
     record.killed = process.returncode == -signal.SIGKILL and not record.hung
+    # Reading the arguments file is the module's first act after its imports: the file's access time (updated
+    # by the first read after a write, relatime) marks the end of the start-up.
+    accessed = args_file.stat().st_atime
+    record.read_args = accessed if accessed >= record.started else None
     record.outcome = parse_outcome(communicate.get("stdout") or "")
     if record.outcome is None:
         record.output = ((communicate.get("stdout") or "") + (communicate.get("stderr") or ""))[-3000:]
