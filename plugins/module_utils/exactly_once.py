@@ -5,8 +5,8 @@
 
 Per batch: 1 read (GetItem), 2 stamp (UpdateItem, compare-and-set on the
 ChangeKey), 3 send (SendItem with the stamp's ChangeKey), 4 verify (GetItem),
-5 account for ids that are gone (one FindItem by marker over the saved folder
-and the Outbox). Each step is one request for the whole batch. What step 1
+5 account for ids that are gone (one FindItem by marker over the Outbox and
+the saved folder). Each step is one request for the whole batch. What step 1
 saw is classified by ``send_decisions.decide``; what step 5 found by
 ``send_decisions.judge_copies``.
 
@@ -519,7 +519,9 @@ class ExactlyOnceSender:
         state = restrictions.extended_field_uri(properties.STATE_PATH)
         by_marker = dict((i.marker, i) for i in items)
         copies = dict((i.marker, []) for i in items)
-        folders = [self.saved_folder, self.outbox]
+        # The Outbox first: a message only moves from it into the saved folder, so one that moves while
+        # Exchange searches the folders one after the other is found in one of them, never missed by both.
+        folders = [self.outbox, self.saved_folder]
         found = self._find.find_in(
             folders,
             additional_properties=[marker, state, restrictions.field_uri("item:IsDraft"),

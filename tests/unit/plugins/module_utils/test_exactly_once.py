@@ -12,8 +12,12 @@ __metaclass__ = type
 import threading
 import time
 from functools import partial
+from types import SimpleNamespace
 
 import pytest
+from ews_sandbox.cli import build_app, start_facts
+from ews_sandbox.http_server import EwsServer
+from ews_sandbox.testing import AdminClient
 
 from ansible_collections.exchange.ews.plugins.module_utils import errors, properties
 from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
@@ -488,6 +492,38 @@ def test_case9_lost_answer_while_the_message_is_in_the_outbox_is_sent(sandbox, a
     results = send(sandbox, [d["id"] for d in drafts])[0]
     assert statuses(results) == ["sent", "sent"]
     assert len(deliveries(admin)) == 2
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """A sandbox served from this process, whose store a test can reach into; no submitter thread runs, so a sent
+    message stays in the Outbox until the test calls ``app.submitter.deliver_due()``."""
+    server = EwsServer(("127.0.0.1", 0), build_app(tmp_path))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    facts = start_facts(server)
+    yield SimpleNamespace(app=server.app, url=facts["EWS_URL"], ca_path=facts["EWS_CA_PATH"],
+                          users={"alice": server.app.directory.by_login("alice")},
+                          admin=AdminClient(facts["EWS_ADMIN_URL"], facts["EWS_CA_PATH"]))
+    server.shutdown()
+    server.server_close()
+
+
+def test_case9_message_filed_while_the_search_runs_is_found(embedded, monkeypatch):
+    """Rule 9: the Outbox is searched before the saved folder, so a message the submitter moves from one to the
+    other between the two folders' searches is found (found by the chaos suite, trial seed 837108038)."""
+    draft = seed(embedded.admin, 1)[0]
+    assert statuses(send(embedded, [draft["id"]])[0]) == ["sent"]
+    assert len(embedded.admin.outbox()["pending"]) == 1
+    search_folder = embedded.app.store.find_items
+
+    def search_then_file(*args, **kwargs):
+        found = search_folder(*args, **kwargs)
+        embedded.app.submitter.deliver_due()
+        return found
+
+    monkeypatch.setattr(embedded.app.store, "find_items", search_then_file)
+    assert statuses(send(embedded, [draft["id"]])[0]) == ["already_sent"]
+    assert len(embedded.admin.deliveries()) == 1
 
 
 # -- delegates, impersonation, faults --------------------------------------------------------------
