@@ -180,7 +180,10 @@ class TrialCheck:
         kinds = {f.plan.kind for f in self.trial.faults if f.added <= run.ended}
         codes = {f.plan.fields.get("code") for f in self.trial.faults if f.added <= run.ended}
         if "request-level failure" in message:
-            if not kinds & REFUSING_KINDS or "settled before it" not in (run.outcome.get("msg") or ""):
+            if "settled before it" not in (run.outcome.get("msg") or ""):
+                return "says the run stopped at a request-level failure, but the run does not report one"
+            # A refusing fault, or a connection the deadline's cut timeout did not let open (EwsNotSent).
+            if not kinds & REFUSING_KINDS and self._ran(run) < run.plan.deadline:
                 return "says the run stopped at a request-level failure, but no fault refused a request"
             return None
         if "within the deadline" in message:
