@@ -139,7 +139,7 @@ def execute(record: RunRecord, args: dict, workdir: Path, trial_started: float) 
         record.output = ((communicate.get("stdout") or "") + (communicate.get("stderr") or ""))[-3000:]
 
 
-def run_args(sandbox, drafts: list[dict], plan: RunPlan) -> list:
+def run_args(drafts: list[dict], plan: RunPlan) -> list:
     ids = []
     for index, pinned in zip(plan.drafts, plan.pinned):
         draft = drafts[index]
@@ -175,7 +175,7 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
     trial_started = time.monotonic()
     threads = []
     for run_plan in plan.runs:
-        record = RunRecord(plan=run_plan, item_ids=run_args(sandbox, drafts, run_plan))
+        record = RunRecord(plan=run_plan, item_ids=run_args(drafts, run_plan))
         trial.runs.append(record)
         args = module_args(sandbox, record.item_ids, batch_size=run_plan.batch_size,
                            pending_timeout=run_plan.pending_timeout, save_copy=run_plan.save_copy,
@@ -203,7 +203,7 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
     clean_plan = RunPlan(index=len(plan.runs), drafts=list(range(plan.drafts)), pinned=[False] * plan.drafts,
                          batch_size=100, pending_timeout=0, save_copy=True, deadline=CLEAN_RUN_DEADLINE,
                          start_at=0.0, kill_after=None)
-    trial.clean = RunRecord(plan=clean_plan, item_ids=run_args(sandbox, drafts, clean_plan))
+    trial.clean = RunRecord(plan=clean_plan, item_ids=run_args(drafts, clean_plan))
     execute(trial.clean, module_args(sandbox, trial.clean.item_ids, pending_timeout=0, deadline=CLEAN_RUN_DEADLINE),
             workdir, time.monotonic())
     admin.wait_for_outbox(OUTBOX_TIMEOUT)
