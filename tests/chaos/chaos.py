@@ -74,7 +74,8 @@ def main(argv=None) -> int:
                 counts[finding.category] += 1
             findings += check.findings
             if check.findings or args.replay is not None:
-                record = RECORDS / ("trial-%d.json" % seed)
+                # A replay keeps the record of the run that found the failure.
+                record = RECORDS / ("trial-%d%s.json" % (seed, "-replay" if args.replay is not None else ""))
                 record.write_text(json.dumps(dataclasses.asdict(trial), indent=1, default=str))
             print("trial %d/%d seed %d: %d drafts, %d runs, %.1f s%s" % (
                 number, len(seeds), seed, trial.plan.drafts, len(trial.runs), trial.seconds,

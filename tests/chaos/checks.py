@@ -83,9 +83,10 @@ class TrialCheck:
                 continue
             allowed = run.plan.deadline + AFTER_START_UP_SECONDS + (START_UP_SECONDS if run.read_args is None else 0)
             if run.hung or self._ran(run) > allowed:
-                self._add("past_deadline", "%s: ran %.1f s after its start-up (%.1f s in all) with deadline %d s%s" % (
-                    self._where(run), self._ran(run), run.duration, run.plan.deadline,
-                    " (killed by the harness)" if run.hung else ""))
+                self._add("past_deadline", "%s: ran %.1f s after its start-up (%.1f s in all) with deadline %d s, "
+                          "load average %.1f%s" % (self._where(run), self._ran(run), run.duration, run.plan.deadline,
+                                                   self.trial.load_average,
+                                                   " (killed by the harness)" if run.hung else ""))
             if run.outcome is None:
                 self._add("no_result", "%s: exit %s, no JSON result: %s" % (self._where(run), run.returncode,
                                                                               run.output[-500:]))

@@ -82,6 +82,7 @@ class TrialRecord:
     user_actions: list[UserActionRecord] = field(default_factory=list)
     deliveries: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    load_average: float = 0.0      # the machine's 1-minute load average when the runs had ended
 
 
 def module_args(sandbox, item_ids, **options) -> dict:
@@ -194,6 +195,7 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
             trial.user_actions.append(user_action(sandbox, drafts, event))
     for thread in threads:
         thread.join()
+    trial.load_average = os.getloadavg()[0]
     admin.clear_faults()
     if any(run.killed or run.hung for run in trial.runs):
         # A killed run's last request may still be held up by a fault at the server; let it commit first.
