@@ -363,7 +363,7 @@ def test_case6_stamp_slower_than_timeout_ends(sandbox, admin):
     assert deliveries(admin) == []
 
 
-@pytest.mark.parametrize("since", [time.time() + 60, 32503680000])   # a host 60 s ahead; the year 3000
+@pytest.mark.parametrize("since", [time.time() + 60, 32503680000], ids=["host-60s-ahead", "year-3000"])
 def test_case6_claim_dated_in_the_future_expires_after_pending_timeout(sandbox, admin, since):
     """Rule 5: a claim is aged on the server's clock, not by the date another job host wrote into it."""
     draft = seed(admin, 1)[0]
