@@ -12,18 +12,19 @@ BIN := $(VENV)/bin
 PY_VERSION = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 # ansible-test needs the collection at ansible_collections/exchange/ews; each leg gets
-# its own copy of the tracked tree (sandbox and bench are not collection content).
+# its own copy of the tracked tree (sandbox, bench and the chaos suite are not collection content).
 TEST_TREE ?= build/ansible-test$(VENV:.venv%=%)/ansible_collections/exchange/ews
 # Ansible finds the working tree itself through this symlinked collections path.
 COLLECTIONS := build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 
-.PHONY: help venv collection test-tree demo test sanity units integration security sandbox-tests quality lint bench clean
+.PHONY: help venv collection test-tree demo test sanity units integration security sandbox-tests chaos quality lint bench clean
 
 help:
 	@echo "make demo   - send a draft through the collection against a local EWS sandbox"
 	@echo "make test   - the whole test suite (what CI runs)"
 	@echo "make security - secret-leak and hostile-server tests: ansible-playbook -vvvv (part of make test)"
+	@echo "make chaos  - randomized trials against the sandbox (TRIALS=500, SEED=1), docs/reliability.md"
 	@echo "make quality - lint, packaging, AWX/ansible-runner and runbook checks (part of make test)"
 	@echo "make bench  - benchmarks, writes docs/performance.md"
 
@@ -43,7 +44,7 @@ collection: venv
 
 test-tree:
 	rm -rf $(TEST_TREE) && mkdir -p $(TEST_TREE)
-	git ls-files -z --cached --others --exclude-standard -- . ':!sandbox' ':!bench' \
+	git ls-files -z --cached --others --exclude-standard -- . ':!sandbox' ':!bench' ':!tests/chaos' \
 	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
 	  | tar --null -T - -cf - | tar -xf - -C $(TEST_TREE)
 	# Its own git index, or ansible-test would find this repository's .git above the
@@ -55,6 +56,13 @@ demo: collection
 
 sandbox-tests: venv
 	$(BIN)/python -m pytest -q -n 2 sandbox/tests
+
+# Randomized trials of send_item against one sandbox (tests/chaos); .ci/test-all runs a short smoke of it.
+TRIALS ?= 500
+SEED ?= 1
+chaos: collection
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python tests/chaos/chaos.py --seed $(SEED) --trials $(TRIALS)
 
 sanity: venv test-tree
 	cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python $(PY_VERSION) --color no

@@ -2,7 +2,9 @@
 
 Every send appends one row to the delivery log (SQLite, same database as the
 store), so a message sent twice shows up twice; ``marker`` carries the
-``ExchangeEwsSendMarker`` extended property so tests can count sends per draft.
+``ExchangeEwsSendMarker`` extended property so tests can count sends per draft,
+and ``send_state`` the ``ExchangeEwsSendState`` the message had when it was
+submitted, so a test can tell which run's stamp was on what went out.
 The Internet message (mime.py) each delivery carried is kept beside the log.
 """
 
@@ -16,6 +18,7 @@ from .mime import build_mime
 from .store import Item, Store, utc_now
 
 MARKER_PROPERTY = "ExchangeEwsSendMarker"
+STATE_PROPERTY = "ExchangeEwsSendState"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -29,7 +32,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     undelivered TEXT NOT NULL,
     marker TEXT,
     time TEXT NOT NULL,
-    sender TEXT
+    sender TEXT,
+    send_state TEXT
 );
 CREATE TABLE IF NOT EXISTS delivered_mime (
     delivery_seq INTEGER PRIMARY KEY,   -- deliveries.seq
@@ -38,12 +42,17 @@ CREATE TABLE IF NOT EXISTS delivered_mime (
 """
 
 
-def send_marker(item: Item) -> str | None:
-    """The value of the named property ExchangeEwsSendMarker, whatever its property set."""
+def named_property(item: Item, name: str) -> str | None:
+    """The value of the named extended property ``name``, whatever its property set."""
     for key, (_, value) in item.extended.items():
-        if key.endswith(":name:" + MARKER_PROPERTY):
+        if key.endswith(":name:" + name):
             return value
     return None
+
+
+def send_marker(item: Item) -> str | None:
+    """The value of ExchangeEwsSendMarker."""
+    return named_property(item, MARKER_PROPERTY)
 
 
 class Delivery:
@@ -55,8 +64,11 @@ class Delivery:
         self.smarthost = smarthost
         conn = self.store.connection()
         conn.executescript(_SCHEMA)
-        if "sender" not in {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
+        if "sender" not in columns:
             conn.execute("ALTER TABLE deliveries ADD COLUMN sender TEXT")   # a data folder from before Send As
+        if "send_state" not in columns:
+            conn.execute("ALTER TABLE deliveries ADD COLUMN send_state TEXT")   # ... from before send_state
 
     def deliver(self, sender_mailbox: str, item: Item) -> dict:
         """Deliver ``item`` sent by ``sender_mailbox``; joins the caller's store transaction if there is one."""
@@ -88,13 +100,15 @@ class Delivery:
                 "route": "smtp" if remote else "local",
                 "undelivered": undelivered,
                 "marker": send_marker(item),
+                "send_state": named_property(item, STATE_PROPERTY),
                 "time": now,
             }
             cursor = conn.execute(
                 "INSERT INTO deliveries (internet_message_id, subject, from_address, sender, recipients, mailbox, route,"
-                " undelivered, marker, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " undelivered, marker, send_state, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (entry["internet_message_id"], entry["subject"], entry["from"], sender_address, json.dumps(addresses),
-                 entry["mailbox"], entry["route"], json.dumps(undelivered) if undelivered else "[]", entry["marker"], now))
+                 entry["mailbox"], entry["route"], json.dumps(undelivered) if undelivered else "[]", entry["marker"],
+                 entry["send_state"], now))
             entry["seq"] = cursor.lastrowid
             conn.execute("INSERT INTO delivered_mime VALUES (?, ?)", (entry["seq"], mime))
         return entry
@@ -111,12 +125,12 @@ class Delivery:
         """Delivery log entries with seq > ``since``, oldest first."""
         rows = self.store.connection().execute(
             "SELECT seq, internet_message_id, subject, from_address, COALESCE(sender, from_address), recipients, mailbox,"
-            " route, undelivered, marker, time FROM deliveries WHERE seq > ? ORDER BY seq", (since,))
+            " route, undelivered, marker, send_state, time FROM deliveries WHERE seq > ? ORDER BY seq", (since,))
         return [{"seq": seq, "internet_message_id": message_id, "subject": subject, "from": from_address,
                  "sender": sender, "recipients": json.loads(recipients), "mailbox": mailbox, "route": route,
-                 "undelivered": json.loads(undelivered), "marker": marker, "time": time}
-                for seq, message_id, subject, from_address, sender, recipients, mailbox, route, undelivered, marker, time
-                in rows]
+                 "undelivered": json.loads(undelivered), "marker": marker, "send_state": send_state, "time": time}
+                for (seq, message_id, subject, from_address, sender, recipients, mailbox, route, undelivered, marker,
+                     send_state, time) in rows]
 
     def mime(self, seq: int) -> bytes | None:
         """The Internet message delivery ``seq`` carried."""

@@ -16,9 +16,11 @@ def env(tmp_path):
     return Env(tmp_path)
 
 
-def message(env, to, marker=None):
+def message(env, to, marker=None, send_state=None):
     drafts = env.store.distinguished_folder(ALICE, "drafts")
-    extended = {extended_key(property_set_id=MARKER_SET, property_name="ExchangeEwsSendMarker"): ("String", marker)} if marker else {}
+    properties = {"ExchangeEwsSendMarker": marker, "ExchangeEwsSendState": send_state}
+    extended = {extended_key(property_set_id=MARKER_SET, property_name=name): ("String", value)
+                for name, value in properties.items() if value}
     return env.store.create_item(drafts, {"subject": "Hi", "body": "<p>x</p>", "body_type": "HTML",
                                           "to_recipients": [{"name": a, "email": a} for a in to]}, extended)
 
@@ -30,6 +32,13 @@ def test_local_recipients_get_an_unread_inbox_copy(env):
     assert env.store.folder_counts(inbox) == (1, 1)
     _, (copy,) = env.store.find_items([inbox])
     assert copy.fields["is_draft"] is False and copy.extended == {}
+
+
+def test_the_send_state_at_submission_is_logged(env):
+    stamped = env.delivery.deliver(ALICE, message(env, [BOB], marker="m1", send_state="pending:run1:1700000000"))
+    unstamped = env.delivery.deliver(ALICE, message(env, [BOB]))
+    assert (stamped["send_state"], unstamped["send_state"]) == ("pending:run1:1700000000", None)
+    assert [e["send_state"] for e in env.delivery.log()] == ["pending:run1:1700000000", None]
 
 
 def test_outside_recipients_without_a_smarthost_are_logged_undelivered(env):

@@ -12,6 +12,7 @@ from requests_ntlm import HttpNtlmAuth
 from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
 from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, NSMAP, TYPES_NS
+from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 MOVE_ITEM = """<?xml version="1.0" encoding="utf-8"?>
@@ -32,6 +33,13 @@ def client_for(sandbox, login="alice", retry_policy=None, **options):
     params = {"url": sandbox.url, "username": user.login, "password": user.password, "ca_path": sandbox.ca_path}
     params.update(options)
     return EwsClient(ConnectionSettings.from_params(params), retry_policy=retry_policy)
+
+
+def edit_as_user(sandbox, item_id, subject="edited by a user", login="alice", retry_policy=None):
+    """A user's edit of the subject (Outlook saves with AlwaysOverwrite): a new ChangeKey. Raises EwsError."""
+    with client_for(sandbox, login, retry_policy=retry_policy) as client:
+        UpdateItem(client).update(item_id, None, [("item:Subject", {"Subject": subject})],
+                                  conflict_resolution="AlwaysOverwrite")
 
 
 def move_as_user(sandbox, item_id, folder, login="alice"):
