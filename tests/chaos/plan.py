@@ -29,7 +29,10 @@ BATCH_SIZES = (1, 2, 3, 5, 100)
 class RunPlan:
     index: int
     drafts: list[int]          # indexes into the trial's drafts, in the order given to the module
-    pinned: list[bool]         # pass {id, change_key} (as the draft_ids lookup returns it) rather than the id
+    pinned: list[bool]         # pass {id, change_key} rather than the id
+    # a pinned id passed as the draft_ids lookup returns it (is_draft, send_state, mailbox too): the module
+    # then skips reading it first
+    as_lookup: list[bool]
     batch_size: int
     pending_timeout: int
     save_copy: bool
@@ -105,6 +108,8 @@ def fault_fields(rng: random.Random, kind: str) -> dict:
 def draw(seed: int) -> TrialPlan:
     """The plan of the trial with this seed."""
     rng = random.Random(seed)
+    # A stream of its own, so that adding this choice did not change the rest of every trial's plan.
+    lookup_rng = random.Random(seed ^ 0x5EED)
     drafts = rng.randint(2, 10)
     runs = []
     for index in range(rng.randint(1, 8)):
@@ -114,6 +119,7 @@ def draw(seed: int) -> TrialPlan:
         killed = rng.random() < 0.25
         runs.append(RunPlan(
             index=index, drafts=chosen, pinned=[rng.random() < pin_rate for _ in chosen],
+            as_lookup=[lookup_rng.random() < 0.5 for _ in chosen],
             batch_size=rng.choice(BATCH_SIZES), pending_timeout=rng.choice(PENDING_TIMEOUTS),
             save_copy=rng.random() >= 0.15, deadline=deadline, start_at=round(rng.uniform(0, 1.5), 3),
             kill_after=round(rng.uniform(0.3, min(deadline, 4)), 3) if killed else None))

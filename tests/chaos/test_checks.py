@@ -13,8 +13,8 @@ DRAFTS = [{"id": "draft-%d" % n, "change_key": "key-%d" % n} for n in range(2)]
 
 def run(index, token, results=None, drafts=(0,), pinned=False, deadline=10, started=100.0, ended=101.0,
         killed=False, outcome=None):
-    plan = RunPlan(index=index, drafts=list(drafts), pinned=[pinned] * len(drafts), batch_size=100,
-                   pending_timeout=0, save_copy=True, deadline=deadline, start_at=0.0, kill_after=None)
+    plan = RunPlan(index=index, drafts=list(drafts), pinned=[pinned] * len(drafts), as_lookup=[False] * len(drafts),
+                   batch_size=100, pending_timeout=0, save_copy=True, deadline=deadline, start_at=0.0, kill_after=None)
     item_ids = [dict(DRAFTS[d]) if pinned else DRAFTS[d]["id"] for d in drafts]
     if outcome is None and not killed:
         statuses = [r if isinstance(r, dict) else {"status": r} for r in results]

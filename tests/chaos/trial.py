@@ -142,9 +142,15 @@ def execute(record: RunRecord, args: dict, workdir: Path, trial_started: float) 
 
 def run_args(drafts: list[dict], plan: RunPlan) -> list:
     ids = []
-    for index, pinned in zip(plan.drafts, plan.pinned):
+    for index, pinned, as_lookup in zip(plan.drafts, plan.pinned, plan.as_lookup):
         draft = drafts[index]
-        ids.append({"id": draft["id"], "change_key": draft["change_key"]} if pinned else draft["id"])
+        if not pinned:
+            ids.append(draft["id"])
+        elif as_lookup:
+            ids.append({"id": draft["id"], "change_key": draft["change_key"], "is_draft": True, "send_state": None,
+                        "mailbox": None})
+        else:
+            ids.append({"id": draft["id"], "change_key": draft["change_key"]})
     return ids
 
 
@@ -203,6 +209,7 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
     admin.wait_for_outbox(OUTBOX_TIMEOUT)
 
     clean_plan = RunPlan(index=len(plan.runs), drafts=list(range(plan.drafts)), pinned=[False] * plan.drafts,
+                         as_lookup=[False] * plan.drafts,
                          batch_size=100, pending_timeout=0, save_copy=True, deadline=CLEAN_RUN_DEADLINE,
                          start_at=0.0, kill_after=None)
     trial.clean = RunRecord(plan=clean_plan, item_ids=run_args(drafts, clean_plan))
