@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.exchange.ews.plugins.module_utils import properties
+from ansible_collections.exchange.ews.plugins.module_utils import message_fields, properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import NSMAP
@@ -24,7 +24,8 @@ from ansible_collections.exchange.ews.plugins.module_utils.validation import val
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.services.create_item import CreateItem
     from ansible_collections.exchange.ews.plugins.module_utils.services.delete_item import DeleteItem
-    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem
     from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
     from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
 
@@ -71,57 +72,43 @@ def field_changes(params, fields):
     """``(set_fields, delete_field_uris)`` for UpdateItem.update, for the given option names."""
     set_fields = []
     delete_uris = []
-    message = message_content(params, fields)
     for name in fields:
-        if name == "subject":
-            set_fields.append(("item:Subject", {"Subject": message["Subject"]}))
-        elif name == "body_sha256":
-            set_fields.append(("item:Body", {"Body": message["Body"]}))
-            set_fields.append((BODY_DIGEST_PATH, {"ExtendedProperty": [digest_property(params)]}))
-        elif name == "importance":
-            set_fields.append(("item:Importance", {"Importance": message["Importance"]}))
-        elif name in RECIPIENT_FIELDS or name == "categories":
-            element = RECIPIENT_FIELDS.get(name, "Categories")
-            uri = ("message:" if name in RECIPIENT_FIELDS else "item:") + element
-            if element in message:
-                set_fields.append((uri, {element: message[element]}))
-            else:
-                delete_uris.append(uri)
+        field = content_fields(params, [name])
+        if field:
+            set_fields.extend(field)
+        else:
+            # An emptied list: cleared.
+            delete_uris.append(("message:" if name in RECIPIENT_FIELDS else "item:")
+                               + RECIPIENT_FIELDS.get(name, "Categories"))
     return set_fields, delete_uris
 
 
 def digest_property(params):
-    return {"ExtendedFieldURI": BODY_DIGEST_PATH, "Value": body_digest(params["body_type"], params["body"])}
+    return message_fields.extended_property(BODY_DIGEST_PATH, body_digest(params["body_type"], params["body"]))
 
 
-def message_content(params, fields):
-    """The t:Message zeep value setting ``fields`` (names of desired_state); empty lists are left out."""
-    message = {}
+def content_fields(params, fields):
+    """The ``message_fields`` elements setting ``fields`` (names of desired_state); empty lists are left out."""
+    elements = []
     if "subject" in fields:
-        message["Subject"] = params["subject"]
+        elements.append(message_fields.text("Subject", params["subject"]))
     if "body_sha256" in fields:
-        message["Body"] = {"_value_1": params["body"], "BodyType": BODY_TYPES[params["body_type"]]}
+        elements.append(message_fields.body(params["body"], BODY_TYPES[params["body_type"]]))
+        elements.append(digest_property(params))
     if "categories" in fields and params["categories"]:
-        message["Categories"] = {"String": params["categories"]}
+        elements.append(message_fields.strings("Categories", params["categories"]))
     if "importance" in fields:
-        message["Importance"] = params["importance"].capitalize()
+        elements.append(message_fields.text("Importance", params["importance"].capitalize()))
     for option, element in RECIPIENT_FIELDS.items():
         if option in fields and params[option]:
-            message[element] = {"Mailbox": [{"EmailAddress": address} for address in params[option]]}
-    return message
+            elements.append(message_fields.mailboxes(element, params[option]))
+    return elements
 
 
 def new_draft(params, fields):
-    message = message_content(params, fields)
-    message["ItemClass"] = "IPM.Note"
-    extended = [{"ExtendedFieldURI": KEY_PATH, "Value": params["key"]}]
-    if "body_sha256" in fields:
-        extended.append(digest_property(params))
-    message["ExtendedProperty"] = extended
-    # Keep the schema's element order: ItemType's fields, then MessageType's.
-    order = ("ItemClass", "Subject", "Body", "Categories", "Importance", "ExtendedProperty",
-             "ToRecipients", "CcRecipients", "BccRecipients")
-    return dict((name, message[name]) for name in order if name in message)
+    return message_fields.message([message_fields.text("ItemClass", "IPM.Note"),
+                                   message_fields.extended_property(KEY_PATH, params["key"])]
+                                  + content_fields(params, fields))
 
 
 class AmbiguousKeyError(Exception):

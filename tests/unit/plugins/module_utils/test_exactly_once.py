@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ansible_collections.exchange.ews.plugins.module_utils import errors, properties
+from ansible_collections.exchange.ews.plugins.module_utils import errors, message_fields, properties
 from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, first_item, item_id
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
@@ -91,7 +91,7 @@ def read(sandbox, item, login="alice"):
 def edit_subject(sandbox, item, subject="edited by a user"):
     """A user's edit (Outlook saves with AutoResolve): a new ChangeKey."""
     with short_waits_client(sandbox) as client:
-        UpdateItem(client).update(item["id"], None, [("item:Subject", {"Subject": subject})],
+        UpdateItem(client).update(item["id"], None, [message_fields.text("Subject", subject)],
                                   conflict_resolution="AlwaysOverwrite")
 
 
@@ -401,8 +401,8 @@ def test_case5_rerun_with_old_key_after_a_refused_send_is_not_sent(sandbox, admi
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorInvalidRecipients"
     assert read(sandbox, draft)[1][properties.STATE].startswith("released:")
     with short_waits_client(sandbox) as client:
-        UpdateItem(client).update(draft["id"], None, [("message:ToRecipients", {"ToRecipients": {
-            "Mailbox": [{"EmailAddress": "carol@sandbox.test"}]}})], conflict_resolution="AlwaysOverwrite")
+        UpdateItem(client).update(draft["id"], None, [message_fields.mailboxes("ToRecipients", ["carol@sandbox.test"])],
+                                  conflict_resolution="AlwaysOverwrite")
     results = send(sandbox, [draft])[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
     assert deliveries(admin) == []
