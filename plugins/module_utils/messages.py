@@ -40,7 +40,7 @@ from ansible_collections.exchange.ews.plugins.module_utils import message_decisi
 from ansible_collections.exchange.ews.plugins.module_utils import message_fields as fields
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError, EwsResponseLost
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import NSMAP, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import (
     bool_field,
@@ -330,12 +330,12 @@ class MessageSpec:
         for index, entry in enumerate(entries):
             where = "attachments[%d]" % index
             attachment = Attachment.from_option(entry, where, self.max_send_bytes)
-            for seen, value, what in ((names, attachment.name, "name"), (content_ids, attachment.content_id,
-                                                                           "content_id")):
+            unique = ((names, attachment.name, "name"), (content_ids, attachment.content_id, "content_id"))
+            for seen, value, what in unique:
                 if value and value in seen:
-                    raise EwsConfigError("%s.%s: %r is also the %s of attachments[%d]; each must be unique (the "
-                                         "draft's attachments are matched by name)" % (where, what, value, what,
-                                                                                        seen[value]))
+                    raise EwsConfigError(
+                        "%s.%s: %r is also the %s of attachments[%d]; each must be unique (the draft's attachments "
+                        "are matched by name)" % (where, what, value, what, seen[value]))
                 seen[value] = index
             loaded.append(attachment)
         return loaded
@@ -805,30 +805,46 @@ class KeyedMessage:
         """state sent: the message is sent once per key (docs/exactly-once.md, "Keyed messages")."""
         own = None          # (id, change_key) of the draft this run created
         for _round in range(MAX_ROUNDS):
-            found, clock = self.search()
-            step = decisions.elect(found, clock)
-            if step.kind == decisions.ALREADY_SENT:
-                self._drop_own(own, found)
-                return self._finish(self._already_sent(step.item, "sent"), found, own)
-            if self.check_mode:
-                return self._would_send(step)
-            if step.kind == decisions.CREATE:
-                own = self.create()
-                self._wait_past(own[0])
+            if self._left() <= 0:
+                raise MessageError("the deadline of %d s passed before the message with key %r could be sent; "
+                                   "nothing was sent by this run" % (self.deadline, self.spec.key),
+                                   response_code="EwsDeadlineExceeded")
+            try:
+                sent, own = self._send_round(own)
+            except EwsResponseLost:
+                # A write whose answer was lost may have happened or not (a draft created, updated, deleted):
+                # the next search sees which. Nothing is sent here but by ExactlyOnceSender, which settles its
+                # own lost answers.
                 continue
-            if step.kind == decisions.WAIT:
-                self._wait_past(step.item.id, step.item.created)
-                continue
-            winner = step.item
-            if own is not None and own[0] != winner.id:
-                self._drop_own(own, found)
-                own = None
-            outcome = self._send_winner(winner, own)
-            if outcome is not None:
-                return self._finish(outcome, None)
+            if sent is not None:
+                return self._finish(*sent)
         raise MessageError("the message with key %r could not be settled in %d rounds (its drafts kept "
                            "changing or vanishing); nothing was sent by this run" % (self.spec.key, MAX_ROUNDS),
                            response_code="EwsNotSettled")
+
+    def _send_round(self, own):
+        """One search and what it leads to: ``((result, found, own) or None, own)``: a result to finish, or
+        None to search again; ``own`` is this run's own draft after the round (None once deleted)."""
+        found, clock = self.search()
+        step = decisions.elect(found, clock)
+        if step.kind == decisions.ALREADY_SENT:
+            self._drop_own(own, found)
+            return (self._already_sent(step.item, "sent"), found, own), own
+        if self.check_mode:
+            return (self._would_send(step), [], None), own
+        if step.kind == decisions.CREATE:
+            own = self.create()
+            self._wait_past(own[0])
+            return None, own
+        if step.kind == decisions.WAIT:
+            self._wait_past(step.item.id, step.item.created)
+            return None, own
+        winner = step.item
+        if own is not None and own[0] != winner.id:
+            self._drop_own(own, found)
+            own = None
+        outcome = self._send_winner(winner, own)
+        return ((outcome, None, own) if outcome is not None else None), own
 
     def _would_send(self, step):
         """Check mode: what a real run would do (read only)."""
@@ -886,22 +902,29 @@ class KeyedMessage:
 
     def _finish(self, result, found, own=None):
         """After a send: the submitted copy (for the result) and the drafts left with the key (deleted; this
-        run's own draft, if any, was deleted already)."""
-        if found is None:
-            found, _clock = self.search()
-        copies = [item for item in found if item.submitted]
-        if copies and "sent_copy_id" not in result:
-            copy = decisions.elect(copies, None).item
-            result.update(self._result(result["status"], copy.id, copy.change_key, copy=copy),
-                          changed=result["changed"], changed_fields=result["changed_fields"], diff=result["diff"])
-        leftovers = [item for item in found if item.candidate and (own is None or item.id != own[0])]
-        if leftovers and not self.check_mode:
+        run's own draft, if any, was deleted already). Best effort: the send stands whatever fails here."""
+        if self.check_mode:
+            return result
+        try:
+            if found is None:
+                found, _clock = self.search()
+            copies = [item for item in found if item.submitted]
+            if copies and "sent_copy_id" not in result:
+                copy = decisions.elect(copies, None).item
+                result.update(self._result(result["status"], copy.id, copy.change_key, copy=copy),
+                              changed=result["changed"], changed_fields=result["changed_fields"],
+                              diff=result["diff"])
+            leftovers = [item for item in found if item.candidate and (own is None or item.id != own[0])]
             deleted = self._delete(leftovers, "MoveToDeletedItems", "a leftover")
-            if deleted:
-                self.warnings.append(
-                    "deleted %d other draft(s) carrying key %r: drafts of runs that did not send it (a run that "
-                    "crashed, or a concurrent run that lost the election); a delete never sends"
-                    % (len(deleted), self.spec.key))
+        except EwsError as error:
+            self.warnings.append("the message was handled (%s), but reading its sent copy or deleting the drafts "
+                                 "left with its key failed: %s" % (result["status"], error))
+            return result
+        if deleted:
+            self.warnings.append(
+                "deleted %d other draft(s) carrying key %r: drafts of runs that did not send it (a run that "
+                "crashed, or a concurrent run that lost the election); a delete never sends"
+                % (len(deleted), self.spec.key))
         return result
 
     def _drop_own(self, own, found):
@@ -950,4 +973,3 @@ class KeyedMessage:
                 raise MessageError("Exchange's answers carry no Date header or the draft no DateTimeCreated: the "
                                    "module needs the server's clock to order concurrent runs",
                                    response_code="EwsNoServerClock")
-

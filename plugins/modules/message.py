@@ -21,7 +21,7 @@ description:
     C(FindItem) over Drafts, Outbox and Sent Items finds the message by its key wherever it is.
   - With O(state=sent) (the default) a re-run finds the submitted message and changes nothing. A draft
     carrying the key is brought to the task's content and sent. When the key was already sent with other
-    content, nothing is sent again: the task warns and shows the difference.
+    content, nothing is sent again; the task warns and shows the difference.
     See the collection's C(docs/exactly-once.md) (Keyed messages) for how concurrent runs agree on one draft.
   - The sent copy is the record of the send. The module always saves one, in Sent Items of the mailbox
     that sends (O(mailbox)). If that copy is deleted (by a user or a retention policy) and the Outbox no
@@ -47,9 +47,9 @@ attributes:
 options:
   key:
     description:
-      - The caller's idempotency key, for example C(weekly-report-2024-19) or a ticket number: one key,
-        one message. Unique per mailbox.
-      - Choose a key that names the message, not the run: a key derived from the current date differs
+      - The caller's idempotency key, for example C(weekly-report-2024-19) or a ticket number. One key is
+        one message, unique per mailbox.
+      - Choose a key that names the message, not the run. A key derived from the current date differs
         between a job that runs before midnight and its retry after.
     type: str
     required: true
@@ -67,7 +67,7 @@ options:
       - SMTP address of the mailbox whose Drafts, Outbox and Sent Items hold the message. The copy of the
         sent message is saved in its Sent Items.
       - Another person's mailbox sends B(on behalf of) that person, as their delegate (the connecting user
-        needs create and send rights there): the message's From is that mailbox and its Sender the
+        needs create and send rights there). The message's From is that mailbox and its Sender the
         connecting user.
       - Defaults to the connecting (or impersonated) user's own mailbox.
     type: str
@@ -106,7 +106,7 @@ options:
     elements: str
   from:
     description:
-      - B(Send As) another mailbox, such as a shared one: the message's From is this address, and no trace of
+      - B(Send As) another mailbox, such as a shared one. The message's From is this address, and no trace of
         the connecting user remains. The connecting user needs the Send As right on that mailbox; without
         it Exchange refuses the send (C(ErrorSendAsDenied)) and the task fails saying so.
       - To send on behalf of someone instead, set O(mailbox).
@@ -146,7 +146,7 @@ options:
     description:
       - File attachments, each a file on the host where the module runs (O(attachments[].path)) or
         O(attachments[].content) passed from the controller with a O(attachments[].name).
-      - Names are unique: an attachment is matched to the draft's by name. The module records a digest of
+      - Names are unique, since an attachment is matched to the draft's by name. The module records a digest of
         each attachment it uploads on the draft, so a re-run with unchanged files uploads nothing; a changed
         file replaces its attachment and an attachment no longer listed is deleted. An empty list removes all
         attachments.
@@ -189,8 +189,8 @@ options:
     default: 10
   max_request_size_mb:
     description:
-      - The largest EWS request the server accepts, in MB: Exchange Server's C(maxAllowedContentLength) and
-        C(maxReceivedMessageSize) on the EWS virtual directories (64 MB by default). A bigger request is
+      - The largest EWS request the server accepts, in MB (Exchange Server's C(maxAllowedContentLength) and
+        C(maxReceivedMessageSize) on the EWS virtual directories, 64 MB by default). A bigger request is
         refused with HTTP 507.
       - Attachments are uploaded in as few requests as fit; one attachment no request can carry is refused
         before any upload, naming it.
@@ -201,7 +201,7 @@ options:
     type: int
     default: 900
 notes:
-  - Requests of a first send, on the happy path: three C(FindItem) by key, C(CreateItem), one C(GetItem)
+  - Requests of a first send, on the happy path, are three C(FindItem) by key, C(CreateItem), one C(GetItem)
     (the server's clock), the exactly-once stamp and C(SendItem), and one C(CreateAttachment) per request's
     worth of attachments when they do not fit in the C(CreateItem). The run waits about a second for the
     server's clock to pass its draft's creation time, which is what lets concurrent runs agree on one draft.
@@ -351,7 +351,7 @@ status:
   description:
     - What is true of the message after the task. V(sent) by this run (exactly one run of the key ever
       reports it); V(already_sent) earlier, by a concurrent run, or by another client (a submitted copy
-      carries the key: nothing was sent by this run); V(would_send) in check mode; V(draft) the draft
+      carries the key, and nothing was sent by this run); V(would_send) in check mode; V(draft) the draft
       exists (O(state=draft)); V(absent) no draft carries the key (O(state=absent)).
   returned: always
   type: str

@@ -22,7 +22,6 @@ except ImportError:  # HAS_ZEEP in transport.py tells the plugin
     pass
 
 from ansible_collections.exchange.ews.plugins.module_utils import message_fields
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item, item_id
 from ansible_collections.exchange.ews.plugins.module_utils.services.common import EwsService, item_id_element
