@@ -110,6 +110,8 @@ SEARCH_LIMIT = 1000
 # to the search; the deadline bounds the time, this the requests.
 MAX_ROUNDS = 20
 NOT_FOUND = "ErrorItemNotFound"
+# state sent without a draft, a sent copy, or recipients to compose a message with: nothing to send.
+NO_MESSAGE_CODE = "EwsNoMessageForKey"
 CONFLICT_CODES = ("ErrorIrresolvableConflict", "ErrorStaleObject")
 # Attachment operations a file content type is guessed for: Python's own table, the same on every host.
 _MIME_TYPES = mimetypes.MimeTypes()
@@ -413,6 +415,10 @@ class MessageSpec:
         Exchange then names the connecting user as Sender), else None (the mailbox's owner)."""
         return self.params["from"] or self.mailbox
 
+    def recipients(self):
+        """True when the task gives at least one recipient (a message needs one to be sent)."""
+        return any(self.params[option] for option in ("to", "cc", "bcc"))
+
     def given(self):
         """The content options the task gives, in ``OPTIONS`` order (all of them change a new message)."""
         return [name for name in OPTIONS if name in self.values]
@@ -675,6 +681,8 @@ class KeyedMessage:
         """
         identifier, change_key = current.id, current.change_key
         setting, deleting = self.spec.content_fields(new=False, names=changed)
+        if "headers" in changed:
+            deleting.extend(header_path(name) for name in sorted(current.headers) if name not in self.spec.headers)
         keep, delete, add = [], [], []
         if "attachments" in changed:
             keep, delete, add = decisions.plan_attachments(self.spec.manifest(), current.attachments,
@@ -811,10 +819,10 @@ class KeyedMessage:
                                    response_code="EwsDeadlineExceeded")
             try:
                 sent, own = self._send_round(own)
-            except EwsResponseLost:
-                # A write whose answer was lost may have happened or not (a draft created, updated, deleted):
-                # the next search sees which. Nothing is sent here but by ExactlyOnceSender, which settles its
-                # own lost answers.
+            except (EwsResponseLost, Conflict):
+                # A write whose answer was lost may have happened or not (a draft created, updated, deleted), and
+                # one refused as a conflict met another writer of the same draft: the next search sees where
+                # things stand. Nothing is sent here but by ExactlyOnceSender, which settles its own lost answers.
                 continue
             if sent is not None:
                 return self._finish(*sent)
@@ -830,6 +838,10 @@ class KeyedMessage:
         if step.kind == decisions.ALREADY_SENT:
             self._drop_own(own, found)
             return (self._already_sent(step.item, "sent"), found, own), own
+        if step.kind == decisions.CREATE and not self.spec.recipients():
+            raise MessageError("no draft carries key %r and no message was sent with it; give recipients (to, cc "
+                               "or bcc) to compose one, or prepare the draft first (state draft)" % self.spec.key,
+                               response_code=NO_MESSAGE_CODE)
         if self.check_mode:
             return (self._would_send(step), [], None), own
         if step.kind == decisions.CREATE:

@@ -370,3 +370,34 @@ def test_the_state_follows_the_name_the_task_used(state, name, expected):
 def test_a_task_written_as_draft_never_sends(name):
     with pytest.raises(EwsError, match="never sends"):
         messages.resolve_state("sent", name)
+
+
+def test_headers_no_longer_listed_are_removed(sandbox, admin):
+    values = report(key="headers", subject="Headers", attachments=None, body="<p>h</p>",
+                    headers={"X-Campaign": "q3", "X-Ticket": 4711})
+    created = run(sandbox, values, state="draft")[0]
+    values["headers"] = {"X-Campaign": "q4"}
+    updated = run(sandbox, values, state="draft")[0]
+    assert updated["changed_fields"] == ["headers"]
+    with client_for(sandbox) as client:
+        message = messages.GetItem(client).call([created["id"]], extended_paths=[
+            messages.header_path("X-Campaign"), messages.header_path("X-Ticket")])[0]
+    assert messages.extended_properties(messages.first_item(message)) == {"X-Campaign": "q4"}
+    assert run(sandbox, values, state="draft")[0]["changed"] is False
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_sending_a_key_with_no_draft_and_no_recipients_creates_nothing(sandbox, admin, check_mode):
+    since = last_seq(admin)
+    with pytest.raises(EwsError) as nothing:
+        run(sandbox, params(key="never-prepared"), check_mode=check_mode)
+    assert nothing.value.response_code == "EwsNoMessageForKey" and "never-prepared" in str(nothing.value)
+    assert operations(admin, since) == ["FindItem"]
+
+
+def test_sending_a_prepared_draft_by_its_key_alone_keeps_its_content(sandbox, admin):
+    run(sandbox, report(key="prepared", subject="Prepared"), state="draft")
+    result = run(sandbox, params(key="prepared"))[0]
+    assert (result["status"], result["changed_fields"]) == ("sent", [])
+    [entry] = delivered(admin, "Prepared")
+    assert sorted(entry["recipients"]) == [BOB, CAROL]
