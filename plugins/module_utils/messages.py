@@ -621,14 +621,13 @@ class KeyedMessage:
 
     def read(self, identifier, body=False):
         """The message ``identifier`` as ``Current`` (its body too when ``body``), or None when it is gone."""
-        message = GetItem(self.client).call([identifier], field_uris=READ_FIELDS + (("item:Body",) if body else ()),
-                                            extended_paths=READ_PROPERTIES)[0]
+        service = GetItem(self.client)
+        message = service.call([identifier], field_uris=READ_FIELDS + (("item:Body",) if body else ()),
+                               extended_paths=READ_PROPERTIES)[0]
         if message.response_code == NOT_FOUND:
             return None
-        if not message.ok:
-            raise EwsError(message.message_text or "the message could not be read", operation="GetItem",
-                           response_code=message.response_code, item_id=identifier)
-        return Current(first_item(message), body)
+        return Current(first_item(service.check(message, "the message could not be read", item_id=identifier)),
+                       body)
 
     def compare(self, identifier):
         """``(current, changed option names)`` for the message ``identifier``; ``current`` None when it is gone.
@@ -974,13 +973,12 @@ class KeyedMessage:
                                    response_code="EwsDeadlineExceeded")
             wait = 1.0 if created is None or now is None else (second(created) - now).total_seconds() + 1.0
             self._sleep(max(0.05, min(wait, 2.0, self._left())))
-            message = GetItem(self.client).call([identifier], field_uris=("item:DateTimeCreated",))[0]
+            service = GetItem(self.client)
+            message = service.call([identifier], field_uris=("item:DateTimeCreated",))[0]
             if message.response_code == NOT_FOUND:
                 return
-            if not message.ok:
-                raise EwsError(message.message_text or "the draft could not be read", operation="GetItem",
-                               response_code=message.response_code, item_id=identifier)
-            created = parse_datetime(first_item(message), "DateTimeCreated")
+            created = parse_datetime(first_item(service.check(message, "the draft could not be read",
+                                                              item_id=identifier)), "DateTimeCreated")
             if self.client.server_time is None or created is None:
                 raise MessageError("Exchange's answers carry no Date header or the draft no DateTimeCreated: the "
                                    "module needs the server's clock to order concurrent runs",
