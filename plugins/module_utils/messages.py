@@ -109,10 +109,13 @@ SEARCH_LIMIT = 1000
 # Rounds of the send loop: a draft gone before it could be sent, or changed under this run, sends it back
 # to the search; the deadline bounds the time, this the requests.
 MAX_ROUNDS = 20
+# How long a run waits for the server's clock to pass one draft's creation second (about a second normally).
+MAX_CLOCK_WAIT = 30
 NOT_FOUND = "ErrorItemNotFound"
 # state sent without a draft, a sent copy, or recipients to compose a message with: nothing to send.
 NO_MESSAGE_CODE = "EwsNoMessageForKey"
-CONFLICT_CODES = ("ErrorIrresolvableConflict", "ErrorStaleObject")
+# Answers to a write on a draft that mean another writer came first: it changed it, or sent or deleted it.
+CONFLICT_CODES = ("ErrorIrresolvableConflict", "ErrorStaleObject", NOT_FOUND)
 # Attachment operations a file content type is guessed for: Python's own table, the same on every host.
 _MIME_TYPES = mimetypes.MimeTypes()
 _CID_REFERENCE = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
@@ -216,7 +219,8 @@ class AmbiguousKeyError(MessageError):
 
 
 class Conflict(MessageError):
-    """A compare-and-set write was refused: the draft changed since it was read (by another run or a user)."""
+    """A compare-and-set write was refused: the draft changed since it was read, or is gone (sent or deleted),
+    by another run or a user."""
 
     @classmethod
     def from_error(cls, error):
@@ -961,8 +965,10 @@ class KeyedMessage:
 
         Reads DateTimeCreated with GetItem when ``created`` is not known; each GetItem's Date is the clock.
         The last answer's Date is what the next search is judged by (``elect``'s ``clock``). Returns when the
-        draft is gone too (the next search decides). Ends by the deadline.
+        draft is gone too (the next search decides). Ends by the deadline, and after ``MAX_CLOCK_WAIT`` seconds:
+        a clock that does not pass a creation time seconds old is not the clock the draft was stamped with.
         """
+        gives_up_at = self._clock() + MAX_CLOCK_WAIT
         while True:
             now = self.client.server_time
             if created is not None and now is not None and now > second(created):
@@ -971,6 +977,11 @@ class KeyedMessage:
                 raise MessageError("the deadline of %d s passed while waiting for the server's clock to pass a "
                                    "draft's creation time; nothing was sent by this run" % self.deadline,
                                    response_code="EwsDeadlineExceeded")
+            if self._clock() > gives_up_at:
+                raise MessageError("the server's clock (HTTP Date %s) did not pass the creation time of draft %s "
+                                   "(%s) within %d s: the server that answers and the one that stores the mailbox "
+                                   "disagree on the time; nothing was sent by this run"
+                                   % (now, identifier, created, MAX_CLOCK_WAIT), response_code="EwsClockSkew")
             wait = 1.0 if created is None or now is None else (second(created) - now).total_seconds() + 1.0
             self._sleep(max(0.05, min(wait, 2.0, self._left())))
             service = GetItem(self.client)

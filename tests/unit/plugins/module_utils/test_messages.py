@@ -401,3 +401,59 @@ def test_sending_a_prepared_draft_by_its_key_alone_keeps_its_content(sandbox, ad
     assert (result["status"], result["changed_fields"]) == ("sent", [])
     [entry] = delivered(admin, "Prepared")
     assert sorted(entry["recipients"]) == [BOB, CAROL]
+
+
+def test_a_server_clock_that_never_passes_the_creation_time_ends_the_wait_clearly(monkeypatch):
+    """Two clocks (the front end's Date, the mailbox's DateTimeCreated) far apart: the run ends, saying so."""
+    import datetime
+    from lxml import etree
+    from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
+    from ansible_collections.exchange.ews.plugins.module_utils.responses import ResponseMessage
+
+    created = datetime.datetime(2024, 5, 10, 12, 0, 30, tzinfo=datetime.timezone.utc)
+    answer = etree.Element(M + "GetItemResponseMessage")
+    item = etree.SubElement(etree.SubElement(answer, M + "Items"), T + "Message")
+    etree.SubElement(item, T + "DateTimeCreated").text = "2024-05-10T12:00:30Z"
+
+    class Client:
+        server_time = datetime.datetime(2024, 5, 10, 12, 0, 0, tzinfo=datetime.timezone.utc)   # 30 s behind
+
+    class FakeGetItem:
+        calls = 0
+
+        def __init__(self, client):
+            pass
+
+        def call(self, ids, field_uris=()):
+            FakeGetItem.calls += 1
+            return [ResponseMessage("Success", "NoError", element=answer)]
+
+        def check(self, message, text, item_id=None):
+            return message
+
+    now = [0.0]
+    monkeypatch.setattr(messages, "GetItem", FakeGetItem)
+    keyed = messages.KeyedMessage(Client(), messages.MessageSpec.from_params(params(key="skew")), deadline=900,
+                                  sleep=lambda seconds: now.__setitem__(0, now[0] + seconds), clock=lambda: now[0])
+    with pytest.raises(EwsError) as skew:
+        keyed._wait_past("AAMk", created)
+    assert skew.value.response_code == "EwsClockSkew" and "disagree on the time" in str(skew.value)
+    assert 30 <= now[0] <= 33 and FakeGetItem.calls <= 20
+
+
+def test_a_draft_sent_by_another_run_while_this_one_updates_it_is_reported_already_sent(sandbox, admin,
+                                                                                         monkeypatch):
+    seed_draft(admin, "overtaken", subject="Old")
+    real_update = messages.KeyedMessage.update
+    overtaken = []
+
+    def another_run_first(self, current, changed):
+        if not overtaken:
+            overtaken.append(None)      # the other run's own update goes straight through
+            overtaken[0] = run(sandbox, report(key="overtaken", subject="Overtaken", attachments=None,
+                                               body="<p>x</p>"))[0]
+        return real_update(self, current, changed)
+    monkeypatch.setattr(messages.KeyedMessage, "update", another_run_first)
+    result = run(sandbox, report(key="overtaken", subject="Overtaken", attachments=None, body="<p>x</p>"))[0]
+    assert (overtaken[0]["status"], result["status"]) == ("sent", "already_sent")
+    assert len(delivered(admin, "Overtaken")) == 1
