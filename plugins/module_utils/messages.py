@@ -822,10 +822,9 @@ class KeyedMessage:
                                    response_code="EwsDeadlineExceeded")
             try:
                 sent, own = self._send_round(own)
-            except (EwsResponseLost, Conflict):
-                # A write whose answer was lost may have happened or not (a draft created, updated, deleted), and
-                # one refused as a conflict met another writer of the same draft: the next search sees where
-                # things stand. Nothing is sent here but by ExactlyOnceSender, which settles its own lost answers.
+            except Conflict:
+                # A write refused as a conflict met another writer of the same draft: the next search sees where
+                # things stand.
                 continue
             if sent is not None:
                 return self._finish(*sent)
@@ -848,7 +847,14 @@ class KeyedMessage:
         if self.check_mode:
             return (self._would_send(step), [], None), own
         if step.kind == decisions.CREATE:
-            own = self.create()
+            try:
+                own = self.create()
+            except EwsResponseLost:
+                # The draft may have been created or not: the next search finds it (then it is a draft like any
+                # other, elected or deleted as a leftover) or creates one. Nothing is sent but by
+                # ExactlyOnceSender, which settles its own lost answers. Reads are not caught: a search whose
+                # answers keep being lost fails the task.
+                return None, own
             self._wait_past(own[0])
             return None, own
         if step.kind == decisions.WAIT:
@@ -885,8 +891,8 @@ class KeyedMessage:
             if changed:
                 try:
                     change_key = self.update(current, changed)
-                except Conflict:
-                    return None
+                except (Conflict, EwsResponseLost):
+                    return None     # another writer, or a write that may have landed: search again
         sender = ExactlyOnceSender(self.client, save_copy=True, saved_item_folder="sentitems",
                                    saved_item_folder_mailbox=self.spec.mailbox, deadline=max(1, self._left()),
                                    poll_interval=self.poll_interval, sleep=self._sleep, clock=self._clock)
@@ -949,6 +955,8 @@ class KeyedMessage:
             return
         try:
             DeleteItem(self.client).delete([own], "HardDelete")
+        except EwsResponseLost:
+            pass    # deleted or not: a draft left behind is deleted, with a warning, by the run that sends
         except EwsError as error:
             if error.response_code not in CONFLICT_CODES:
                 raise
