@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """FindItem: search folders with a server-side restriction, page by page, within bounds.
 
-Used by the draft_ids lookup (drafts matching filters), the draft module
-(the draft carrying an idempotency key) and the exactly-once protocol (saved
-copies carrying a send marker, in the saved folder and the Outbox at once).
+Used by the draft_ids lookup (drafts matching filters), the message module
+(the message carrying an idempotency key, in Drafts, Outbox and Sent Items at
+once) and the exactly-once protocol (saved copies carrying a send marker, in
+the saved folder and the Outbox at once).
 
 Paging. Exchange limits how many items one FindItem may return
 (EWSFindCountLimit, 1000 by default on premises and in Exchange Online, and
