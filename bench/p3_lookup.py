@@ -29,7 +29,8 @@ def seed(bench):
 def _core(bench, client=None):
     from ansible_collections.exchange.ews.plugins.lookup.draft_ids import RESULT_PROPERTIES, draft_result
     from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
-    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem
     from ansible_collections.exchange.ews.plugins.plugin_utils.draft_filters import draft_field_orders, \
         draft_restriction
     own = client is None

@@ -231,11 +231,8 @@ from ansible_collections.exchange.ews.plugins.plugin_utils.draft_filters import 
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
-    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import (
-        FindItem,
-        TooManyMatches,
-        folder_id,
-    )
+    from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
+    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, TooManyMatches
 
 display = Display()
 

@@ -26,7 +26,8 @@ from ansible_collections.exchange.ews.plugins.module_utils.responses import (
     item_id,
     parse_datetime,
 )
-from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem

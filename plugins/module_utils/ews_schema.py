@@ -12,7 +12,12 @@ ever be fetched from the network even by mistake.
 What the subset models, and why:
 
 * Request bodies of GetItem, UpdateItem, SendItem, FindItem, CreateItem,
-  DeleteItem and GetFolder are typed, so zeep validates what we send.
+  DeleteItem and GetFolder are typed, so zeep validates a request given as
+  keyword values (``EwsClient.call(operation, **body)``). The services build
+  their requests as lxml elements instead (``services/common.py``); for
+  CreateAttachment and DeleteAttachment, which only they send, the subset
+  declares the request elements loosely (the binding needs them) and the
+  Exchange schema's order is kept by the services.
 * Where Exchange's schema uses a choice repeated without bound (the items of
   ``ItemIds``, ``Updates``, ``Items``), the subset uses a sequence of
   repeated elements: every document it accepts is valid for Exchange, and
@@ -62,7 +67,7 @@ SERVER_VERSIONS = (
 DEFAULT_SERVER_VERSION = "Exchange2013_SP1"
 
 OPERATIONS = ("GetItem", "UpdateItem", "SendItem", "FindItem", "CreateItem",
-              "DeleteItem", "GetFolder")
+              "DeleteItem", "GetFolder", "CreateAttachment", "DeleteAttachment")
 
 TYPES_XSD = """<?xml version="1.0" encoding="utf-8"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -409,6 +414,29 @@ MESSAGES_XSD = """<?xml version="1.0" encoding="utf-8"?>
       <xs:sequence>
         <xs:element name="FolderShape" type="t:FolderResponseShapeType"/>
         <xs:element name="FolderIds" type="t:NonEmptyArrayOfBaseFolderIdsType"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+
+  <!-- Built as lxml by services/create_attachment.py and delete_attachment.py, never by zeep. -->
+  <xs:complexType name="AnyTypesContentType">
+    <xs:sequence>
+      <xs:any namespace="http://schemas.microsoft.com/exchange/services/2006/types"
+              processContents="skip" maxOccurs="unbounded"/>
+    </xs:sequence>
+  </xs:complexType>
+  <xs:element name="CreateAttachment">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="ParentItemId" type="t:ItemIdType"/>
+        <xs:element name="Attachments" type="m:AnyTypesContentType"/>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="DeleteAttachment">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="AttachmentIds" type="m:AnyTypesContentType"/>
       </xs:sequence>
     </xs:complexType>
   </xs:element>

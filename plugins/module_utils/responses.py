@@ -115,7 +115,12 @@ def bool_field(item, name):
 
 def parse_datetime(item, name):
     """An xs:dateTime child of the types namespace (``LastModifiedTime``...) as an aware UTC datetime, or None."""
-    text = (item.findtext(T + name) or "").strip()
+    return parse_datetime_text(item.findtext(T + name))
+
+
+def parse_datetime_text(text):
+    """An xs:dateTime as Exchange writes it, as an aware UTC datetime to the second, or None when empty or not one."""
+    text = (text or "").strip()
     if not text:
         return None
     try:

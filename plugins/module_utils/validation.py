@@ -12,12 +12,15 @@ made. Messages quote values only shortened, and never quote secrets.
     validate_smtp_address("alice@example.com", where="mailbox")
     validate_folder("Sent Items", where="saved_item_folder")   # raises: lists the distinguished names
     parse_time("-7d", where="created_after")                   # aware UTC datetime
+    validate_header("X-Campaign", "q3", where="headers")       # an extra internet header of a message
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import datetime
 import re
 
@@ -38,6 +41,13 @@ MAX_AGE_DAYS = 36500
 EARLIEST_TIME = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
 LATEST_TIME = datetime.datetime(9999, 12, 31, tzinfo=datetime.timezone.utc)
 
+# An extra header's name: "X-" and RFC 5322 field-name characters (printable ASCII but ":"), kept to
+# letters, digits and "-", the form mail software expects; the value fits one line of at most 998
+# characters with its name (RFC 5322 2.1.1). Content-IDs and file names are bounded like a subject.
+MAX_HEADER_NAME_LENGTH = 76
+MAX_HEADER_LINE_LENGTH = 998
+MAX_NAME_LENGTH = 255
+
 TRUE_WORDS = ("true", "yes", "on", "y", "1")
 FALSE_WORDS = ("false", "no", "off", "n", "0")
 
@@ -50,6 +60,11 @@ _CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f]")
 _SMTP_ADDRESS = re.compile(
     r"^[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W_](?:[\w-]{0,61}[^\W_])?\Z",
     re.UNICODE)
+_HEADER_NAME = re.compile(r"^[Xx]-[A-Za-z0-9][A-Za-z0-9-]*\Z")
+# RFC 2392 content-id: an addr-spec (or any token without spaces, angle brackets or quotes, as mail clients write
+# them); printable ASCII only, so that the cid: URL in an HTML body can name it.
+_CONTENT_ID = re.compile(r"^[!#-;=?-~]+\Z")
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\Z")
 _RELATIVE_TIME = re.compile(r"^-(\d{1,12})([smhdw])\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -80,12 +95,19 @@ def validate_secret(value, where):
     """A password, token or user name: refused with control characters, and never quoted."""
     if not isinstance(value, str):
         raise EwsConfigError("%s must be a string" % where)
-    bad = _CONTROL.search(value)
-    if bad:
-        what = "a line break" if bad.group(0) in "\r\n" else "a control character (U+%04X)" % ord(bad.group(0))
+    what = _control_character(value)
+    if what:
         raise EwsConfigError("%s contains %s; it is not used. A YAML block scalar (|) ends with a line break: "
                              "use |- or the trim filter" % (where, what))
     return value
+
+
+def _control_character(value):
+    """The first control character in ``value``, named for a message ("a line break"...), or None."""
+    bad = _CONTROL.search(value)
+    if bad is None:
+        return None
+    return "a line break" if bad.group(0) in "\r\n" else "a control character (U+%04X)" % ord(bad.group(0))
 
 
 def _validate_base64_id(value, where, what):
@@ -137,6 +159,69 @@ def validate_key(value, where="key"):
     return validate_xml_text(value, where)
 
 
+def validate_header(name, value, where="headers"):
+    """An extra internet header of a message: ``(name, value)``, checked.
+
+    The name starts with ``X-`` (Exchange writes only those into the message,
+    as named properties of the InternetHeaders set) and holds letters, digits
+    and ``-``; the value is text without line breaks or control characters (a
+    line break would start another header) and fits one header line.
+    """
+    if not isinstance(name, str) or not _HEADER_NAME.match(name) or len(name) > MAX_HEADER_NAME_LENGTH:
+        raise EwsConfigError("%s: %s is not an extra header name: use X- followed by letters, digits and - "
+                             "(at most %d characters), for example X-Campaign"
+                             % (where, shown(name), MAX_HEADER_NAME_LENGTH))
+    where = "%s.%s" % (where, name)
+    if not isinstance(value, str):
+        raise EwsConfigError("%s must be a string, got %s" % (where, shown(value)))
+    what = _control_character(value)
+    if what:
+        raise EwsConfigError("%s contains %s; a header value is one line of text" % (where, what))
+    if len(name) + 2 + len(value) > MAX_HEADER_LINE_LENGTH:
+        raise EwsConfigError("%s is %d characters long; a header line holds at most %d with its name"
+                             % (where, len(value), MAX_HEADER_LINE_LENGTH))
+    return name, validate_xml_text(value, where)
+
+
+def validate_content_id(value, where="content_id"):
+    """An attachment's Content-ID (RFC 2392), as an HTML body names it in ``cid:``, without the angle brackets."""
+    if not isinstance(value, str) or not _CONTENT_ID.match(value) or len(value) > MAX_NAME_LENGTH:
+        raise EwsConfigError("%s: %s is not a Content-ID: printable ASCII without spaces, quotes or angle brackets "
+                             "(at most %d characters), for example logo@example.com"
+                             % (where, shown(value), MAX_NAME_LENGTH))
+    return value
+
+
+def validate_content_type(value, where="content_type"):
+    """A MIME type such as ``text/csv`` or ``image/png`` (no parameters)."""
+    if not isinstance(value, str) or not _CONTENT_TYPE.match(value) or len(value) > MAX_NAME_LENGTH:
+        raise EwsConfigError("%s: %s is not a MIME type (type/subtype, for example text/csv)" % (where, shown(value)))
+    return value
+
+
+def validate_file_name(value, where="name"):
+    """An attachment's file name: not empty, one line of text, at most ``MAX_NAME_LENGTH`` characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise EwsConfigError("%s must be a non-empty file name" % where)
+    if _CONTROL.search(value) or len(value) > MAX_NAME_LENGTH:
+        raise EwsConfigError("%s: %s is not a file name: one line of text, at most %d characters"
+                             % (where, shown(value), MAX_NAME_LENGTH))
+    return validate_xml_text(value, where)
+
+
+def decode_base64(value, where):
+    """The bytes ``value`` encodes in base64 (line breaks and spaces, as YAML block scalars leave them, are
+    ignored); anything else is refused."""
+    if not isinstance(value, str):
+        raise EwsConfigError("%s must be a base64 string" % where)
+    compact = re.sub(r"\s+", "", value)
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise EwsConfigError("%s is not base64 (letters, digits, + and /, padded with =): %s"
+                             % (where, shown(value)))
+
+
 def parse_bool(value, where):
     """``True`` or ``False`` from a boolean, 0/1, or one of ``TRUE_WORDS`` / ``FALSE_WORDS`` (any case).
 
@@ -155,17 +240,21 @@ def parse_bool(value, where):
     raise EwsConfigError("%s: %s is not a boolean (use true or false)" % (where, shown(value)))
 
 
-def parse_time(value, where, now=None):
+def parse_time(value, where, now=None, relative_ages=True):
     """A timezone-aware UTC datetime from an ISO 8601 string or a relative age.
 
     Relative ages count back from ``now`` (default: this machine's clock):
     ``-30m``, ``-12h``, ``-1d``, ``-2w`` (units s, m, h, d, w), at most
-    ``MAX_AGE_DAYS``. ISO 8601 values may be dates (midnight UTC) or
-    date-times; without an offset they are UTC; they must lie between 1601
-    and 9999.
+    ``MAX_AGE_DAYS``; with ``relative_ages=False`` only ISO 8601 is accepted
+    (for a value that must not change from one run to the next). ISO 8601
+    values may be dates (midnight UTC) or date-times; without an offset they
+    are UTC; they must lie between 1601 and 9999.
     """
     text = str(value).strip()
     relative = _RELATIVE_TIME.match(text)
+    if relative and not relative_ages:
+        raise EwsConfigError("%s: %s is a relative age; give an ISO 8601 date/time (2024-05-01T08:00:00Z), which "
+                             "stays the same at every run" % (where, shown(text)))
     if relative:
         seconds = int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
         if seconds > MAX_AGE_DAYS * 86400:

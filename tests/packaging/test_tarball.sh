@@ -33,11 +33,12 @@ for unwanted in sandbox tests bench .ci Makefile requirements build .venv docs/d
 done
 if grep -E '(^|/)(__pycache__|[^/]*\.pyc)$' "$work/contents.txt" > /dev/null; then bad "the tarball holds compiled Python"; fi
 for wanted in MANIFEST.json FILES.json README.md meta/runtime.yml \
-              plugins/modules/send_item.py plugins/modules/draft.py plugins/lookup/draft_ids.py \
+              plugins/modules/send_item.py plugins/modules/message.py plugins/lookup/draft_ids.py \
               meta/execution-environment.yml meta/ee-requirements.txt meta/ee-bindep.txt \
-              meta/awx-credential-type.yml docs/awx.md docs/user-guide.md \
+              meta/awx-credential-type.yml docs/awx.md docs/user-guide.md docs/send-a-report.md \
               playbooks/demo.yml playbooks/send_approved_drafts.yml playbooks/send_on_behalf.yml \
-              playbooks/dry_run.yml playbooks/prepare_draft.yml playbooks/send_prepared_draft.yml; do
+              playbooks/dry_run.yml playbooks/prepare_draft.yml playbooks/send_prepared_draft.yml \
+              playbooks/send_report.yml; do
   grep -qx "$wanted" "$work/contents.txt" || bad "the tarball lacks $wanted"
 done
 [ "$failures" = 0 ] && ok "contents: no development files, every user-facing file"
@@ -52,8 +53,9 @@ export ANSIBLE_INVENTORY_UNPARSED_WARNING=0
 "$work/venv/bin/ansible-galaxy" collection install --offline -p "$work/collections" "$tarball" > "$work/install.log"
 ok "installed into a fresh venv ($core_pin)"
 
-# 4. Docs, from the installed collection.
-for plugin in module:exchange.ews.send_item module:exchange.ews.draft lookup:exchange.ews.draft_ids; do
+# 4. Docs, from the installed collection (exchange.ews.draft: the redirect's, which are message's).
+for plugin in module:exchange.ews.send_item module:exchange.ews.message module:exchange.ews.draft \
+              lookup:exchange.ews.draft_ids; do
   type=${plugin%%:*} name=${plugin#*:}
   if "$work/venv/bin/ansible-doc" -t "$type" "$name" > "$work/doc-$name.txt" 2>&1 \
      && grep -q "EXAMPLES" "$work/doc-$name.txt"; then

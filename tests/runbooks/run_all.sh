@@ -113,6 +113,15 @@ expect_deliveries "prepared draft sent once" "Runbook weekly 19" 1
 run send_prepared_draft-again no send_prepared_draft.yml -e report_key=runbook-weekly
 expect_deliveries "prepared draft still sent once" "Runbook weekly 19" 1
 
+# a report with a file attached: sent once however often the job runs; a dry run of a new key sends nothing.
+report_file=$log_dir/runbook-report.csv
+printf 'week,sent\n19,42\n' > "$report_file"
+report=(-e "{\"report_key\": \"runbook-report\", \"report_subject\": \"Runbook report\", \"report_to\": \"bob@sandbox.test\",
+  \"report_attachments\": [{\"path\": \"$report_file\"}]}")
+run send_report yes send_report.yml "${report[@]}"
+run send_report-again no send_report.yml "${report[@]}"
+expect_deliveries "report sent once" "Runbook report" 1
+
 # approved drafts: two approved, one not.
 for n in 1 2; do
   run "prepare_approved-$n" yes prepare_draft.yml -e "{\"report_key\": \"approved-$n\", \"report_subject\": \"Approved report $n\",
@@ -148,7 +157,11 @@ EWS_USERNAME=bob EWS_PASSWORD=Passw0rd-bob \
   run send_on_behalf-check no send_on_behalf.yml --check --diff \
   -e '{"principal": "alice@sandbox.test", "draft_subject": "Board pack"}'
 run dry_run-check yes dry_run.yml --check --diff -e '{"dry_run_subject_contains": "Runbook check"}'
+run send_report-check no send_report.yml --check --diff "${report[@]}"
+run send_report-check-new yes send_report.yml --check --diff \
+  -e '{"report_key": "runbook-report-check", "report_subject": "Runbook check report", "report_to": "bob@sandbox.test"}'
 expect_deliveries "check mode sent nothing" "Runbook check" 0
+expect_deliveries "the report still sent once" "Runbook report" 1
 expect_deliveries "the demo in check mode sent nothing" "exchange.ews demo" 1
 
 # A prepared key that does not exist fails the job, unless told otherwise.

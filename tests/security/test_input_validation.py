@@ -69,6 +69,52 @@ PLAY = """
       register: mailbox
       ignore_errors: true
 
+    - name: message with a header that would smuggle in another one
+      exchange.ews.message:
+        key: refused
+        to: [bob@sandbox.test]
+        headers:
+          X-Ticket: "4711\\r\\nBcc: victim@example.org"
+      register: header_injection
+      ignore_errors: true
+
+    - name: message with a header Exchange would not write
+      exchange.ews.message:
+        key: refused
+        headers:
+          Reply-To: someone@example.org
+      register: not_an_x_header
+      ignore_errors: true
+
+    - name: message attaching a file that is not there
+      exchange.ews.message:
+        key: refused
+        attachments:
+          - path: /nonexistent/report.csv
+      register: no_file
+      ignore_errors: true
+
+    - name: message whose HTML names an inline image it does not attach
+      exchange.ews.message:
+        key: refused
+        body_type: html
+        body: '<img src="cid:logo@example.com">'
+        attachments:
+          - name: notes.txt
+            content: notes
+      register: broken_image
+      ignore_errors: true
+
+    - name: message with an attachment bigger than the send limit
+      exchange.ews.message:
+        key: refused
+        max_send_size_mb: 1
+        attachments:
+          - name: big.bin
+            content: "{{ 'A' * 1200000 }}"
+      register: too_big
+      ignore_errors: true
+
     - name: Each refused, naming the option and the problem
       ansible.builtin.assert:
         that:
@@ -82,6 +128,12 @@ PLAY = """
           - "age.msg is search('created_after. .-99999999999d. goes back more than 36500 days')"
           - "folder.msg is search('folder. .Sent Items. is neither a distinguished folder name')"
           - "mailbox.msg is search('mailbox. .alice smith. is not an SMTP address')"
+          - "header_injection.msg is search('headers.X-Ticket contains a line break')"
+          - "not_an_x_header.msg is search('headers: .Reply-To. is not an extra header name')"
+          - "no_file.msg is search('attachments.0..path: cannot read /nonexistent/report.csv')"
+          - "broken_image.msg is search('body: cid:logo@example.com names no attachment')"
+          - "too_big.msg is search('more than max_send_size_mb 1')"
+          - "too_big.msg is search('big.bin')"
 """
 
 
@@ -92,6 +144,6 @@ def test_bad_input_is_refused_before_any_request(playbook, sandbox, secrets):
            "EWS_PASSWORD": template.value}
     run = playbook(PLAY, env=env, secrets=[template])
     assert run.rc == 0, run.output[-3000:]
-    assert run.recap["ignored"] == 9
+    assert run.recap["ignored"] == 14
     assert sandbox.admin.requests(since=since) == []
     assert run.leaks([template]) == {}

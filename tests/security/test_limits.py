@@ -53,17 +53,17 @@ PLAY = """
       register: send_item
       ignore_errors: true
 
-    - name: draft
-      exchange.ews.draft:
+    - name: message
+      exchange.ews.message:
         url: "%(base)s/{{ item }}/EWS/Exchange.asmx"
         key: limits
       loop: [bomb, huge]
-      register: draft
+      register: message
       ignore_errors: true
 
     - name: Each failed on the size limit
       ansible.builtin.assert:
-        that: "(send_item.results + draft.results) | map(attribute='msg') | select('search', 'larger than max_response_mb')
+        that: "(send_item.results + message.results) | map(attribute='msg') | select('search', 'larger than max_response_mb')
                | list | length == 4"
 """
 
@@ -84,7 +84,7 @@ def test_modules_stay_small_and_quick_under_a_gzip_bomb_and_a_200_mb_body(playbo
                            "base": bloated_server.url.rsplit("/EWS/", 1)[0]})
     assert run.rc == 0, run.output[-3000:]
     measured = [json.loads(line) for line in log.read_text().splitlines()]
-    modules = [entry for entry in measured if entry["module"].startswith(("AnsiballZ_send_item", "AnsiballZ_draft"))]
+    modules = [entry for entry in measured if entry["module"].startswith(("AnsiballZ_send_item", "AnsiballZ_message"))]
     assert len(modules) == 4, measured
     for entry in modules:
         assert entry["peak_rss_mb"] < 200, entry

@@ -7,23 +7,25 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+try:
+    from lxml import etree
+except ImportError:  # HAS_ZEEP in transport.py tells the plugin
+    pass
+
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M
 from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item, item_id
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import EwsService, folder_id_element
 
 
-class CreateItem:
+class CreateItem(EwsService):
     """Save messages without sending them.
 
-    ``messages`` are zeep values of ``t:Message`` (``{"Subject": ...,
-    "Body": {"_value_1": text, "BodyType": "Text"}, "ToRecipients": {"Mailbox":
-    [{"EmailAddress": ...}]}, "ExtendedProperty": [...]}``); ``folder`` is a
-    ``find_item.folder_id`` value (for a delegate: the principal's drafts).
+    ``messages`` are ``t:Message`` elements (``message_fields.message``);
+    ``folder`` is a ``services.common.folder_id`` value (for a delegate: the
+    principal's drafts).
     """
 
     operation = "CreateItem"
-
-    def __init__(self, client):
-        self.client = client
 
     def save_drafts(self, messages, folder):
         """``[(ItemId, ChangeKey)]`` of the saved drafts, in order.
@@ -31,12 +33,9 @@ class CreateItem:
         Raises ``EwsError`` naming the ResponseCode of the first message that
         failed (the others, if any, were saved).
         """
-        responses = self.client.call(self.operation, MessageDisposition="SaveOnly",
-                                     SavedItemFolderId=folder, Items={"Message": list(messages)})
-        saved = []
-        for response in responses:
-            if not response.ok:
-                raise EwsError(response.message_text or "the item was not created", operation=self.operation,
-                               response_code=response.response_code)
-            saved.append(item_id(first_item(response)))
-        return saved
+        messages = list(messages)
+        request = self.new_request(MessageDisposition="SaveOnly")
+        etree.SubElement(request, M + "SavedItemFolderId").append(folder_id_element(folder))
+        etree.SubElement(request, M + "Items").extend(messages)
+        return [item_id(first_item(self.check(response, "the item was not created")))
+                for response in self.post(request, expected=len(messages))]

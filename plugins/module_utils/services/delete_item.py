@@ -7,18 +7,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import EwsService, item_ids_element
 
 DELETE_TYPES = ("HardDelete", "SoftDelete", "MoveToDeletedItems")
+NOT_FOUND = "ErrorItemNotFound"
 
 
-class DeleteItem:
+class DeleteItem(EwsService):
     """Delete items given as ``(ItemId, ChangeKey or None)`` pairs."""
 
     operation = "DeleteItem"
-
-    def __init__(self, client):
-        self.client = client
 
     def delete(self, item_ids, delete_type="MoveToDeletedItems"):
         """Delete every item; returns the ids that were already gone (``ErrorItemNotFound``).
@@ -29,14 +27,13 @@ class DeleteItem:
         """
         if delete_type not in DELETE_TYPES:
             raise ValueError("unknown DeleteType %r" % (delete_type,))
-        ids = [{"Id": identifier, "ChangeKey": change_key} if change_key else {"Id": identifier}
-               for identifier, change_key in item_ids]
-        responses = self.client.call(self.operation, DeleteType=delete_type, ItemIds={"ItemId": ids})
+        item_ids = list(item_ids)
+        request = self.new_request(DeleteType=delete_type)
+        request.append(item_ids_element(item_ids))
         missing = []
-        for (identifier, _change_key), response in zip(item_ids, responses):
-            if response.response_code == "ErrorItemNotFound":
+        for (identifier, _change_key), response in zip(item_ids, self.post(request, expected=len(item_ids))):
+            if response.response_code == NOT_FOUND:
                 missing.append(identifier)
-            elif not response.ok:
-                raise EwsError(response.message_text or "the item was not deleted", operation=self.operation,
-                               response_code=response.response_code, item_id=identifier)
+            else:
+                self.check(response, "the item was not deleted", item_id=identifier)
         return missing

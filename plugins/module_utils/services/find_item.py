@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """FindItem: search folders with a server-side restriction, page by page, within bounds.
 
-Used by the draft_ids lookup (drafts matching filters), the draft module
-(the draft carrying an idempotency key) and the exactly-once protocol (saved
-copies carrying a send marker, in the saved folder and the Outbox at once).
+Used by the draft_ids lookup (drafts matching filters), the message module
+(the message carrying an idempotency key, in Drafts, Outbox and Sent Items at
+once) and the exactly-once protocol (saved copies carrying a send marker, in
+the saved folder and the Outbox at once).
 
 Paging. Exchange limits how many items one FindItem may return
 (EWSFindCountLimit, 1000 by default on premises and in Exchange Online, and
@@ -41,40 +42,13 @@ except ImportError:  # pragma: no cover - reported by the plugin that imports us
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, EwsResponseLost
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, NSMAP, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, item_id
-from ansible_collections.exchange.ews.plugins.module_utils.validation import DISTINGUISHED_FOLDERS, validate_folder
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import EwsService, folder_id_element
 
 PAGE_SIZE = 250
 # Matches a search may return before it fails (unless the caller caps it with max_items).
 FIND_LIMIT = 10000
 # Requests one search may make, at the least; more when the limit needs more full pages.
 MIN_PAGES = 20
-
-
-def folder_id(folder, mailbox=None, where="folder"):
-    """The zeep value of a ``TargetFolderIdType`` / base folder id for ``folder``.
-
-    A distinguished folder name (``validation.DISTINGUISHED_FOLDERS``, any
-    case) is qualified with ``mailbox`` (the owner's SMTP address, for
-    delegates) when given; anything else must be a FolderId, which already
-    names its mailbox. Raises ``EwsConfigError`` naming ``where`` otherwise.
-    """
-    folder = validate_folder(folder, where)
-    if folder in DISTINGUISHED_FOLDERS:
-        distinguished = {"Id": folder}
-        if mailbox:
-            distinguished["Mailbox"] = {"EmailAddress": mailbox}
-        return {"DistinguishedFolderId": distinguished}
-    return {"FolderId": {"Id": folder}}
-
-
-def folder_id_element(folder):
-    """lxml form of a ``folder_id`` value, for requests built as XML."""
-    (kind, value), = folder.items()
-    element = etree.Element(T + kind, Id=value["Id"])
-    if "Mailbox" in value:
-        mailbox = etree.SubElement(element, T + "Mailbox")
-        etree.SubElement(mailbox, T + "EmailAddress").text = value["Mailbox"]["EmailAddress"]
-    return element
 
 
 class FoundItem:
@@ -129,36 +103,6 @@ class FindItemPage:
                    last=root_folder.get("IncludesLastItemInRange", "true") == "true")
 
 
-def find_item_request(parent_folders, additional_properties=(), restriction=None, field_orders=None,
-                      offset=0, page_size=PAGE_SIZE):
-    """The ``m:FindItem`` element for one page (Shallow traversal, IdOnly + ``additional_properties``).
-
-    ``parent_folders`` are ``folder_id`` values, ``additional_properties``
-    are paths (restrictions.field_uri / extended_field_uri), ``restriction``
-    is a search expression and ``field_orders`` a list of ``t:FieldOrder``
-    elements (restrictions.field_orders), most significant first.
-    Elements are copied, so callers may reuse them across pages.
-    """
-    request = etree.Element(M + "FindItem", Traversal="Shallow", nsmap=NSMAP)
-    shape = etree.SubElement(request, M + "ItemShape")
-    etree.SubElement(shape, T + "BaseShape").text = "IdOnly"
-    if additional_properties:
-        properties = etree.SubElement(shape, T + "AdditionalProperties")
-        for path in additional_properties:
-            properties.append(copy.deepcopy(path))
-    etree.SubElement(request, M + "IndexedPageItemView", MaxEntriesReturned=str(page_size),
-                     Offset=str(offset), BasePoint="Beginning")
-    if restriction is not None:
-        wrapper = etree.SubElement(request, M + "Restriction")
-        wrapper.append(copy.deepcopy(restriction))
-    if field_orders:
-        sort_order = etree.SubElement(request, M + "SortOrder")
-        sort_order.extend(copy.deepcopy(order) for order in field_orders)
-    folders = etree.SubElement(request, M + "ParentFolderIds")
-    folders.extend(folder_id_element(folder) for folder in parent_folders)
-    return request
-
-
 class TooManyMatches(EwsError):
     """More items match than the search may return: ``matches`` (at least), ``limit``."""
 
@@ -182,7 +126,7 @@ class FindItemResult:
         self.requests = requests
 
 
-class FindItem:
+class FindItem(EwsService):
     """FindItem over one or several folders with Shallow traversal, following pages to the end.
 
     Example (the exactly-once protocol looking for saved copies in the saved
@@ -198,9 +142,7 @@ class FindItem:
     """
 
     operation = "FindItem"
-
-    def __init__(self, client):
-        self.client = client
+    read_only = True
 
     def find(self, parent_folder=None, additional_properties=(), restriction=None, field_orders=None,
              max_items=None, page_size=PAGE_SIZE, parent_folders=None, limit=FIND_LIMIT, max_pages=None):
@@ -260,22 +202,40 @@ class FindItem:
             items = items[:max_items]
         return FindItemResult(items, sum(totals.values()), requests)
 
+    def _request(self, parent_folders, additional_properties, restriction, field_orders, offset, page_size):
+        """The ``m:FindItem`` element for one page (Shallow traversal, IdOnly + ``additional_properties``).
+
+        ``parent_folders`` are ``folder_id`` values, ``additional_properties``
+        are paths (restrictions.field_uri / extended_field_uri), ``restriction``
+        is a search expression and ``field_orders`` a list of ``t:FieldOrder``
+        elements (restrictions.field_orders), most significant first.
+        Elements are copied, so callers may reuse them across pages.
+        """
+        request = self.new_request(Traversal="Shallow")
+        shape = etree.SubElement(request, M + "ItemShape")
+        etree.SubElement(shape, T + "BaseShape").text = "IdOnly"
+        if additional_properties:
+            properties = etree.SubElement(shape, T + "AdditionalProperties")
+            for path in additional_properties:
+                properties.append(copy.deepcopy(path))
+        etree.SubElement(request, M + "IndexedPageItemView", MaxEntriesReturned=str(page_size),
+                         Offset=str(offset), BasePoint="Beginning")
+        if restriction is not None:
+            wrapper = etree.SubElement(request, M + "Restriction")
+            wrapper.append(copy.deepcopy(restriction))
+        if field_orders:
+            sort_order = etree.SubElement(request, M + "SortOrder")
+            sort_order.extend(copy.deepcopy(order) for order in field_orders)
+        folders = etree.SubElement(request, M + "ParentFolderIds")
+        folders.extend(folder_id_element(folder) for folder in parent_folders)
+        return request
+
     def _pages(self, folders, additional_properties, restriction, field_orders, offset, page_size):
         """One ``FindItemPage`` per folder; raises ``EwsError`` naming the ResponseCode on an Error message."""
-        request = find_item_request(folders, additional_properties, restriction, field_orders, offset, page_size)
-        try:
-            messages = self.client.call(self.operation, request=request)
-        except EwsResponseLost:
-            # A search changes nothing: repeating it is always safe.
-            messages = self.client.call(self.operation, request=request)
-        if len(messages) != len(folders):
-            raise EwsError("expected %d response messages, got %d" % (len(folders), len(messages)),
-                           operation=self.operation)
+        request = self._request(folders, additional_properties, restriction, field_orders, offset, page_size)
         pages = []
-        for folder, message in zip(folders, messages):
-            if not message.ok:
-                raise EwsError(message.message_text or "search failed", operation=self.operation,
-                               response_code=message.response_code)
+        for folder, message in zip(folders, self.post(request, expected=len(folders))):
+            self.check(message, "search failed")
             root_folder = message.element.find("m:RootFolder", NSMAP)
             if root_folder is None:
                 raise EwsResponseLost("a response message has no RootFolder", operation=self.operation)

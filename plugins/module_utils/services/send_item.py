@@ -16,31 +16,29 @@ try:
 except ImportError:  # HAS_ZEEP in transport.py tells the plugin
     pass
 
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, NSMAP
-from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import folder_id_element
-from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import item_ids_element
+from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import (
+    EwsService,
+    folder_id_element,
+    item_ids_element,
+)
 
 
-class SendItem:
+class SendItem(EwsService):
     """``SendItem(client).call(refs, save_copy, saved_folder)`` -> one ``ResponseMessage`` per ref.
 
     ``refs``: ``(item_id, change_key)`` pairs (change key may be None);
-    ``saved_folder``: a folder id value from ``services.find_item.folder_id``
-    or None for Exchange's default (Sent Items of the mailbox the request
-    runs as). Ignored when ``save_copy`` is false.
+    ``saved_folder``: a ``services.common.folder_id`` value or None for
+    Exchange's default (Sent Items of the mailbox the request runs as).
+    Ignored when ``save_copy`` is false.
     """
 
-    def __init__(self, client):
-        self.client = client
+    operation = "SendItem"
 
     def call(self, refs, save_copy=True, saved_folder=None):
-        request = etree.Element(M + "SendItem", SaveItemToFolder="true" if save_copy else "false", nsmap=NSMAP)
+        refs = list(refs)
+        request = self.new_request(SaveItemToFolder="true" if save_copy else "false")
         request.append(item_ids_element(refs))
         if save_copy and saved_folder is not None:
             etree.SubElement(request, M + "SavedItemFolderId").append(folder_id_element(saved_folder))
-        messages = self.client.call("SendItem", request=request)
-        if len(messages) != len(refs):
-            raise EwsError("expected %d response messages, got %d" % (len(refs), len(messages)),
-                           operation="SendItem")
-        return messages
+        return self.post(request, expected=len(refs))

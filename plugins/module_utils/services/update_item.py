@@ -6,11 +6,10 @@
 Two forms of the one operation:
 
 * ``set_extended_properties``: the exactly-once stamps, extended properties on
-  many drafts in one request. Built with lxml rather than zeep keyword
-  arguments: it is the protocol's largest request (two SetItemField per draft)
-  and zeep's serialisation of it costs about half a second per 1,000 drafts.
-* ``update``: set and clear ordinary fields (subject, body, recipients...) of
-  one draft, with zeep keyword values (the draft module).
+  many drafts in one request (the protocol's largest request: two
+  SetItemField per draft);
+* ``update``: set and clear fields of one draft (subject, body, recipients,
+  extended properties...), given as ``message_fields`` elements.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,16 +21,15 @@ try:
 except ImportError:  # HAS_ZEEP in transport.py tells the plugin
     pass
 
-from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils import message_fields
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 from ansible_collections.exchange.ews.plugins.module_utils.responses import first_item, item_id
-from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import item_id_value
-
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import EwsService, item_id_element
 
 CONFLICT_RESOLUTIONS = ("NeverOverwrite", "AutoResolve", "AlwaysOverwrite")
 
 
-class UpdateItem:
+class UpdateItem(EwsService):
     """``UpdateItem(client).set_extended_properties(changes)`` -> one ``ResponseMessage`` per change;
     ``UpdateItem(client).update(identifier, change_key, set_fields)`` -> the new ``(ItemId, ChangeKey)``.
 
@@ -43,55 +41,50 @@ class UpdateItem:
     Messages need ``MessageDisposition="SaveOnly"``, which is always sent.
     """
 
-    def __init__(self, client):
-        self.client = client
+    operation = "UpdateItem"
+
+    def _request(self, conflict_resolution):
+        if conflict_resolution not in CONFLICT_RESOLUTIONS:
+            raise self.error("conflict_resolution must be one of %s" % ", ".join(CONFLICT_RESOLUTIONS))
+        request = self.new_request(ConflictResolution=conflict_resolution, MessageDisposition="SaveOnly")
+        return request, etree.SubElement(request, M + "ItemChanges")
+
+    @staticmethod
+    def _item_change(item_changes, identifier, change_key):
+        change = etree.SubElement(item_changes, T + "ItemChange")
+        change.append(item_id_element(identifier, change_key))
+        return etree.SubElement(change, T + "Updates")
+
+    @staticmethod
+    def _set(updates, field):
+        set_field = etree.SubElement(updates, T + "SetItemField")
+        set_field.append(message_fields.path_element(field))
+        etree.SubElement(set_field, T + "Message").append(field)
 
     def set_extended_properties(self, changes, conflict_resolution="NeverOverwrite"):
-        if conflict_resolution not in CONFLICT_RESOLUTIONS:
-            raise EwsError("conflict_resolution must be one of %s" % ", ".join(CONFLICT_RESOLUTIONS),
-                           operation="UpdateItem")
-        request = etree.Element(M + "UpdateItem", ConflictResolution=conflict_resolution,
-                                MessageDisposition="SaveOnly")
-        item_changes = etree.SubElement(request, M + "ItemChanges")
+        request, item_changes = self._request(conflict_resolution)
         for identifier, change_key, values in changes:
-            change = etree.SubElement(item_changes, T + "ItemChange")
-            id_element = etree.SubElement(change, T + "ItemId", Id=identifier)
-            if change_key:
-                id_element.set("ChangeKey", change_key)
-            updates = etree.SubElement(change, T + "Updates")
+            updates = self._item_change(item_changes, identifier, change_key)
             for path, value in values:
-                set_field = etree.SubElement(updates, T + "SetItemField")
-                etree.SubElement(set_field, T + "ExtendedFieldURI", path)
-                prop = etree.SubElement(etree.SubElement(set_field, T + "Message"), T + "ExtendedProperty")
-                etree.SubElement(prop, T + "ExtendedFieldURI", path)
-                etree.SubElement(prop, T + "Value").text = value
-        messages = self.client.call("UpdateItem", request=request)
-        if len(messages) != len(changes):
-            raise EwsError("expected %d response messages, got %d" % (len(changes), len(messages)),
-                           operation="UpdateItem")
-        return messages
+                self._set(updates, message_fields.extended_property(path, value))
+        return self.post(request, expected=len(changes))
 
-    def update(self, identifier, change_key, set_fields, delete_field_uris=(),
-               conflict_resolution="NeverOverwrite"):
+    def update(self, identifier, change_key, set_fields, delete_fields=(), conflict_resolution="NeverOverwrite"):
         """Set and delete fields of one saved message; returns the new ``(ItemId, ChangeKey)``.
 
-        ``set_fields``: ``[(FieldURI or ExtendedFieldURI dict, t:Message zeep value holding only that field)]``;
-        ``delete_field_uris``: FieldURIs to clear. With ``NeverOverwrite`` and
-        ``change_key``, an item edited since it was read is refused with
-        ``ErrorIrresolvableConflict``. Errors raise ``EwsError`` naming the ResponseCode.
+        ``set_fields``: ``message_fields`` elements (``text("Subject", ...)``,
+        ``extended_property(path, ...)``...); ``delete_fields``: FieldURIs
+        (``message:CcRecipients``) or ExtendedFieldURI dicts to clear. With
+        ``NeverOverwrite`` and ``change_key``, an item edited since it was read
+        is refused with ``ErrorIrresolvableConflict``. Errors raise ``EwsError``
+        naming the ResponseCode and the item.
         """
-        updates = {"SetItemField": [],
-                   "DeleteItemField": [{"FieldURI": {"FieldURI": uri}} for uri in delete_field_uris]}
-        for path, message in set_fields:
-            key = "ExtendedFieldURI" if isinstance(path, dict) else "FieldURI"
-            updates["SetItemField"].append({key: path if isinstance(path, dict) else {"FieldURI": path},
-                                            "Message": message})
-        response = self.client.call("UpdateItem", ConflictResolution=conflict_resolution,
-                                    MessageDisposition="SaveOnly",
-                                    ItemChanges={"ItemChange": [{"ItemId": item_id_value(identifier, change_key),
-                                                                 "Updates": updates}]})[0]
-        if not response.ok:
-            raise EwsError(response.message_text or "the item was not updated", operation="UpdateItem",
-                           response_code=response.response_code, item_id=identifier)
+        request, item_changes = self._request(conflict_resolution)
+        updates = self._item_change(item_changes, identifier, change_key)
+        for field in set_fields:
+            self._set(updates, field)
+        for path in delete_fields:
+            etree.SubElement(updates, T + "DeleteItemField").append(message_fields.path(path))
+        response = self.check(self.post(request, expected=1)[0], "the item was not updated", item_id=identifier)
         updated = first_item(response)
         return item_id(updated) if updated is not None else (identifier, None)

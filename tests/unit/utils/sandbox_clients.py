@@ -9,6 +9,7 @@ import requests
 from lxml import etree
 from requests_ntlm import HttpNtlmAuth
 
+from ansible_collections.exchange.ews.plugins.module_utils import message_fields
 from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
 from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import MESSAGES_NS, NSMAP, TYPES_NS
@@ -38,7 +39,7 @@ def client_for(sandbox, login="alice", retry_policy=None, **options):
 def edit_as_user(sandbox, item_id, subject="edited by a user", login="alice", retry_policy=None):
     """A user's edit of the subject (Outlook saves with AlwaysOverwrite): a new ChangeKey. Raises EwsError."""
     with client_for(sandbox, login, retry_policy=retry_policy) as client:
-        UpdateItem(client).update(item_id, None, [("item:Subject", {"Subject": subject})],
+        UpdateItem(client).update(item_id, None, [message_fields.text("Subject", subject)],
                                   conflict_resolution="AlwaysOverwrite")
 
 

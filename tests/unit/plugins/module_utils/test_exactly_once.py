@@ -19,7 +19,7 @@ from ews_sandbox.cli import build_app, start_facts
 from ews_sandbox.http_server import EwsServer
 from ews_sandbox.testing import AdminClient
 
-from ansible_collections.exchange.ews.plugins.module_utils import errors, properties
+from ansible_collections.exchange.ews.plugins.module_utils import errors, message_fields, properties
 from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
 from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, first_item, item_id
@@ -409,8 +409,8 @@ def test_case5_rerun_with_old_key_after_a_refused_send_is_not_sent(sandbox, admi
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorInvalidRecipients"
     assert read(sandbox, draft)[1][properties.STATE].startswith("released:")
     with short_waits_client(sandbox) as client:
-        UpdateItem(client).update(draft["id"], None, [("message:ToRecipients", {"ToRecipients": {
-            "Mailbox": [{"EmailAddress": "carol@sandbox.test"}]}})], conflict_resolution="AlwaysOverwrite")
+        UpdateItem(client).update(draft["id"], None, [message_fields.mailboxes("ToRecipients", ["carol@sandbox.test"])],
+                                  conflict_resolution="AlwaysOverwrite")
     results = send(sandbox, [draft])[0]
     assert statuses(results) == ["failed"] and results[0]["response_code"] == "ErrorStaleObject"
     assert deliveries(admin) == []

@@ -21,7 +21,8 @@ from ansible_collections.exchange.ews.plugins.module_utils import errors
 from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
 from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
-from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, folder_id
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.plugins.module_utils.transport import QuietInsecureRequests
 from ansible_collections.exchange.ews.tests.unit.utils import hostile_server as hostile
@@ -76,7 +77,7 @@ def test_a_redirect_is_never_followed_and_names_the_location_host(server, other_
 def get_item_request():
     from lxml import etree
 
-    from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import item_ids_element
+    from ansible_collections.exchange.ews.plugins.module_utils.services.common import item_ids_element
 
     request = etree.Element("{%s}GetItem" % hostile.M)
     shape = etree.SubElement(request, "{%s}ItemShape" % hostile.M)

@@ -172,3 +172,83 @@ def test_secrets_with_control_characters_are_refused_without_being_quoted(value,
 @pytest.mark.parametrize("value", [SECRET, "Pässwörd €", "with spaces inside"])
 def test_secrets_accepted(value):
     assert v.validate_secret(value, "password") == value
+
+
+def test_relative_ages_can_be_refused_for_values_that_must_stay_the_same():
+    assert v.parse_time("2026-12-02T18:00:00+01:00", "deliver_at", NOW, relative_ages=False) == \
+        datetime.datetime(2026, 12, 2, 17, tzinfo=UTC)
+    refused(lambda value, where: v.parse_time(value, where, NOW, relative_ages=False), "-1d", "deliver_at",
+            "is a relative age", "stays the same at every run")
+
+
+@pytest.mark.parametrize("name, value", [
+    ("X-Campaign", "q3-report"), ("x-ticket", "4711"), ("X-A1-b2", ""), ("X-Non-ASCII", "Grüße, €"),
+    ("X-" + "a" * 74, "v"), ("X-Long", "v" * (998 - len("X-Long") - 2)),
+])
+def test_headers_accepted(name, value):
+    assert v.validate_header(name, value, "headers") == (name, value)
+
+
+@pytest.mark.parametrize("name, value, fragment", [
+    ("Subject", "x", "is not an extra header name"),
+    ("Reply-To", "a@example.org", "is not an extra header name"),
+    ("X-", "x", "is not an extra header name"),
+    ("X-Has Space", "x", "is not an extra header name"),
+    ("X-Colon:", "x", "is not an extra header name"),
+    ("X-Ünicode", "x", "is not an extra header name"),
+    ("X-" + "a" * 75, "x", "at most 76 characters"),
+    (42, "x", "is not an extra header name"),
+    ("X-Inject", "a\r\nBcc: victim@example.org", "headers.X-Inject contains a line break"),
+    ("X-Tab", "a\tb", "a control character (U+0009)"),
+    ("X-Number", 42, "headers.X-Number must be a string"),
+    ("X-Long", "v" * 991, "a header line holds at most 998"),
+])
+def test_headers_refused(name, value, fragment):
+    with pytest.raises(EwsConfigError) as caught:
+        v.validate_header(name, value, "headers")
+    assert "headers" in str(caught.value) and fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["logo@example.com", "part1.12345@host", "logo", "a.b-c_d$e+f"])
+def test_content_ids_accepted(value):
+    assert v.validate_content_id(value, "attachments[0].content_id") == value
+
+
+@pytest.mark.parametrize("value", ["<logo@example.com>", "with space", "", "quote\"d", "lögo", None, "x" * 256])
+def test_content_ids_refused(value):
+    refused(v.validate_content_id, value, "attachments[1].content_id", "is not a Content-ID")
+
+
+@pytest.mark.parametrize("value", ["text/csv", "application/vnd.ms-excel", "image/svg+xml", "application/x-7z"])
+def test_content_types_accepted(value):
+    assert v.validate_content_type(value, "content_type") == value
+
+
+@pytest.mark.parametrize("value", ["text", "text/csv; charset=utf-8", "/csv", "text/", "te xt/csv", "", None])
+def test_content_types_refused(value):
+    refused(v.validate_content_type, value, "attachments[0].content_type", "is not a MIME type")
+
+
+@pytest.mark.parametrize("value", ["report.csv", "Bericht März 2024.pdf", "no extension", "x" * 255])
+def test_file_names_accepted(value):
+    assert v.validate_file_name(value, "attachments[0].name") == value
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("", "must be a non-empty file name"), ("  ", "must be a non-empty file name"), (None, "non-empty"),
+    ("two\nlines.txt", "is not a file name"), ("x" * 256, "at most 255"),
+])
+def test_file_names_refused(value, fragment):
+    refused(v.validate_file_name, value, "attachments[0].name", fragment)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("aGVsbG8=", b"hello"), ("aGVs\n  bG8=\n", b"hello"), ("", b""), ("AAEC/w==", b"\x00\x01\x02\xff"),
+])
+def test_base64_decoded(value, expected):
+    assert v.decode_base64(value, "attachments[0].content") == expected
+
+
+@pytest.mark.parametrize("value", ["aGVsbG8", "not base64!", "aGVsbG8=x", b"aGVsbG8=", None])
+def test_base64_refused(value):
+    refused(v.decode_base64, value, "attachments[0].content", "base64")

@@ -9,11 +9,8 @@ import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError
-from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import (
-    FindItem,
-    TooManyMatches,
-    folder_id,
-)
+from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
+from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, TooManyMatches
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for
 
 ALICE = "alice@sandbox.test"
