@@ -194,7 +194,8 @@ class Item:
     fields: dict                                   # ITEM_COLUMNS -> Python value
     extended: dict = field(default_factory=dict)   # extended_key -> (prop_type, str | list[str])
     submitted: bool = False                        # sent, waiting in the Outbox for the submitter
-    attachments: list[Attachment] = field(default_factory=list)   # described, without their content
+    # Described (no content) when the item was read; copy_item and attachments_with_content query none when empty.
+    attachments: list[Attachment] = field(default_factory=list)
 
     def recipients(self) -> list[dict]:
         return (self.fields["to_recipients"] or []) + (self.fields["cc_recipients"] or []) + (self.fields["bcc_recipients"] or [])
@@ -589,6 +590,8 @@ class Store:
         values.update(created=now, last_modified=now)
         with self.transaction() as conn:
             copy = self._insert_item(conn, folder.mailbox, folder_uuid, values, item.extended if with_extended else {})
+            if not item.attachments:
+                return copy
             # Attachments travel with the copy, content included, without passing through Python.
             conn.execute("INSERT INTO attachments (uuid, item_seq, name, content_type, content_id, is_inline, last_modified,"
                          " content) SELECT lower(hex(randomblob(16))), ?, name, content_type, content_id, is_inline,"
@@ -662,6 +665,8 @@ class Store:
 
     def attachments_with_content(self, item: Item) -> list[Attachment]:
         """``item``'s attachments, content included, in order."""
+        if not item.attachments:     # none when the item was read: an item without any costs no query
+            return []
         rows = self.connection().execute(
             "SELECT uuid, name, content_type, content_id, is_inline, length(content), last_modified, content"
             " FROM attachments WHERE item_seq = ? ORDER BY seq", (item.seq,))
