@@ -323,7 +323,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         version = operation = mailbox = fault = None  # until the envelope is read
         items = 0
         try:
-            request = soap.parse_request(body)
+            with app.submitter.paused():        # the request's own work; the latency model and faults sleep outside
+                request = soap.parse_request(body)
             version, operation = request.server_version, request.operation
             items = soap.count_items(request.body)
             cost = app.latency.settings.cost(operation)
@@ -336,8 +337,9 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
                                      delivery=app.delivery, submitter=app.submitter, server_version=version,
                                      culture=request.culture, item_failure=item_failure, limits=app.limits)
-            payload = soap.dispatch(context, request)
-            status, data = 200, soap.response_envelope(payload, version)
+            with app.submitter.paused():
+                payload = soap.dispatch(context, request)
+                status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
             status, data = exc.http_status, soap.fault_envelope(exc, version)
         except Exception:
