@@ -17,10 +17,9 @@ import json
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import ContextManager, Iterable, Iterator
 
 from .files import private_file
 from .ids import encode_item_id, new_change_key, new_uuid
@@ -271,6 +270,70 @@ _SELECT_ITEM = "SELECT seq, uuid, mailbox, folder_uuid, change_key, %s, %s FROM 
                                                                                         SUBMITTED_SQL)
 
 
+# The transactions are classes rather than @contextmanager generators: every item of a request enters two of them.
+
+class _WriteTransaction:
+    """BEGIN IMMEDIATE under the store's process-wide write lock (joining an open transaction); on an
+    error, COMMIT what was written when ``keep_on_error``, else ROLLBACK."""
+
+    __slots__ = ("store", "keep_on_error", "conn", "began")
+
+    def __init__(self, store: "Store", keep_on_error: bool):
+        self.store, self.keep_on_error = store, keep_on_error
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.store._write_lock.acquire()
+        try:
+            self.conn = self.store.connection()
+            self.began = not self.conn.in_transaction
+            if self.began:
+                self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.store._write_lock.release()
+            raise
+        return self.conn
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        try:
+            if not self.began:
+                return
+            if error_type is not None and not self.keep_on_error:
+                self.store._rollback(self.conn)
+            else:
+                self.store._commit_or_rollback(self.conn)
+        finally:
+            self.store._write_lock.release()
+
+
+class _ItemTransaction:
+    """Store.item_transaction(): a savepoint of the open transaction, else a transaction of its own."""
+
+    __slots__ = ("store", "conn", "own")
+
+    def __init__(self, store: "Store"):
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        conn = self.store.connection()
+        self.own = None if conn.in_transaction else self.store.transaction()
+        if self.own is not None:
+            return self.own.__enter__()
+        conn.execute("SAVEPOINT item")
+        self.conn = conn
+        return conn
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if self.own is not None:
+            self.own.__exit__(error_type, error, traceback)
+            return
+        if error_type is not None:
+            self.conn.execute("ROLLBACK TO item")
+            self.conn.execute("RELEASE item")
+            self.store._pending_folders.clear()   # some may have been created in the savepoint: cache none of them
+            return
+        self.conn.execute("RELEASE item")
+
+
 class Store:
     """Mailboxes, folders, items. Safe to share between the server's threads."""
 
@@ -309,41 +372,17 @@ class Store:
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> ContextManager[sqlite3.Connection]:
         """One atomic write; nested calls join the outer transaction."""
-        with self._write_transaction(keep_on_error=False) as conn:
-            yield conn
+        return _WriteTransaction(self, keep_on_error=False)
 
-    @contextmanager
-    def request_transaction(self) -> Iterator[sqlite3.Connection]:
+    def request_transaction(self) -> ContextManager[sqlite3.Connection]:
         """One write transaction for a whole request whose items each run in ``item_transaction()``.
 
         Commits even when the request fails part-way: each item's savepoint has already undone
         that item's own writes, so what the items before it did is kept, as with one transaction per item.
         """
-        with self._write_transaction(keep_on_error=True) as conn:
-            yield conn
-
-    @contextmanager
-    def _write_transaction(self, keep_on_error: bool) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE under the process-wide write lock (joining an open transaction); on an
-        error, COMMIT what was written when ``keep_on_error``, else ROLLBACK."""
-        with self._write_lock:
-            conn = self.connection()
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if not keep_on_error:
-                    self._rollback(conn)
-                    raise
-                self._commit_or_rollback(conn)
-                raise
-            self._commit_or_rollback(conn)
+        return _WriteTransaction(self, keep_on_error=True)
 
     def _commit_or_rollback(self, conn: sqlite3.Connection) -> None:
         try:
@@ -363,23 +402,9 @@ class Store:
             self._folder_cache.update(self._pending_folders)
             self._pending_folders.clear()
 
-    @contextmanager
-    def item_transaction(self) -> Iterator[sqlite3.Connection]:
+    def item_transaction(self) -> ContextManager[sqlite3.Connection]:
         """One item's atomic check-then-write: a savepoint inside ``request_transaction()``, else ``transaction()``."""
-        conn = self.connection()
-        if not conn.in_transaction:
-            with self.transaction() as conn:
-                yield conn
-            return
-        conn.execute("SAVEPOINT item")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
-            self._pending_folders.clear()     # some may have been created in the savepoint: cache none of them
-            raise
-        conn.execute("RELEASE item")
+        return _ItemTransaction(self)
 
     # -- mailboxes and folders --------------------------------------------------------
 
