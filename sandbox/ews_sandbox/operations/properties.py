@@ -241,10 +241,13 @@ def parse_path(element: etree._Element) -> Field | ExtendedPath:
                     "This property is not supported by this operation%s." % (" (%s)" % uri if uri else ""))
 
 
+PATH_TAGS = frozenset({qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI")})
+
+
 def find_path(parent: etree._Element) -> Field | ExtendedPath:
     """The first path child of ``parent`` (SetItemField, IsEqualTo, FieldOrder...)."""
     for child in parent:
-        if child.tag in (qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI")):
+        if child.tag in PATH_TAGS:
             return parse_path(child)
     raise ItemError("ErrorInvalidPropertyRequest", "This property is not supported by this operation.")
 

@@ -15,8 +15,8 @@ from ..errors import ItemError
 from ..namespaces import qm, qt
 from ..store import Item
 from .lookup import prefetch_items, saved_item_folder, resolve_item
-from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
-                         parse_field_value)
+from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, PATH_TAGS, READ_ONLY, ExtendedPath, find_path, is_message,
+                         item_id_element, parse_extended_property, parse_field_value)
 from .responses import OperationResponse
 from .send_item import send_stored
 
@@ -29,12 +29,12 @@ INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for pr
 
 _APPENDABLE = {"recipients", "strings", "body"}
 _READ_ONLY_ERRORS = {"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND, "DeleteItemField": INVALID_DELETE}
+_ACTIONS = {qt(action): action for action in _READ_ONLY_ERRORS}     # t:Updates' children by tag
 
 
 def _new_value(update: etree._Element, path):
     """The value carried by the t:Message / t:Item inside a Set or Append update."""
-    item = next((child for child in update if isinstance(child.tag, str) and child.tag not in
-                 (qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI"))), None)
+    item = next((child for child in update if isinstance(child.tag, str) and child.tag not in PATH_TAGS), None)
     if item is None:
         raise ItemError(*INVALID_SET)
     if isinstance(path, ExtendedPath):
@@ -55,9 +55,9 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
     set_extended: dict = {}
     delete_extended: list = []
     for update in updates:
-        if not isinstance(update.tag, str):
+        action = _ACTIONS.get(update.tag)
+        if action is None:      # a comment or processing instruction: the schema allows no other element
             continue
-        action = etree.QName(update).localname
         path = find_path(update)
         if isinstance(path, ExtendedPath):
             if path.key == MESSAGE_FLAGS:
