@@ -41,12 +41,13 @@ class Submitter:
         self.store = store
         self.delivery = delivery
         self.delay_ms = delay_ms
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._requests = 0                   # requests being worked on (paused())
-        self._quiet = threading.Condition()  # notified when the last of them is done
+        self._requests = 0         # requests being worked on (paused())
+        self._queued = False       # a submission came since the thread last looked at the store
+        # Guards both; notified when the last request is done and when submissions start coming.
+        self._activity = threading.Condition()
 
     # -- requests ----------------------------------------------------------------------
 
@@ -55,21 +56,25 @@ class Submitter:
         the epoch time ``not_before`` (its deferred send time) when one is given."""
         due = max(time.time() + self.delay_ms / 1000, not_before or 0)
         self.store.queue_submission(item, sender, saved_folder_uuid, due)
-        # Waking the thread before the caller commits is fine: it needs the store's write lock to look.
-        self._wake.set()
+        # Waking the thread before the caller commits is fine: it needs the store's write lock to look. A request
+        # sending many messages wakes it once (the interpreter lock is handed over at each wake).
+        with self._activity:
+            if not self._queued:
+                self._queued = True
+                self._activity.notify_all()
 
     @contextmanager
     def paused(self) -> Iterator[None]:
         """Around a request's own work (not its latency): the submitter gives way to it (see _give_way)."""
-        with self._quiet:
+        with self._activity:
             self._requests += 1
         try:
             yield
         finally:
-            with self._quiet:
+            with self._activity:
                 self._requests -= 1
                 if not self._requests:
-                    self._quiet.notify_all()
+                    self._activity.notify_all()
 
     # -- the submitter thread ------------------------------------------------------------
 
@@ -80,9 +85,8 @@ class Submitter:
     def stop(self) -> None:
         """Stop after the batch in progress; submissions not yet due stay queued for the next start."""
         self._stop.set()
-        self._wake.set()
-        with self._quiet:
-            self._quiet.notify_all()
+        with self._activity:
+            self._activity.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
@@ -95,8 +99,8 @@ class Submitter:
                 log.exception("the submitter failed; it tries again")
             next_due = self.store.next_submission_due()
             sleep = IDLE_WAKE_SECONDS if next_due is None else min(max(next_due - time.time(), 0), IDLE_WAKE_SECONDS)
-            self._wake.wait(sleep)
-            self._wake.clear()
+            with self._activity:
+                self._activity.wait_for(lambda: self._queued or self._stop.is_set(), sleep)
 
     def deliver_due(self) -> int:
         """Deliver and file every submission due now, giving way to requests; the number delivered."""
@@ -105,6 +109,8 @@ class Submitter:
             quiet = self._give_way()
             if self._stop.is_set():
                 return delivered
+            with self._activity:
+                self._queued = False   # what is submitted from now on, this transaction sees or the next pass delivers
             with self.store.request_transaction():
                 due = self.store.due_submissions(time.time(), BATCH)
                 taken = 0
@@ -120,8 +126,8 @@ class Submitter:
 
     def _give_way(self) -> bool:
         """Wait until no request is being worked on (True), or GIVE_WAY_SECONDS (False)."""
-        with self._quiet:
-            return self._quiet.wait_for(lambda: not self._requests or self._stop.is_set(), GIVE_WAY_SECONDS)
+        with self._activity:
+            return self._activity.wait_for(lambda: not self._requests or self._stop.is_set(), GIVE_WAY_SECONDS)
 
     def _deliver_one(self, item: Item, sender: str, saved_folder_uuid: str | None) -> int:
         try:
