@@ -200,53 +200,31 @@ class Item:
         return (self.fields["to_recipients"] or []) + (self.fields["cc_recipients"] or []) + (self.fields["bcc_recipients"] or [])
 
 
-def _to_sql(column: str, value):
-    kind = ITEM_COLUMNS[column]
-    if value is None:
-        return None
-    if kind == "json":
-        return json.dumps(value) if value != [] else "[]"
-    if kind == "bool":
-        return 1 if value else 0
-    return value
-
-
-def _from_sql(column: str, value):
-    kind = ITEM_COLUMNS[column]
-    if value is None:
-        return [] if column in _LIST_COLUMNS else None
-    if kind == "json":
-        return json.loads(value)
-    if kind == "bool":
-        return bool(value)
-    return value
-
-
 _LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories", "reply_to")
-# (column, kind, whether NULL reads as []) for _row_to_item: _from_sql unrolled over a row.
+# (column, kind, whether NULL reads as []) for _row_to_item and _columns_to_sql.
 _COLUMN_DECODING = tuple((column, kind, column in _LIST_COLUMNS) for column, kind in ITEM_COLUMNS.items())
 _json_loads = json.JSONDecoder().decode
 _json_dumps = json.JSONEncoder().encode        # what json.dumps does with its defaults
 
 
+def _to_sql(kind: str, value):
+    """How a column of ``kind`` (ITEM_COLUMNS) stores ``value``."""
+    if value is None:
+        return None
+    if kind == "json":
+        return _json_dumps(value) if value != [] else "[]"
+    if kind == "bool":
+        return 1 if value else 0
+    return value
+
+
 def _columns_to_sql(values: dict) -> list:
-    """[_to_sql(c, values.get(c)) for c in ITEM_COLUMNS], unrolled."""
-    row = []
-    for column, kind, _ in _COLUMN_DECODING:
-        value = values.get(column)
-        if value is None:
-            row.append(None)
-        elif kind == "json":
-            row.append(_json_dumps(value) if value != [] else "[]")
-        elif kind == "bool":
-            row.append(1 if value else 0)
-        else:
-            row.append(value)
-    return row
+    """Every ITEM_COLUMNS column of ``values`` as stored, in order (a missing one is NULL)."""
+    return [_to_sql(kind, values.get(column)) for column, kind, _ in _COLUMN_DECODING]
 
 
 def _columns_from_values(values: dict) -> dict:
-    """{c: values.get(c, _from_sql(c, None)) for c in ITEM_COLUMNS}, unrolled."""
+    """``values`` completed with what a missing column reads as (NULL: [] for the lists, else None)."""
     return {column: values[column] if column in values else ([] if empty else None)
             for column, _, empty in _COLUMN_DECODING}
 
@@ -573,7 +551,7 @@ class Store:
         with self.transaction() as conn:
             assignments = ", ".join("%s = ?" % column for column in fields)
             conn.execute("UPDATE items SET change_key = ?, %s WHERE seq = ?" % assignments,
-                         [change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+                         [change_key] + [_to_sql(ITEM_COLUMNS[c], v) for c, v in fields.items()] + [item.seq])
             delete_keys = [(item.seq, key) for key in delete_extended]
             if delete_keys:
                 conn.executemany("DELETE FROM extended_properties WHERE item_seq = ? AND prop_key = ?", delete_keys)
@@ -598,7 +576,7 @@ class Store:
             assignments = ", ".join("%s = ?" % column for column in fields)
             conn.execute(
                 "UPDATE items SET uuid = ?, mailbox = ?, folder_uuid = ?, change_key = ?, %s WHERE seq = ?" % assignments,
-                [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+                [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(ITEM_COLUMNS[c], v) for c, v in fields.items()] + [item.seq])
             if item.submitted:
                 conn.execute("DELETE FROM submissions WHERE item_seq = ?", (item.seq,))
         item.uuid, item.mailbox, item.folder_uuid, item.change_key = item_uuid, folder.mailbox, folder_uuid, change_key
