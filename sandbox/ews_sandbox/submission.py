@@ -95,6 +95,7 @@ class Submitter:
         while not self._stop.is_set():
             try:
                 self.deliver_due()
+                self.store.checkpoint()
             except Exception:
                 log.exception("the submitter failed; it tries again")
             next_due = self.store.next_submission_due()

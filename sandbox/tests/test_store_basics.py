@@ -1,13 +1,16 @@
 import sqlite3
+import threading
 import time
 
 import pytest
 
+from ews_sandbox.delivery import Delivery
 from ews_sandbox.errors import ItemError
 from ews_sandbox.ids import decode_folder_id, decode_item_id, encode_folder_id, encode_item_id, new_change_key, new_uuid
 from ews_sandbox.store import Store, extended_key
+from ews_sandbox.submission import Submitter
 
-from ews_test_support import ALICE, MARKER_SET
+from ews_test_support import ALICE, MARKER_SET, FakeDirectory
 
 
 @pytest.fixture
@@ -141,3 +144,31 @@ def test_a_data_folder_from_before_the_message_columns_gets_them(tmp_path):
     drafts = store.distinguished_folder(ALICE, "drafts")
     item = store.create_item(drafts, {"subject": "after", "sensitivity": "Private", "reply_to": [{"name": "", "email": "x@y"}]})
     assert store.get_item(item.uuid).fields["sensitivity"] == "Private"
+
+
+def test_commits_leave_the_wal_to_checkpoint_and_a_restart_reads_it(tmp_path):
+    store = Store(tmp_path / "store.sqlite3")
+    for _ in range(300):     # small commits: more than the 1,000 pages after which SQLite would checkpoint itself
+        store.seed(ALICE, count=10)
+    reopened = Store(tmp_path / "store.sqlite3")             # a restart before any checkpoint
+    assert reopened.find_items([reopened.distinguished_folder(ALICE, "drafts")], limit=0)[0] == 3000
+    _, frames, copied = store.connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames > 1000 and frames == copied                 # the WAL was never restarted: no checkpoint before
+
+
+def test_the_submitter_thread_checkpoints(tmp_path, monkeypatch):
+    store = Store(tmp_path / "store.sqlite3")
+    checkpointed = threading.Event()
+    checkpoint = store.checkpoint
+
+    def recorded():
+        checkpoint()
+        checkpointed.set()
+
+    monkeypatch.setattr(store, "checkpoint", recorded)
+    submitter = Submitter(store, Delivery(store, FakeDirectory()))
+    submitter.start()
+    try:
+        assert checkpointed.wait(10)
+    finally:
+        submitter.stop()
