@@ -290,16 +290,22 @@ def parse_item_content(element: etree._Element) -> ItemContent:
 
 # -- shapes and item elements ----------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Shape:
-    uris: set
-    extended: list      # ExtendedPath, in request order
+    uris: frozenset
+    extended: tuple     # ExtendedPath, in request order
+    # The FIELDS item_element writes, in schema order (with EXTENDED, where the extended properties go): chosen
+    # once per request rather than for each item.
+    fields: tuple = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "fields", tuple(f for f in FIELDS if f.uri == EXTENDED or f.uri in self.uris))
 
 
 def parse_shape(shape: etree._Element | None) -> Shape:
     """t:ItemShape -> the FieldURIs and extended properties to return."""
     if shape is None:
-        return Shape({"item:ItemId"}, [])
+        return Shape(frozenset({"item:ItemId"}), ())
     base = shape.findtext(qt("BaseShape"))
     uris = {"IdOnly": {"item:ItemId"}, "Default": set(DEFAULT_SHAPE), "AllProperties": set(ALL_PROPERTIES)}.get(
         base, {"item:ItemId"})
@@ -312,7 +318,7 @@ def parse_shape(shape: etree._Element | None) -> Shape:
             uris.add(child.get("FieldURI"))
         elif child.tag == qt("ExtendedFieldURI"):
             extended.append(parse_extended_uri(child))
-    return Shape(uris, extended)
+    return Shape(frozenset(uris), tuple(extended))
 
 
 def is_message(item: Item) -> bool:
@@ -344,7 +350,7 @@ def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Ele
     """t:Message (or t:Item for other classes) with the properties ``shape`` asks for, in schema order."""
     message = is_message(item)
     element = etree.SubElement(parent, qt("Message" if message else "Item"))
-    for f in FIELDS:
+    for f in shape.fields:
         if f.uri == EXTENDED:
             for path in shape.extended:
                 if path.key == MESSAGE_FLAGS:
@@ -352,7 +358,7 @@ def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Ele
                 elif path.key in item.extended:
                     extended_property_element(element, path, item.extended[path.key][1])
             continue
-        if f.uri not in shape.uris or (f.message_only and not message):
+        if f.message_only and not message:
             continue
         if f.uri == "item:ItemId":
             item_id_element(element, item)
