@@ -417,18 +417,21 @@ class Store:
 
     def distinguished_folder(self, mailbox: str, name: str) -> str:
         """uuid of the distinguished folder ``name`` (a DISTINGUISHED_FOLDERS key) of ``mailbox``."""
-        self.ensure_mailbox(mailbox)
-        cached = self._folder_cache.get((mailbox.lower(), name))
+        key = (mailbox.lower(), name)
+        cached = self._folder_cache.get(key)
+        if cached is None:      # ensure_mailbox caches a mailbox's folders together
+            self.ensure_mailbox(mailbox)
+            cached = self._folder_cache.get(key)
         if cached:
             return cached
         if self.connection().in_transaction:
-            cached = self._pending_folders.get((mailbox.lower(), name))
+            cached = self._pending_folders.get(key)
             if cached:
                 return cached
         if name not in DISTINGUISHED_FOLDERS:
             raise KeyError(name)
         return self.connection().execute("SELECT uuid FROM folders WHERE mailbox = ? AND distinguished = ?",
-                                         (mailbox.lower(), name)).fetchone()[0]
+                                         key).fetchone()[0]
 
     def folder(self, folder_uuid: str) -> Folder | None:
         cached = self._folders.get(folder_uuid)
