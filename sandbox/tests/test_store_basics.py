@@ -134,6 +134,43 @@ def test_folders_created_in_an_undone_item_are_not_cached_and_committed_ones_are
     assert store.folder(kept) is not None and store.distinguished_folder("kept@sandbox.test", "inbox") == kept
 
 
+def _subjects(store, folder):
+    return sorted(item.fields["subject"] for item in store.find_items([folder])[1])
+
+
+def _write_from_another_thread(store, folder) -> None:
+    """A write that needs the store's lock: it fails the test if an earlier transaction kept the lock."""
+    thread = threading.Thread(target=lambda: store.create_item(folder, {"subject": "other thread"}), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_transaction_that_fails_leaves_nothing_and_frees_the_store(store):
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.create_item(drafts, {"subject": "undone"})
+            with store.transaction():                    # a nested one joins it
+                store.create_item(drafts, {"subject": "undone too"})
+            raise RuntimeError("rolled back")
+    _write_from_another_thread(store, drafts)
+    assert _subjects(store, drafts) == ["other thread"]
+
+
+def test_a_request_failing_part_way_keeps_the_items_before_and_undoes_the_failing_one(store):
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    with pytest.raises(RuntimeError):
+        with store.request_transaction():
+            with store.item_transaction():
+                store.create_item(drafts, {"subject": "first"})
+            with store.item_transaction():
+                store.create_item(drafts, {"subject": "second, written before its failure"})
+                raise RuntimeError("crash in the middle of an item")
+    _write_from_another_thread(store, drafts)
+    assert _subjects(store, drafts) == ["first", "other thread"]
+
+
 def test_a_data_folder_from_before_the_message_columns_gets_them(tmp_path):
     path = tmp_path / "store.sqlite3"
     Store(path)
