@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from ews_sandbox import soap
 from ews_sandbox.ids import decode_item_id
 from ews_sandbox.namespaces import qm, qt
 
@@ -211,6 +212,17 @@ def test_an_item_named_twice_in_one_update_is_read_again_and_a_gone_one_stays_go
              % item_ids(gone))
     assert _stamp(env, [draft, gone, draft, gone], "x") == ["NoError", "ErrorItemNotFound", "ErrorIrresolvableConflict",
                                                           "ErrorItemNotFound"]
+
+
+def test_item_messages_do_not_repeat_the_namespace_declarations(env):
+    drafts = [env.draft(subject="ns %d" % n) for n in range(3)]
+    for response in (env.call("GetItem", "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
+                                         "<m:ItemIds>%s</m:ItemIds></m:GetItem>" % item_ids(*drafts)),
+                     env.call("SendItem", '<m:SendItem SaveItemToFolder="false"><m:ItemIds>%s</m:ItemIds></m:SendItem>'
+                                          % item_ids(*drafts))):
+        data = soap.response_envelope(response, "Exchange2016")
+        assert data.count(b"ResponseClass=\"Success\"") == 3
+        assert (data.count(b"xmlns:m="), data.count(b"xmlns:t=")) == (1, 1)
 
 
 def test_get_folder_with_counts_and_other_mailboxes(env):

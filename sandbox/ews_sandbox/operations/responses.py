@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 from lxml import etree
@@ -29,6 +30,7 @@ class OperationResponse:
         self.element = etree.Element(qm(operation + "Response"), nsmap=_NSMAP)
         self.messages = etree.SubElement(self.element, qm("ResponseMessages"))
         self._message_tag = qm(operation + "ResponseMessage")
+        self._success: etree._Element | None = None
 
     def each_item(self, ctx, elements) -> Iterator[etree._Element]:
         """The element children of a request's list (ItemIds, Items, ItemChanges, folder ids) to process, in order.
@@ -52,8 +54,14 @@ class OperationResponse:
                 self._message("Warning", *BATCH_STOPPED)
 
     def success(self) -> etree._Element:
-        message = etree.SubElement(self.messages, self._message_tag, ResponseClass="Success")
-        etree.SubElement(message, _RESPONSE_CODE).text = "NoError"
+        """A Success message, appended; the operation adds its content to it."""
+        if self._success is None:
+            # Built once and copied for every item: lxml copies a small tree faster than it builds it element by
+            # element. Its namespace declarations are the response's own, so appended copies do not repeat them.
+            self._success = etree.Element(self._message_tag, ResponseClass="Success", nsmap=_NSMAP)
+            etree.SubElement(self._success, _RESPONSE_CODE).text = "NoError"
+        message = copy.copy(self._success)
+        self.messages.append(message)
         return message
 
     def item_error(self, error: ItemError) -> etree._Element:
