@@ -25,12 +25,12 @@ def qt(name: str) -> str:
 # lxml's find() and findtext() parse their argument as an ElementPath on every call; for one child tag,
 # iterchildren() costs half as much, which counts where a request's every item does it.
 
-def child(parent, tag: str):
+def first_child(parent, tag: str):
     """``parent.find(tag)`` for a Clark name: the first child element ``tag``, or None."""
     return next(parent.iterchildren(tag), None)
 
 
-def child_text(parent, tag: str) -> str | None:
+def first_child_text(parent, tag: str) -> str | None:
     """``parent.findtext(tag)`` for a Clark name: the text of the first child ``tag`` ('' when empty), or None."""
     element = next(parent.iterchildren(tag), None)
     return None if element is None else element.text or ""

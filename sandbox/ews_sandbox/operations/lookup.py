@@ -8,7 +8,7 @@ from lxml import etree
 from ..context import RequestContext
 from ..errors import ItemError
 from ..ids import decode_attachment_id, decode_folder_id, decode_item_id
-from ..namespaces import child, child_text, qm, qt
+from ..namespaces import first_child, first_child_text, qm, qt
 from ..store import DISTINGUISHED_FOLDERS, Attachment, Folder, Item
 
 ITEM_NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
@@ -18,8 +18,8 @@ ATTACHMENT_NOT_FOUND = ("ErrorInvalidAttachmentId", "The attachment could not be
 
 def folder_owner(ctx: RequestContext, element: etree._Element) -> str:
     """Mailbox a folder id element names: its t:Mailbox, else the request's effective mailbox."""
-    mailbox = child(element, qt("Mailbox"))
-    address = child_text(mailbox, qt("EmailAddress")) if mailbox is not None else None
+    mailbox = first_child(element, qt("Mailbox"))
+    address = first_child_text(mailbox, qt("EmailAddress")) if mailbox is not None else None
     return (address or ctx.mailbox).strip().lower()
 
 

@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..context import RequestContext
 from ..errors import ItemError
-from ..namespaces import child, qm, qt
+from ..namespaces import first_child, qm, qt
 from ..store import Item
 from .lookup import prefetch_items, saved_item_folder, resolve_item
 from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, PATH_TAGS, READ_ONLY, ExtendedPath, find_path, is_message,
@@ -43,7 +43,7 @@ def _new_value(update: etree._Element, path):
             if found.key == path.key:
                 return found, value
         raise ItemError(*INVALID_SET)
-    element = child(item, qt(path.element))
+    element = first_child(item, qt(path.element))
     if element is None:
         raise ItemError(*INVALID_SET)
     return element, parse_field_value(path, element)
@@ -92,7 +92,7 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
 def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution: str, disposition: str | None,
                folder_element, prefetched: dict | None = None) -> Item | None:
     """Apply one ItemChange atomically; with a Send disposition also send it. Returns the item when it stays where it was."""
-    item_id = child(change, qt("ItemId"))
+    item_id = first_child(change, qt("ItemId"))
     store = ctx.store
     with store.item_transaction():
         item = resolve_item(ctx, item_id, "create", prefetched)
@@ -102,7 +102,7 @@ def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution:
                 raise ItemError(*CHANGE_KEY_REQUIRED)
             if change_key != item.change_key:
                 raise ItemError(*CONFLICT)
-        fields, set_extended, delete_extended = collect_changes(item, child(change, qt("Updates")))
+        fields, set_extended, delete_extended = collect_changes(item, first_child(change, qt("Updates")))
         item = store.update_item(item, fields, set_extended, delete_extended)
         if disposition in ("SendOnly", "SendAndSaveCopy"):
             ctx.check_access(item.mailbox, "send")
@@ -120,7 +120,7 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     # One write transaction for the request, one savepoint per item (update_one): each item's
     # check-then-write stays atomic and its failure undoes only its own writes.
     with ctx.store.request_transaction():
-        prefetched = prefetch_items(ctx, [item_id for item_id in (child(c, qt("ItemId")) for c in changes)
+        prefetched = prefetch_items(ctx, [item_id for item_id in (first_child(c, qt("ItemId")) for c in changes)
                                           if item_id is not None])
         for change in response.each_item(ctx, changes):
             try:
