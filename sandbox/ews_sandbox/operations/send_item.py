@@ -50,8 +50,9 @@ MIME_GROWTH, MIME_HEADROOM_BYTES = 1.4, 64 * 1024
 
 
 def _check_send_size(ctx: RequestContext, item: Item, changes: dict) -> None:
-    """ErrorMessageSizeExceeded when ``item`` with the ``changes`` sending makes (sent_fields: no content), as it
-    would go out (MIME), is over the send limit (MaxSendSize)."""
+    """ErrorMessageSizeExceeded when ``item`` with the ``changes`` sending makes (sent_fields), as it would go out
+    (MIME), is over the send limit (MaxSendSize). The changes touch no content: only a message near the limit is
+    built, with them, to be measured."""
     limit = ctx.limits.max_send_bytes
     content = (len((item.fields["body"] or "").encode()) + len((item.fields["subject"] or "").encode())
                + sum(a.size for a in item.attachments))
