@@ -323,21 +323,25 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         version = operation = mailbox = fault = None  # until the envelope is read
         items = 0
         try:
-            request = soap.parse_request(body)
-            version, operation = request.server_version, request.operation
-            items = soap.count_items(request.body)
-            cost = app.latency.settings.cost(operation)
-            self.latency_seconds = (cost.request_ms + items * cost.item_ms) / 1000
-            mailbox = soap.effective_mailbox(request, user, app.directory)
-            fault = app.faults.take(operation)
-            if fault is not None and self._answer_with_fault(fault, started, operation, user.login, mailbox, items):
-                return
-            item_failure = (fault.position, fault.code) if fault is not None and fault.kind == "item_error" else None
-            context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
-                                     delivery=app.delivery, submitter=app.submitter, server_version=version,
-                                     culture=request.culture, item_failure=item_failure, limits=app.limits)
-            payload = soap.dispatch(context, request)
-            status, data = 200, soap.response_envelope(payload, version)
+            # The submitter gives way while the request is worked on (and while an injected fault delays or answers
+            # it); the latency model's wait before a normal answer comes after.
+            with app.submitter.paused():
+                request = soap.parse_request(body)
+                version, operation = request.server_version, request.operation
+                items = soap.count_items(request.body)
+                cost = app.latency.settings.cost(operation)
+                self.latency_seconds = (cost.request_ms + items * cost.item_ms) / 1000
+                mailbox = soap.effective_mailbox(request, user, app.directory)
+                fault = app.faults.take(operation)
+                if fault is not None and self._answer_with_fault(fault, started, operation, user.login, mailbox,
+                                                                 items):
+                    return
+                item_failure = (fault.position, fault.code) if fault is not None and fault.kind == "item_error" else None
+                context = RequestContext(user=user, mailbox=mailbox, directory=app.directory, store=app.store,
+                                         delivery=app.delivery, submitter=app.submitter, server_version=version,
+                                         culture=request.culture, item_failure=item_failure, limits=app.limits)
+                payload = soap.dispatch(context, request)
+                status, data = 200, soap.response_envelope(payload, version)
         except EwsFault as exc:
             status, data = exc.http_status, soap.fault_envelope(exc, version)
         except Exception:

@@ -54,15 +54,15 @@ def _uuid_bytes(object_uuid: str) -> bytes:
     return uuid.UUID(hex=object_uuid).bytes
 
 
+@functools.lru_cache(maxsize=8192)
 def _decode(kind: int, text: str | None) -> StoreId:
+    """Cached: a request's ids are decoded more than once (prefetch, then per item); errors are not cached."""
     mailbox, (object_uuid,) = _decode_uuids(kind, 1, text)
     return StoreId(mailbox, object_uuid)
 
 
-@functools.lru_cache(maxsize=8192)
 def _decode_uuids(kind: int, count: int, text: str | None) -> tuple[str, tuple[str, ...]]:
-    """(mailbox, ``count`` uuids) of an id of ``kind``. Cached: a request's ids are decoded more than once
-    (prefetch, then per item); errors are not cached."""
+    """(mailbox, ``count`` uuids) of an id of ``kind``."""
     if not text:
         raise ItemError(*EMPTY)
     try:

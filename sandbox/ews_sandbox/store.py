@@ -17,10 +17,9 @@ import json
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import ContextManager, Iterable, Iterator
 
 from .files import private_file
 from .ids import encode_item_id, new_change_key, new_uuid
@@ -194,59 +193,38 @@ class Item:
     fields: dict                                   # ITEM_COLUMNS -> Python value
     extended: dict = field(default_factory=dict)   # extended_key -> (prop_type, str | list[str])
     submitted: bool = False                        # sent, waiting in the Outbox for the submitter
-    attachments: list[Attachment] = field(default_factory=list)   # described, without their content
+    # Described (no content) when the item was read; copy_item and attachments_with_content query none when empty.
+    attachments: list[Attachment] = field(default_factory=list)
 
     def recipients(self) -> list[dict]:
         return (self.fields["to_recipients"] or []) + (self.fields["cc_recipients"] or []) + (self.fields["bcc_recipients"] or [])
 
 
-def _to_sql(column: str, value):
-    kind = ITEM_COLUMNS[column]
-    if value is None:
-        return None
-    if kind == "json":
-        return json.dumps(value) if value != [] else "[]"
-    if kind == "bool":
-        return 1 if value else 0
-    return value
-
-
-def _from_sql(column: str, value):
-    kind = ITEM_COLUMNS[column]
-    if value is None:
-        return [] if column in _LIST_COLUMNS else None
-    if kind == "json":
-        return json.loads(value)
-    if kind == "bool":
-        return bool(value)
-    return value
-
-
 _LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories", "reply_to")
-# (column, kind, whether NULL reads as []) for _row_to_item: _from_sql unrolled over a row.
+# (column, kind, whether NULL reads as []) for _row_to_item and _columns_to_sql.
 _COLUMN_DECODING = tuple((column, kind, column in _LIST_COLUMNS) for column, kind in ITEM_COLUMNS.items())
 _json_loads = json.JSONDecoder().decode
 _json_dumps = json.JSONEncoder().encode        # what json.dumps does with its defaults
 
 
+def _to_sql(kind: str, value):
+    """How a column of ``kind`` (ITEM_COLUMNS) stores ``value``."""
+    if value is None:
+        return None
+    if kind == "json":
+        return _json_dumps(value) if value != [] else "[]"
+    if kind == "bool":
+        return 1 if value else 0
+    return value
+
+
 def _columns_to_sql(values: dict) -> list:
-    """[_to_sql(c, values.get(c)) for c in ITEM_COLUMNS], unrolled."""
-    row = []
-    for column, kind, _ in _COLUMN_DECODING:
-        value = values.get(column)
-        if value is None:
-            row.append(None)
-        elif kind == "json":
-            row.append(_json_dumps(value) if value != [] else "[]")
-        elif kind == "bool":
-            row.append(1 if value else 0)
-        else:
-            row.append(value)
-    return row
+    """Every ITEM_COLUMNS column of ``values`` as stored, in order (a missing one is NULL)."""
+    return [_to_sql(kind, values.get(column)) for column, kind, _ in _COLUMN_DECODING]
 
 
 def _columns_from_values(values: dict) -> dict:
-    """{c: values.get(c, _from_sql(c, None)) for c in ITEM_COLUMNS}, unrolled."""
+    """``values`` completed with what a missing column reads as (NULL: [] for the lists, else None)."""
     return {column: values[column] if column in values else ([] if empty else None)
             for column, _, empty in _COLUMN_DECODING}
 
@@ -268,6 +246,70 @@ def _extended_from_sql(prop_type: str, value: str):
 SUBMITTED_SQL = "EXISTS (SELECT 1 FROM submissions WHERE submissions.item_seq = items.seq)"
 _SELECT_ITEM = "SELECT seq, uuid, mailbox, folder_uuid, change_key, %s, %s FROM items" % (", ".join(ITEM_COLUMNS),
                                                                                         SUBMITTED_SQL)
+
+
+# The transactions are classes rather than @contextmanager generators: every item of a request enters two of them.
+
+class _WriteTransaction:
+    """BEGIN IMMEDIATE under the store's process-wide write lock (joining an open transaction); on an
+    error, COMMIT what was written when ``keep_on_error``, else ROLLBACK."""
+
+    __slots__ = ("store", "keep_on_error", "conn", "began")
+
+    def __init__(self, store: "Store", keep_on_error: bool):
+        self.store, self.keep_on_error = store, keep_on_error
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.store._write_lock.acquire()
+        try:
+            self.conn = self.store.connection()
+            self.began = not self.conn.in_transaction
+            if self.began:
+                self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.store._write_lock.release()
+            raise
+        return self.conn
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        try:
+            if not self.began:
+                return
+            if error_type is not None and not self.keep_on_error:
+                self.store._rollback(self.conn)
+            else:
+                self.store._commit_or_rollback(self.conn)
+        finally:
+            self.store._write_lock.release()
+
+
+class _ItemTransaction:
+    """Store.item_transaction(): a savepoint of the open transaction, else a transaction of its own."""
+
+    __slots__ = ("store", "conn", "own")
+
+    def __init__(self, store: "Store"):
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        conn = self.store.connection()
+        self.own = None if conn.in_transaction else self.store.transaction()
+        if self.own is not None:
+            return self.own.__enter__()
+        conn.execute("SAVEPOINT item")
+        self.conn = conn
+        return conn
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if self.own is not None:
+            self.own.__exit__(error_type, error, traceback)
+            return
+        if error_type is not None:
+            self.conn.execute("ROLLBACK TO item")
+            self.conn.execute("RELEASE item")
+            self.store._pending_folders.clear()   # some may have been created in the savepoint: cache none of them
+            return
+        self.conn.execute("RELEASE item")
 
 
 class Store:
@@ -305,44 +347,28 @@ class Store:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # A commit never copies the WAL into the database file (SQLite's default every 1,000 pages: with its
+            # two fsyncs, several milliseconds in whichever request's commit it falls): checkpoint() does.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write; nested calls join the outer transaction."""
-        with self._write_transaction(keep_on_error=False) as conn:
-            yield conn
+    def checkpoint(self) -> None:
+        """Copy the WAL's committed pages into the database file, without waiting for readers or writers; the
+        submitter's thread does it between deliveries, off the requests' way. Durability is the WAL's either way."""
+        self.connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    @contextmanager
-    def request_transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> ContextManager[sqlite3.Connection]:
+        """One atomic write; nested calls join the outer transaction."""
+        return _WriteTransaction(self, keep_on_error=False)
+
+    def request_transaction(self) -> ContextManager[sqlite3.Connection]:
         """One write transaction for a whole request whose items each run in ``item_transaction()``.
 
         Commits even when the request fails part-way: each item's savepoint has already undone
         that item's own writes, so what the items before it did is kept, as with one transaction per item.
         """
-        with self._write_transaction(keep_on_error=True) as conn:
-            yield conn
-
-    @contextmanager
-    def _write_transaction(self, keep_on_error: bool) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE under the process-wide write lock (joining an open transaction); on an
-        error, COMMIT what was written when ``keep_on_error``, else ROLLBACK."""
-        with self._write_lock:
-            conn = self.connection()
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if not keep_on_error:
-                    self._rollback(conn)
-                    raise
-                self._commit_or_rollback(conn)
-                raise
-            self._commit_or_rollback(conn)
+        return _WriteTransaction(self, keep_on_error=True)
 
     def _commit_or_rollback(self, conn: sqlite3.Connection) -> None:
         try:
@@ -362,23 +388,9 @@ class Store:
             self._folder_cache.update(self._pending_folders)
             self._pending_folders.clear()
 
-    @contextmanager
-    def item_transaction(self) -> Iterator[sqlite3.Connection]:
+    def item_transaction(self) -> ContextManager[sqlite3.Connection]:
         """One item's atomic check-then-write: a savepoint inside ``request_transaction()``, else ``transaction()``."""
-        conn = self.connection()
-        if not conn.in_transaction:
-            with self.transaction() as conn:
-                yield conn
-            return
-        conn.execute("SAVEPOINT item")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK TO item")
-            conn.execute("RELEASE item")
-            self._pending_folders.clear()     # some may have been created in the savepoint: cache none of them
-            raise
-        conn.execute("RELEASE item")
+        return _ItemTransaction(self)
 
     # -- mailboxes and folders --------------------------------------------------------
 
@@ -405,18 +417,21 @@ class Store:
 
     def distinguished_folder(self, mailbox: str, name: str) -> str:
         """uuid of the distinguished folder ``name`` (a DISTINGUISHED_FOLDERS key) of ``mailbox``."""
-        self.ensure_mailbox(mailbox)
-        cached = self._folder_cache.get((mailbox.lower(), name))
+        key = (mailbox.lower(), name)
+        cached = self._folder_cache.get(key)
+        if cached is None:      # ensure_mailbox caches a mailbox's folders together
+            self.ensure_mailbox(mailbox)
+            cached = self._folder_cache.get(key)
         if cached:
             return cached
         if self.connection().in_transaction:
-            cached = self._pending_folders.get((mailbox.lower(), name))
+            cached = self._pending_folders.get(key)
             if cached:
                 return cached
         if name not in DISTINGUISHED_FOLDERS:
             raise KeyError(name)
         return self.connection().execute("SELECT uuid FROM folders WHERE mailbox = ? AND distinguished = ?",
-                                         (mailbox.lower(), name)).fetchone()[0]
+                                         key).fetchone()[0]
 
     def folder(self, folder_uuid: str) -> Folder | None:
         cached = self._folders.get(folder_uuid)
@@ -547,7 +562,7 @@ class Store:
         with self.transaction() as conn:
             assignments = ", ".join("%s = ?" % column for column in fields)
             conn.execute("UPDATE items SET change_key = ?, %s WHERE seq = ?" % assignments,
-                         [change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+                         [change_key] + [_to_sql(ITEM_COLUMNS[c], v) for c, v in fields.items()] + [item.seq])
             delete_keys = [(item.seq, key) for key in delete_extended]
             if delete_keys:
                 conn.executemany("DELETE FROM extended_properties WHERE item_seq = ? AND prop_key = ?", delete_keys)
@@ -572,7 +587,7 @@ class Store:
             assignments = ", ".join("%s = ?" % column for column in fields)
             conn.execute(
                 "UPDATE items SET uuid = ?, mailbox = ?, folder_uuid = ?, change_key = ?, %s WHERE seq = ?" % assignments,
-                [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(c, v) for c, v in fields.items()] + [item.seq])
+                [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(ITEM_COLUMNS[c], v) for c, v in fields.items()] + [item.seq])
             if item.submitted:
                 conn.execute("DELETE FROM submissions WHERE item_seq = ?", (item.seq,))
         item.uuid, item.mailbox, item.folder_uuid, item.change_key = item_uuid, folder.mailbox, folder_uuid, change_key
@@ -589,6 +604,8 @@ class Store:
         values.update(created=now, last_modified=now)
         with self.transaction() as conn:
             copy = self._insert_item(conn, folder.mailbox, folder_uuid, values, item.extended if with_extended else {})
+            if not item.attachments:
+                return copy
             # Attachments travel with the copy, content included, without passing through Python.
             conn.execute("INSERT INTO attachments (uuid, item_seq, name, content_type, content_id, is_inline, last_modified,"
                          " content) SELECT lower(hex(randomblob(16))), ?, name, content_type, content_id, is_inline,"
@@ -662,6 +679,8 @@ class Store:
 
     def attachments_with_content(self, item: Item) -> list[Attachment]:
         """``item``'s attachments, content included, in order."""
+        if not item.attachments:     # none when the item was read: an item without any costs no query
+            return []
         rows = self.connection().execute(
             "SELECT uuid, name, content_type, content_id, is_inline, length(content), last_modified, content"
             " FROM attachments WHERE item_seq = ? ORDER BY seq", (item.seq,))

@@ -8,6 +8,10 @@ inboxes, SMTP relay), then files the copy in the saved folder (another new ItemI
 deleted or moved out of the Outbox before then is not sent.
 
 Submissions are rows of the store (due time included), so they survive a restart and resume on start.
+
+Exchange's transport runs beside the services that answer requests; here both share one process, so the
+submitter gives way: while a request is being worked on (``paused()``), it delivers nothing new and leaves the
+store to the request, for at most GIVE_WAY_SECONDS, after which it delivers a batch all the same.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from .delivery import Delivery, send_marker
 from .ids import encode_folder_id, encode_item_id
@@ -22,7 +28,8 @@ from .store import Item, Store
 
 log = logging.getLogger(__name__)
 
-BATCH = 200              # messages per write transaction: requests wait at most one batch for the store
+BATCH = 50               # messages per write transaction, at most (fewer when a request comes: see _give_way)
+GIVE_WAY_SECONDS = 0.2   # the longest the submitter waits for requests being worked on before delivering anyway
 IDLE_WAKE_SECONDS = 1.0  # the longest the thread sleeps without looking for due submissions
 RETRY_SECONDS = 1.0      # a delivery that failed unexpectedly is tried again this much later
 
@@ -34,10 +41,13 @@ class Submitter:
         self.store = store
         self.delivery = delivery
         self.delay_ms = delay_ms
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._requests = 0         # requests being worked on (paused())
+        self._queued = False       # a submission came since the thread last looked at the store
+        # Guards both; notified when the last request is done and when submissions start coming.
+        self._activity = threading.Condition()
 
     # -- requests ----------------------------------------------------------------------
 
@@ -46,8 +56,25 @@ class Submitter:
         the epoch time ``not_before`` (its deferred send time) when one is given."""
         due = max(time.time() + self.delay_ms / 1000, not_before or 0)
         self.store.queue_submission(item, sender, saved_folder_uuid, due)
-        # Waking the thread before the caller commits is fine: it needs the store's write lock to look.
-        self._wake.set()
+        # Waking the thread before the caller commits is fine: it needs the store's write lock to look. A request
+        # sending many messages wakes it once (the interpreter lock is handed over at each wake).
+        with self._activity:
+            if not self._queued:
+                self._queued = True
+                self._activity.notify_all()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Around a request's own work (not its latency): the submitter gives way to it (see _give_way)."""
+        with self._activity:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._activity:
+                self._requests -= 1
+                if not self._requests:
+                    self._activity.notify_all()
 
     # -- the submitter thread ------------------------------------------------------------
 
@@ -58,7 +85,8 @@ class Submitter:
     def stop(self) -> None:
         """Stop after the batch in progress; submissions not yet due stay queued for the next start."""
         self._stop.set()
-        self._wake.set()
+        with self._activity:
+            self._activity.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
@@ -67,26 +95,40 @@ class Submitter:
         while not self._stop.is_set():
             try:
                 self.deliver_due()
+                self.store.checkpoint()
             except Exception:
                 log.exception("the submitter failed; it tries again")
             next_due = self.store.next_submission_due()
             sleep = IDLE_WAKE_SECONDS if next_due is None else min(max(next_due - time.time(), 0), IDLE_WAKE_SECONDS)
-            self._wake.wait(sleep)
-            self._wake.clear()
+            with self._activity:
+                self._activity.wait_for(lambda: self._queued or self._stop.is_set(), sleep)
 
     def deliver_due(self) -> int:
-        """Deliver and file every submission due now; the number delivered."""
+        """Deliver and file every submission due now, giving way to requests; the number delivered."""
         delivered = 0
-        while not self._stop.is_set():
+        while True:
+            quiet = self._give_way()
+            if self._stop.is_set():
+                return delivered
+            with self._activity:
+                self._queued = False   # what is submitted from now on, this transaction sees or the next pass delivers
             with self.store.request_transaction():
                 due = self.store.due_submissions(time.time(), BATCH)
+                taken = 0
                 for item, sender, saved_folder_uuid in due:
+                    if taken and quiet and self._requests:
+                        break       # a request came: commit, and leave the store to it
                     delivered += self._deliver_one(item, sender, saved_folder_uuid)
+                    taken += 1
             with self._progress:
                 self._progress.notify_all()
-            if len(due) < BATCH:
-                break
-        return delivered
+            if taken == len(due) and len(due) < BATCH:
+                return delivered
+
+    def _give_way(self) -> bool:
+        """Wait until no request is being worked on (True), or GIVE_WAY_SECONDS (False)."""
+        with self._activity:
+            return self._activity.wait_for(lambda: not self._requests or self._stop.is_set(), GIVE_WAY_SECONDS)
 
     def _deliver_one(self, item: Item, sender: str, saved_folder_uuid: str | None) -> int:
         try:

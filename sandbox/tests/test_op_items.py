@@ -1,9 +1,11 @@
 """CreateItem, GetItem, UpdateItem, DeleteItem, GetFolder."""
 
+import threading
 import time
 
 import pytest
 
+from ews_sandbox import soap
 from ews_sandbox.ids import decode_item_id
 from ews_sandbox.namespaces import qm, qt
 
@@ -175,6 +177,52 @@ def test_bulk_operations_on_a_thousand_ids_are_fast(env):
                                 % item_ids(*ids)))
     assert {code for _, code, _ in results} == {"ErrorItemNotFound"}
     assert time.perf_counter() - started < 4 * 1000 * 0.005   # well under 5 ms per item and operation
+
+
+def _stamp(env, pairs, value):
+    """UpdateItem of ``pairs`` (id, ChangeKey) setting the state marker to ``value``: the ResponseCodes, in order."""
+    changes = "".join('<t:ItemChange><t:ItemId Id="%s" ChangeKey="%s"/><t:Updates>%s</t:Updates></t:ItemChange>'
+                      % (i, k, set_marker(value)) for i, k in pairs)
+    return [code for _, code, _ in messages(env.call("UpdateItem", '<m:UpdateItem ConflictResolution="NeverOverwrite">'
+                                                     '<m:ItemChanges>%s</m:ItemChanges></m:UpdateItem>' % changes))]
+
+
+def test_concurrent_updates_carrying_one_change_key_let_exactly_one_through(env):
+    drafts = [env.draft(subject="race %d" % n) for n in range(20)]
+    codes = {}
+
+    def worker(n):
+        codes[n] = _stamp(env, drafts, "worker %d" % n)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for position, (item_id, _) in enumerate(drafts):
+        per_worker = [codes[n][position] for n in range(4)]
+        assert sorted(per_worker) == ["ErrorIrresolvableConflict"] * 3 + ["NoError"]
+        winner = per_worker.index("NoError")
+        assert [v for _, v in stored(env, item_id).extended.values()] == ["worker %d" % winner]
+
+
+def test_an_item_named_twice_in_one_update_is_read_again_and_a_gone_one_stays_gone(env):
+    draft, gone = env.draft(subject="twice"), env.draft(subject="gone")
+    env.call("DeleteItem", '<m:DeleteItem DeleteType="HardDelete"><m:ItemIds>%s</m:ItemIds></m:DeleteItem>'
+             % item_ids(gone))
+    assert _stamp(env, [draft, gone, draft, gone], "x") == ["NoError", "ErrorItemNotFound", "ErrorIrresolvableConflict",
+                                                          "ErrorItemNotFound"]
+
+
+def test_item_messages_do_not_repeat_the_namespace_declarations(env):
+    drafts = [env.draft(subject="ns %d" % n) for n in range(3)]
+    for response in (env.call("GetItem", "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
+                                         "<m:ItemIds>%s</m:ItemIds></m:GetItem>" % item_ids(*drafts)),
+                     env.call("SendItem", '<m:SendItem SaveItemToFolder="false"><m:ItemIds>%s</m:ItemIds></m:SendItem>'
+                                          % item_ids(*drafts))):
+        data = soap.response_envelope(response, "Exchange2016")
+        assert data.count(b"ResponseClass=\"Success\"") == 3
+        assert (data.count(b"xmlns:m="), data.count(b"xmlns:t=")) == (1, 1)
 
 
 def test_get_folder_with_counts_and_other_mailboxes(env):

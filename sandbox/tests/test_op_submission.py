@@ -1,9 +1,11 @@
 """Sending submits: the message waits in the Outbox until the submitter delivers it and files the copy."""
 
+import threading
 import time
 
 import pytest
 
+from ews_sandbox import submission
 from ews_sandbox.delivery import Delivery
 from ews_sandbox.namespaces import qm, qt
 from ews_sandbox.store import Store
@@ -121,6 +123,57 @@ def test_an_unexpected_delivery_failure_keeps_the_message_for_a_retry(env, monke
     monkeypatch.undo()
     env.store.postpone_submission(env.store.due_submissions(time.time() + 5, 1)[0][0], time.time())
     assert env.deliver_outbox() == 1
+
+
+def _deliver_in_thread(env) -> tuple[threading.Thread, list]:
+    delivered = []
+    thread = threading.Thread(target=lambda: delivered.append(env.deliver_outbox()), daemon=True)
+    thread.start()
+    return thread, delivered
+
+
+def test_the_submitter_waits_while_a_request_is_worked_on(env):
+    send(env, [env.draft(subject="a"), env.draft(subject="b")])
+    with env.submitter.paused():
+        thread, delivered = _deliver_in_thread(env)
+        thread.join(0.1)
+        assert env.delivery.log() == [] and thread.is_alive()
+    thread.join(10)
+    assert delivered == [2] and len(env.delivery.log()) == 2
+
+
+def test_the_submitter_delivers_anyway_when_requests_never_stop(env, monkeypatch):
+    monkeypatch.setattr(submission, "GIVE_WAY_SECONDS", 0.05)
+    send(env, [env.draft(subject="a"), env.draft(subject="b")])
+    with env.submitter.paused():
+        thread, delivered = _deliver_in_thread(env)
+        thread.join(10)
+        assert delivered == [2]
+
+
+def test_a_request_coming_during_deliveries_waits_for_one_message_not_the_batch(env, monkeypatch):
+    send(env, [env.draft(subject=subject) for subject in "abc"])
+    deliver, seen = env.delivery.deliver, []
+    request_started = threading.Event()
+
+    def request():
+        with env.submitter.paused():
+            request_started.set()
+            with env.store.request_transaction() as conn:
+                seen.append(conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
+
+    def deliver_while_a_request_comes(*args):
+        if not request_started.is_set():
+            threading.Thread(target=request, daemon=True).start()
+            assert request_started.wait(10)
+        return deliver(*args)
+
+    monkeypatch.setattr(env.delivery, "deliver", deliver_while_a_request_comes)
+    assert env.deliver_outbox() == 3
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen == [1]      # the submitter committed its first message and let the request in
 
 
 def test_message_flags_in_restrictions_and_as_read_only(env):

@@ -1,13 +1,16 @@
 import sqlite3
+import threading
 import time
 
 import pytest
 
+from ews_sandbox.delivery import Delivery
 from ews_sandbox.errors import ItemError
 from ews_sandbox.ids import decode_folder_id, decode_item_id, encode_folder_id, encode_item_id, new_change_key, new_uuid
 from ews_sandbox.store import Store, extended_key
+from ews_sandbox.submission import Submitter
 
-from ews_test_support import ALICE, MARKER_SET
+from ews_test_support import ALICE, MARKER_SET, FakeDirectory
 
 
 @pytest.fixture
@@ -131,6 +134,43 @@ def test_folders_created_in_an_undone_item_are_not_cached_and_committed_ones_are
     assert store.folder(kept) is not None and store.distinguished_folder("kept@sandbox.test", "inbox") == kept
 
 
+def _subjects(store, folder):
+    return sorted(item.fields["subject"] for item in store.find_items([folder])[1])
+
+
+def _write_from_another_thread(store, folder) -> None:
+    """A write that needs the store's lock: it fails the test if an earlier transaction kept the lock."""
+    thread = threading.Thread(target=lambda: store.create_item(folder, {"subject": "other thread"}), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_transaction_that_fails_leaves_nothing_and_frees_the_store(store):
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.create_item(drafts, {"subject": "undone"})
+            with store.transaction():                    # a nested one joins it
+                store.create_item(drafts, {"subject": "undone too"})
+            raise RuntimeError("rolled back")
+    _write_from_another_thread(store, drafts)
+    assert _subjects(store, drafts) == ["other thread"]
+
+
+def test_a_request_failing_part_way_keeps_the_items_before_and_undoes_the_failing_one(store):
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    with pytest.raises(RuntimeError):
+        with store.request_transaction():
+            with store.item_transaction():
+                store.create_item(drafts, {"subject": "first"})
+            with store.item_transaction():
+                store.create_item(drafts, {"subject": "second, written before its failure"})
+                raise RuntimeError("crash in the middle of an item")
+    _write_from_another_thread(store, drafts)
+    assert _subjects(store, drafts) == ["first", "other thread"]
+
+
 def test_a_data_folder_from_before_the_message_columns_gets_them(tmp_path):
     path = tmp_path / "store.sqlite3"
     Store(path)
@@ -141,3 +181,31 @@ def test_a_data_folder_from_before_the_message_columns_gets_them(tmp_path):
     drafts = store.distinguished_folder(ALICE, "drafts")
     item = store.create_item(drafts, {"subject": "after", "sensitivity": "Private", "reply_to": [{"name": "", "email": "x@y"}]})
     assert store.get_item(item.uuid).fields["sensitivity"] == "Private"
+
+
+def test_commits_leave_the_wal_to_checkpoint_and_a_restart_reads_it(tmp_path):
+    store = Store(tmp_path / "store.sqlite3")
+    for _ in range(300):     # small commits: more than the 1,000 pages after which SQLite would checkpoint itself
+        store.seed(ALICE, count=10)
+    reopened = Store(tmp_path / "store.sqlite3")             # a restart before any checkpoint
+    assert reopened.find_items([reopened.distinguished_folder(ALICE, "drafts")], limit=0)[0] == 3000
+    _, frames, copied = store.connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames > 1000 and frames == copied                 # the WAL was never restarted: no checkpoint before
+
+
+def test_the_submitter_thread_checkpoints(tmp_path, monkeypatch):
+    store = Store(tmp_path / "store.sqlite3")
+    checkpointed = threading.Event()
+    checkpoint = store.checkpoint
+
+    def recorded():
+        checkpoint()
+        checkpointed.set()
+
+    monkeypatch.setattr(store, "checkpoint", recorded)
+    submitter = Submitter(store, Delivery(store, FakeDirectory()))
+    submitter.start()
+    try:
+        assert checkpointed.wait(10)
+    finally:
+        submitter.stop()

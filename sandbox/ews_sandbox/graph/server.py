@@ -143,7 +143,8 @@ class RoundTrip:
         """Run an authorized operation, unless ``fault`` (taken for it) answers instead."""
         _raise_for(fault)
         context = mail.MailContext(self.app.graph, self.app, caller, route.mailbox, request, self.base)
-        return route.run(context)
+        with self.app.submitter.paused():
+            return route.run(context)
 
     def error(self, error: GraphError) -> mail.GraphResponse:
         return mail.GraphResponse(error.status, error.body(self.request_id, self.headers.get("client-request-id")),

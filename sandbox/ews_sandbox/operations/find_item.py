@@ -6,6 +6,8 @@ Like Exchange (the EWSFindCountLimit throttling policy, 1000 by default), a page
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import etree
 
 from ..context import RequestContext
@@ -33,8 +35,7 @@ def _find_item_shape(request: etree._Element) -> Shape:
         if uri in UNMODELLED_NOT_IN_FIND_ITEM or (f is not None and not f.in_find_item):
             raise ItemError(*NOT_IN_FIND_ITEM)
     shape = parse_shape(item_shape)
-    shape.uris = {uri for uri in shape.uris if FIELDS_BY_URI[uri].in_find_item}
-    return shape
+    return replace(shape, uris=frozenset(uri for uri in shape.uris if FIELDS_BY_URI[uri].in_find_item))
 
 
 def _paging(view: etree._Element | None) -> tuple[int, int, bool]:

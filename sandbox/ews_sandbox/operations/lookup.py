@@ -8,7 +8,7 @@ from lxml import etree
 from ..context import RequestContext
 from ..errors import ItemError
 from ..ids import decode_attachment_id, decode_folder_id, decode_item_id
-from ..namespaces import qm, qt
+from ..namespaces import first_child, first_child_text, qm, qt
 from ..store import DISTINGUISHED_FOLDERS, Attachment, Folder, Item
 
 ITEM_NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
@@ -18,7 +18,8 @@ ATTACHMENT_NOT_FOUND = ("ErrorInvalidAttachmentId", "The attachment could not be
 
 def folder_owner(ctx: RequestContext, element: etree._Element) -> str:
     """Mailbox a folder id element names: its t:Mailbox, else the request's effective mailbox."""
-    address = element.findtext("%s/%s" % (qt("Mailbox"), qt("EmailAddress")))
+    mailbox = first_child(element, qt("Mailbox"))
+    address = first_child_text(mailbox, qt("EmailAddress")) if mailbox is not None else None
     return (address or ctx.mailbox).strip().lower()
 
 
@@ -51,8 +52,9 @@ def saved_item_folder(request: etree._Element) -> etree._Element | None:
     return elements[0] if elements else None
 
 
-def prefetch_items(ctx: RequestContext, elements) -> dict[str, Item]:
-    """The stored items the t:ItemId ``elements`` name, by uuid, read with one query; malformed ids are skipped.
+def prefetch_items(ctx: RequestContext, elements) -> dict[str, Item | None]:
+    """The stored items the t:ItemId ``elements`` name, by uuid (None: not found), read with one query; malformed
+    ids are skipped.
 
     For ``take_item``: a writing request must read them inside its ``request_transaction()``.
     """
@@ -62,15 +64,21 @@ def prefetch_items(ctx: RequestContext, elements) -> dict[str, Item]:
             uuids.append(decode_item_id(element.get("Id")).uuid)
         except ItemError:
             pass
-    return ctx.store.get_items(uuids)
+    found = ctx.store.get_items(uuids)
+    return {item_uuid: found.get(item_uuid) for item_uuid in uuids}
 
 
-def take_item(ctx: RequestContext, item_uuid: str, prefetched: dict[str, Item] | None) -> Item | None:
-    """The item ``item_uuid`` from ``prefetched`` (taken out, so an id named twice is read again), else from the store."""
-    if prefetched is not None:
-        item = prefetched.pop(item_uuid, None)
+def take_item(ctx: RequestContext, item_uuid: str, prefetched: dict[str, Item | None] | None) -> Item | None:
+    """The item ``item_uuid`` from ``prefetched`` (taken out, so an id named twice is read again), else from the store.
+
+    One the prefetch did not find is not looked for again: an item's uuid is random and never issued again (a move
+    issues a new one), so it cannot have appeared since.
+    """
+    if prefetched is not None and item_uuid in prefetched:
+        item = prefetched[item_uuid]
         if item is not None:
-            return item
+            del prefetched[item_uuid]
+        return item
     return ctx.store.get_item(item_uuid)
 
 

@@ -13,7 +13,7 @@ import base64
 
 from ..errors import ItemError
 from ..ids import encode_attachment_id, encode_folder_id, encode_item_id
-from ..namespaces import qt
+from ..namespaces import first_child, first_child_text, qt
 from ..store import SUBMITTED_SQL, Attachment, Item, extended_key, is_array_type
 
 EXTENDED = "ExtendedProperty"   # marks where t:ExtendedProperty goes in the schema's element order
@@ -199,10 +199,10 @@ INVALID_EXTENDED_VALUE = ("ErrorInvalidExtendedPropertyValue", "The extended pro
 def parse_extended_property(element: etree._Element) -> tuple[ExtendedPath, object]:
     """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values. A SystemTime must be a time
     (it is stored in the store's UTC form)."""
-    path = parse_extended_uri(element.find(qt("ExtendedFieldURI")))
+    path = parse_extended_uri(first_child(element, qt("ExtendedFieldURI")))
     if is_array_type(path.prop_type):
         return path, [v.text or "" for v in element.iter(qt("Value"))]
-    value = element.findtext(qt("Value")) or ""
+    value = first_child_text(element, qt("Value")) or ""
     if path.prop_type == "SystemTime":
         try:
             value = normalize_datetime(value)
@@ -241,10 +241,13 @@ def parse_path(element: etree._Element) -> Field | ExtendedPath:
                     "This property is not supported by this operation%s." % (" (%s)" % uri if uri else ""))
 
 
+PATH_TAGS = frozenset({qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI")})
+
+
 def find_path(parent: etree._Element) -> Field | ExtendedPath:
     """The first path child of ``parent`` (SetItemField, IsEqualTo, FieldOrder...)."""
     for child in parent:
-        if child.tag in (qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI")):
+        if child.tag in PATH_TAGS:
             return parse_path(child)
     raise ItemError("ErrorInvalidPropertyRequest", "This property is not supported by this operation.")
 
@@ -287,16 +290,22 @@ def parse_item_content(element: etree._Element) -> ItemContent:
 
 # -- shapes and item elements ----------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Shape:
-    uris: set
-    extended: list      # ExtendedPath, in request order
+    uris: frozenset
+    extended: tuple     # ExtendedPath, in request order
+    # The FIELDS item_element writes, in schema order (with EXTENDED, where the extended properties go): chosen
+    # once per request rather than for each item.
+    fields: tuple = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "fields", tuple(f for f in FIELDS if f.uri == EXTENDED or f.uri in self.uris))
 
 
 def parse_shape(shape: etree._Element | None) -> Shape:
     """t:ItemShape -> the FieldURIs and extended properties to return."""
     if shape is None:
-        return Shape({"item:ItemId"}, [])
+        return Shape(frozenset({"item:ItemId"}), ())
     base = shape.findtext(qt("BaseShape"))
     uris = {"IdOnly": {"item:ItemId"}, "Default": set(DEFAULT_SHAPE), "AllProperties": set(ALL_PROPERTIES)}.get(
         base, {"item:ItemId"})
@@ -309,7 +318,7 @@ def parse_shape(shape: etree._Element | None) -> Shape:
             uris.add(child.get("FieldURI"))
         elif child.tag == qt("ExtendedFieldURI"):
             extended.append(parse_extended_uri(child))
-    return Shape(uris, extended)
+    return Shape(frozenset(uris), tuple(extended))
 
 
 def is_message(item: Item) -> bool:
@@ -341,7 +350,7 @@ def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Ele
     """t:Message (or t:Item for other classes) with the properties ``shape`` asks for, in schema order."""
     message = is_message(item)
     element = etree.SubElement(parent, qt("Message" if message else "Item"))
-    for f in FIELDS:
+    for f in shape.fields:
         if f.uri == EXTENDED:
             for path in shape.extended:
                 if path.key == MESSAGE_FLAGS:
@@ -349,7 +358,7 @@ def item_element(parent: etree._Element, item: Item, shape: Shape) -> etree._Ele
                 elif path.key in item.extended:
                     extended_property_element(element, path, item.extended[path.key][1])
             continue
-        if f.uri not in shape.uris or (f.message_only and not message):
+        if f.message_only and not message:
             continue
         if f.uri == "item:ItemId":
             item_id_element(element, item)

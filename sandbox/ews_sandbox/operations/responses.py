@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 from lxml import etree
@@ -10,6 +11,7 @@ from ..errors import INTERNAL_ERROR_MESSAGE, ItemError
 from ..namespaces import M, T, qm, qt
 
 _NSMAP = {"m": M, "t": T}
+_RESPONSE_CODE = qm("ResponseCode")
 
 
 BATCH_STOPPED = ("ErrorBatchProcessingStopped", "This item was not processed because an earlier item of the request "
@@ -24,10 +26,11 @@ class OperationResponse:
     """
 
     def __init__(self, operation: str, empty_container: str | None = None):
-        self.operation = operation
         self.empty_container = empty_container
         self.element = etree.Element(qm(operation + "Response"), nsmap=_NSMAP)
         self.messages = etree.SubElement(self.element, qm("ResponseMessages"))
+        self._message_tag = qm(operation + "ResponseMessage")
+        self._success: etree._Element | None = None
 
     def each_item(self, ctx, elements) -> Iterator[etree._Element]:
         """The element children of a request's list (ItemIds, Items, ItemChanges, folder ids) to process, in order.
@@ -51,8 +54,14 @@ class OperationResponse:
                 self._message("Warning", *BATCH_STOPPED)
 
     def success(self) -> etree._Element:
-        message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass="Success")
-        etree.SubElement(message, qm("ResponseCode")).text = "NoError"
+        """A Success message, appended; the operation adds its content to it."""
+        if self._success is None:
+            # Built once and copied for every item: lxml copies a small tree faster than it builds it element by
+            # element. Its namespace declarations are the response's own, so appended copies do not repeat them.
+            self._success = etree.Element(self._message_tag, ResponseClass="Success", nsmap=_NSMAP)
+            etree.SubElement(self._success, _RESPONSE_CODE).text = "NoError"
+        message = copy.copy(self._success)
+        self.messages.append(message)
         return message
 
     def item_error(self, error: ItemError) -> etree._Element:
@@ -64,9 +73,9 @@ class OperationResponse:
         """An Error or Warning message shaped like Exchange's: MessageText, ResponseCode, DescriptiveLinkKey 0,
         MessageXml (the ``field_uri`` as ``t:ExceptionFieldURI``, the ``details`` as ``t:Value`` entries), then the
         operation's empty container."""
-        message = etree.SubElement(self.messages, qm(self.operation + "ResponseMessage"), ResponseClass=response_class)
+        message = etree.SubElement(self.messages, self._message_tag, ResponseClass=response_class)
         etree.SubElement(message, qm("MessageText")).text = text
-        etree.SubElement(message, qm("ResponseCode")).text = code
+        etree.SubElement(message, _RESPONSE_CODE).text = code
         etree.SubElement(message, qm("DescriptiveLinkKey")).text = "0"
         if details or field_uri:
             message_xml = etree.SubElement(message, qm("MessageXml"))

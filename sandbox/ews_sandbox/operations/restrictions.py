@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import ItemError
-from ..namespaces import qt
+from ..namespaces import first_child, qt
 from .properties import MESSAGE_FLAGS, MESSAGE_FLAGS_SQL, ExtendedPath, Field, find_path, normalize_datetime, parse_bool
 
 UNSUPPORTED = ("ErrorUnsupportedQueryFilter", "The restriction contains a query filter that is not supported.")
@@ -51,8 +51,8 @@ def _where(path, template: str, params: list) -> tuple[str, list]:
 
 def _constant(path, element: etree._Element):
     """The t:Constant operand, converted to how the store keeps that property."""
-    operand = element.find(qt("FieldURIOrConstant"))
-    constant = operand.find(qt("Constant")) if operand is not None else None
+    operand = first_child(element, qt("FieldURIOrConstant"))
+    constant = first_child(operand, qt("Constant")) if operand is not None else None
     if constant is None:
         raise ItemError(*UNSUPPORTED)   # field-to-field comparisons are not needed by any client we serve
     value = constant.get("Value", "")

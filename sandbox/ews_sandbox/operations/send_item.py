@@ -49,15 +49,18 @@ DEFERRED_SEND_TIME = extended_key(property_tag="0x3FEF")
 MIME_GROWTH, MIME_HEADROOM_BYTES = 1.4, 64 * 1024
 
 
-def _check_send_size(ctx: RequestContext, item: Item) -> None:
-    """ErrorMessageSizeExceeded when ``item``, as it would go out (MIME), is over the send limit (MaxSendSize)."""
+def _check_send_size(ctx: RequestContext, item: Item, changes: dict) -> None:
+    """ErrorMessageSizeExceeded when ``item`` with the ``changes`` sending makes (sent_fields), as it would go out
+    (MIME), is over the send limit (MaxSendSize). The changes touch no content: only a message near the limit is
+    built, with them, to be measured."""
     limit = ctx.limits.max_send_bytes
     content = (len((item.fields["body"] or "").encode()) + len((item.fields["subject"] or "").encode())
                + sum(a.size for a in item.attachments))
     headroom = MIME_HEADROOM_BYTES + 1024 * (len(item.attachments) + len(item.recipients()))
     if content * MIME_GROWTH + headroom < limit:
         return
-    if len(build_mime(item, ctx.store.attachments_with_content(item))) > limit:
+    sent = replace(item, fields={**item.fields, **changes})
+    if len(build_mime(sent, ctx.store.attachments_with_content(sent))) > limit:
         raise ItemError(*MESSAGE_TOO_LARGE)
 
 
@@ -124,7 +127,7 @@ def send_stored(ctx: RequestContext, item: Item, save: bool, folder_element) -> 
         target = (resolve_folder(ctx, folder_element, "create") if folder_element is not None
                   else store.folder(store.distinguished_folder(ctx.mailbox, "sentitems")))
     changes = sent_fields(ctx, item)
-    _check_send_size(ctx, replace(item, fields={**item.fields, **changes}))
+    _check_send_size(ctx, item, changes)
     outbox = store.distinguished_folder(item.mailbox, "outbox")
     not_before = _deferred_until(item)
     if save and _left_behind_by_quirk(ctx, item, folder_element, target):

@@ -12,11 +12,11 @@ from lxml import etree
 
 from ..context import RequestContext
 from ..errors import ItemError
-from ..namespaces import qm, qt
+from ..namespaces import first_child, qm, qt
 from ..store import Item
 from .lookup import prefetch_items, saved_item_folder, resolve_item
-from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, READ_ONLY, ExtendedPath, find_path, is_message, item_id_element, parse_extended_property,
-                         parse_field_value)
+from .properties import (EXTENDED, INVALID_SET, MESSAGE_FLAGS, PATH_TAGS, READ_ONLY, ExtendedPath, find_path, is_message,
+                         item_id_element, parse_extended_property, parse_field_value)
 from .responses import OperationResponse
 from .send_item import send_stored
 
@@ -29,12 +29,12 @@ INVALID_DELETE = ("ErrorInvalidPropertyDelete", "Delete action is invalid for pr
 
 _APPENDABLE = {"recipients", "strings", "body"}
 _READ_ONLY_ERRORS = {"SetItemField": INVALID_SET, "AppendToItemField": INVALID_APPEND, "DeleteItemField": INVALID_DELETE}
+_ACTIONS = {qt(action): action for action in _READ_ONLY_ERRORS}     # t:Updates' children by tag
 
 
 def _new_value(update: etree._Element, path):
     """The value carried by the t:Message / t:Item inside a Set or Append update."""
-    item = next((child for child in update if isinstance(child.tag, str) and child.tag not in
-                 (qt("FieldURI"), qt("ExtendedFieldURI"), qt("IndexedFieldURI"))), None)
+    item = next((child for child in update if isinstance(child.tag, str) and child.tag not in PATH_TAGS), None)
     if item is None:
         raise ItemError(*INVALID_SET)
     if isinstance(path, ExtendedPath):
@@ -43,7 +43,7 @@ def _new_value(update: etree._Element, path):
             if found.key == path.key:
                 return found, value
         raise ItemError(*INVALID_SET)
-    element = item.find(qt(path.element))
+    element = first_child(item, qt(path.element))
     if element is None:
         raise ItemError(*INVALID_SET)
     return element, parse_field_value(path, element)
@@ -55,9 +55,9 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
     set_extended: dict = {}
     delete_extended: list = []
     for update in updates:
-        if not isinstance(update.tag, str):
+        action = _ACTIONS.get(update.tag)
+        if action is None:      # a comment or processing instruction: the schema allows no other element
             continue
-        action = etree.QName(update).localname
         path = find_path(update)
         if isinstance(path, ExtendedPath):
             if path.key == MESSAGE_FLAGS:
@@ -92,7 +92,7 @@ def collect_changes(item: Item, updates: etree._Element) -> tuple[dict, dict, li
 def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution: str, disposition: str | None,
                folder_element, prefetched: dict | None = None) -> Item | None:
     """Apply one ItemChange atomically; with a Send disposition also send it. Returns the item when it stays where it was."""
-    item_id = change.find(qt("ItemId"))
+    item_id = first_child(change, qt("ItemId"))
     store = ctx.store
     with store.item_transaction():
         item = resolve_item(ctx, item_id, "create", prefetched)
@@ -102,7 +102,7 @@ def update_one(ctx: RequestContext, change: etree._Element, conflict_resolution:
                 raise ItemError(*CHANGE_KEY_REQUIRED)
             if change_key != item.change_key:
                 raise ItemError(*CONFLICT)
-        fields, set_extended, delete_extended = collect_changes(item, change.find(qt("Updates")))
+        fields, set_extended, delete_extended = collect_changes(item, first_child(change, qt("Updates")))
         item = store.update_item(item, fields, set_extended, delete_extended)
         if disposition in ("SendOnly", "SendAndSaveCopy"):
             ctx.check_access(item.mailbox, "send")
@@ -120,7 +120,7 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     # One write transaction for the request, one savepoint per item (update_one): each item's
     # check-then-write stays atomic and its failure undoes only its own writes.
     with ctx.store.request_transaction():
-        prefetched = prefetch_items(ctx, [item_id for item_id in (c.find(qt("ItemId")) for c in changes)
+        prefetched = prefetch_items(ctx, [item_id for item_id in (first_child(c, qt("ItemId")) for c in changes)
                                           if item_id is not None])
         for change in response.each_item(ctx, changes):
             try:
