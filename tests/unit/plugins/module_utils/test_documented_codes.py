@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import os
 import re
 
@@ -12,7 +13,10 @@ from ansible_collections.exchange.ews.plugins.module_utils import errors, exactl
 # Every module that defines an error of its own, so that its subclasses are found.
 from ansible_collections.exchange.ews.plugins.module_utils.services import find_item  # noqa: F401 pylint: disable=unused-import
 
-GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "user-guide.md")
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+GUIDE = os.path.join(ROOT, "docs", "user-guide.md")
+# A code of the collection's own, written in the source: NAME_CODE = "Ews..." or response_code="Ews...".
+CODE_IN_SOURCE = re.compile(r'(?:_CODE\s*=\s*|response_code\s*=\s*)"((?:Ews|Error)\w+)"')
 
 
 def produced_codes():
@@ -25,6 +29,9 @@ def produced_codes():
     names = {cls.__name__ for cls in classes if not issubclass(cls, errors.EwsFault)}
     names.update(value for name, value in vars(exactly_once).items() if name.endswith("_CODE")
                  and re.match(r"^(Ews|Error)\w+$", str(value)))
+    for path in glob.glob(os.path.join(ROOT, "plugins", "*", "*.py")):
+        with open(path, encoding="utf-8") as stream:
+            names.update(code for code in CODE_IN_SOURCE.findall(stream.read()) if code.startswith("Ews"))
     return names
 
 
@@ -33,6 +40,8 @@ def test_every_code_the_collection_produces_is_in_the_troubleshooting_table():
         guide = stream.read()
     table = guide[guide.index("## Troubleshooting"):]
     table = table[:table.index("\n## ")]
-    documented = set(re.findall(r"^\| `(\w+)`", table, re.M))
+    # The codes named in each row's first cell ("`A` / `B` (HTTP 403)").
+    documented = set(code for line in table.splitlines() if line.startswith("| ")
+                     for code in re.findall(r"`(\w+)`", line.split("|")[1]))
     missing = sorted(produced_codes() - documented)
     assert not missing, "docs/user-guide.md's troubleshooting table lacks %s" % ", ".join(missing)
