@@ -110,7 +110,8 @@ class TooManyMatches(EwsError):
         self.matches = matches
         self.limit = limit
         super(TooManyMatches, self).__init__("%d items match, more than the limit of %d; narrow the search"
-                                             % (matches, limit), operation="FindItem")
+                                             % (matches, limit), operation="FindItem",
+                                             response_code="EwsTooManyMatches")
 
 
 class FindItemResult:

@@ -10,8 +10,6 @@ import os
 import re
 
 from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once
-# Every module that defines an error of its own, so that its subclasses are found.
-from ansible_collections.exchange.ews.plugins.module_utils.services import find_item  # noqa: F401 pylint: disable=unused-import
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 GUIDE = os.path.join(ROOT, "docs", "user-guide.md")
@@ -20,13 +18,12 @@ CODE_IN_SOURCE = re.compile(r'(?:_CODE\s*=\s*|response_code\s*=\s*)"((?:Ews|Erro
 
 
 def produced_codes():
-    """Codes of the collection's own making: error class names (a failure without an Exchange ResponseCode
-    reports its class name) and the exactly-once protocol's codes."""
-    classes = [errors.EwsError]
-    for cls in classes:
-        classes.extend(cls.__subclasses__())
+    """Codes of the collection's own making: the names of the shared error classes (a failure without an
+    Exchange ResponseCode reports its class name; errors defined elsewhere always carry a response_code)
+    and the codes the source writes."""
     # A SOAP fault always carries Exchange's own ResponseCode.
-    names = {cls.__name__ for cls in classes if not issubclass(cls, errors.EwsFault)}
+    names = {value.__name__ for value in vars(errors).values()
+             if isinstance(value, type) and issubclass(value, errors.EwsError) and not issubclass(value, errors.EwsFault)}
     names.update(value for name, value in vars(exactly_once).items() if name.endswith("_CODE")
                  and re.match(r"^(Ews|Error)\w+$", str(value)))
     for path in glob.glob(os.path.join(ROOT, "plugins", "*", "*.py")):
