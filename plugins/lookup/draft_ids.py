@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: draft_ids
-author: exchange.ews contributors (!UNKNOWN)
+author: Exchange EWS collection maintainers (@exchange-ews)
 version_added: 0.1.0
 short_description: Find Exchange drafts with one server-side search
 description:
@@ -174,18 +174,22 @@ _raw:
     id:
       description: The EWS ItemId.
       type: str
+      sample: AAMkADk0ZGE1ZDUzLWJhNzUtNDc2Ni1hZDU0LTE0ODk0ZDA3ODBkYwBGAAAAAAA=
     change_key:
       description: The ChangeKey of the version found; M(exchange.ews.send_item) refuses to send a
         draft edited after it was looked up.
       type: str
+      sample: CQAAABYAAAB4
     subject:
       description: The subject (empty string when there is none).
       type: str
+      sample: Weekly report
     to:
       description: The To line as Exchange displays it, split into one entry per recipient
         (display names, or addresses for recipients without one).
       type: list
       elements: str
+      sample: [Team Reports, dora@example.org]
     created:
       description: Creation time, ISO 8601 UTC.
       type: str

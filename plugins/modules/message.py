@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: message
-author: exchange.ews contributors (!UNKNOWN)
+author: Exchange EWS collection maintainers (@exchange-ews)
 version_added: 0.1.0
 short_description: Compose an Exchange mail and send it exactly once, with attachments
 description:

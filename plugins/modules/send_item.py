@@ -20,7 +20,7 @@ description:
     See the collection's C(docs/exactly-once.md).
   - The number of requests per batch does not depend on the batch size (four on the happy path).
   - Every run ends by O(deadline).
-author: exchange.ews contributors (!UNKNOWN)
+author: Exchange EWS collection maintainers (@exchange-ews)
 extends_documentation_fragment:
   - exchange.ews.connection
   - exchange.ews.attributes
