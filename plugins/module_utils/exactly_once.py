@@ -424,6 +424,14 @@ class ExactlyOnceSender:
                 return False
         return True
 
+    def _answer_lost(self, items, exc, retry, what_may_have_happened):
+        """A write's answer was lost: flag what may have happened (``stamp_unknown`` / ``our_send``) on each
+        item, and send it back to step 1, counted."""
+        for item in items:
+            setattr(item, what_may_have_happened, True)
+            if self._back_to_read(item, "Error", LOST_CODE, str(exc), counted=True):
+                retry.append(item)
+
     def _setback(self, item, answer, retry, gone):
         """An item-level answer other than Success to a stamp or a send: this request did not process the item.
 
@@ -463,10 +471,7 @@ class ExactlyOnceSender:
             if not_processed(exc):
                 raise
             # Whether the stamp landed or not, step 1 tells: a stamp is harmless to repeat.
-            for item in items:
-                item.stamp_unknown = True
-                if self._back_to_read(item, "Error", LOST_CODE, str(exc), counted=True):
-                    retry.append(item)
+            self._answer_lost(items, exc, retry, "stamp_unknown")
             return
         for item, answer in zip(items, answers):
             if answer.response_class == "Success":
@@ -488,10 +493,7 @@ class ExactlyOnceSender:
                 self._release(channel, items)
                 raise
             # The send may have happened: never repeat it blindly, read again (docs: Faults).
-            for item in items:
-                item.our_send = True
-                if self._back_to_read(item, "Error", LOST_CODE, str(exc), counted=True):
-                    retry.append(item)
+            self._answer_lost(items, exc, retry, "our_send")
             return
         refused, sent = [], []
         for item, answer in zip(items, answers):

@@ -18,7 +18,9 @@ description:
     (extended properties), sends it with a compare-and-set on its ChangeKey, then verifies.
     Ids it cannot account for are reported as V(missing), never silently treated as sent.
     See the collection's C(docs/exactly-once.md).
-  - The number of requests per batch does not depend on the batch size (four on the happy path).
+  - The number of requests per batch does not depend on the batch size. On the happy path it is two
+    (stamp, send) for the entries the P(exchange.ews.draft_ids#lookup) lookup returns, three for plain ids,
+    and one more only where a delegate quirk is possible.
   - Every run ends by O(deadline).
 author: Exchange EWS collection maintainers (@exchange-ews)
 extends_documentation_fragment:
