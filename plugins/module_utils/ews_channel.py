@@ -28,25 +28,27 @@ from ansible_collections.exchange.ews.plugins.module_utils.responses import (
 )
 from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
 from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem
+from ansible_collections.exchange.ews.plugins.module_utils.services.get_folder import GetFolder
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.send_item import SendItem
 from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
 
-# What step 1 reads of each item: the decision's inputs, and what the results show.
-READ_FIELDS = ("item:IsDraft", "item:LastModifiedTime", "item:Subject", "item:DisplayTo")
+# What step 1 reads of each item: the decision's inputs, where it is, and what the results show.
+READ_FIELDS = ("item:IsDraft", "item:LastModifiedTime", "item:ParentFolderId", "item:Subject", "item:DisplayTo")
 STATE_PROPERTIES = (properties.MARKER_PATH, properties.STATE_PATH)
 
 
 class ReadResult:
     """What one read learned of one item. ``response_class`` / ``response_code`` / ``message_text`` as
     Exchange answered; for a Success also ``change_key``, ``is_draft``, the raw ``marker`` and ``state``
-    values (None when absent), ``last_modified`` (aware datetime or None), ``subject``, ``to`` (list)."""
+    values (None when absent), ``last_modified`` (aware datetime or None), ``subject``, ``to`` (list),
+    ``parent_folder`` (the FolderId of its folder, or None)."""
 
     __slots__ = ("response_class", "response_code", "message_text", "change_key", "is_draft", "marker", "state",
-                 "last_modified", "subject", "to")
+                 "last_modified", "subject", "to", "parent_folder")
 
     def __init__(self, response_class, response_code, message_text=None, change_key=None, is_draft=True,
-                 marker=None, state=None, last_modified=None, subject=None, to=None):
+                 marker=None, state=None, last_modified=None, subject=None, to=None, parent_folder=None):
         self.response_class = response_class
         self.response_code = response_code
         self.message_text = message_text
@@ -57,6 +59,7 @@ class ReadResult:
         self.last_modified = last_modified
         self.subject = subject
         self.to = to
+        self.parent_folder = parent_folder
 
 
 class WriteResult:
@@ -108,6 +111,7 @@ class EwsChannel:
             self.outbox = folder_id("outbox", mailbox)
         except ValueError as exc:
             raise EwsConfigError("saved_item_folder: %s" % exc)
+        self._own_drafts = None    # FolderId of the connecting mailbox's Drafts, read on first need
         self._get = GetItem(client)
         self._update = UpdateItem(client)
         self._send = SendItem(client)
@@ -130,7 +134,7 @@ class EwsChannel:
         self.client.close()
 
     def read(self, ids, full=True):
-        """Step 1 (``full``) or 4: the items' ChangeKey, IsDraft and send properties (+ times, subject, To)."""
+        """Step 1 (``full``) or 4: the items' ChangeKey, IsDraft and send properties (+ times, folder, subject, To)."""
         fields = READ_FIELDS if full else ("item:IsDraft",)
         results = []
         for message in self._get.call(ids, field_uris=fields, extended_paths=STATE_PROPERTIES):
@@ -144,8 +148,18 @@ class EwsChannel:
                 is_draft=bool_field(element, "IsDraft") is not False,
                 marker=extended.get(properties.MARKER), state=extended.get(properties.STATE),
                 last_modified=parse_datetime(element, "LastModifiedTime"),
-                subject=element.findtext(T + "Subject"), to=split_display(element.findtext(T + "DisplayTo"))))
+                subject=element.findtext(T + "Subject"), to=split_display(element.findtext(T + "DisplayTo")),
+                parent_folder=_parent_folder(element)))
         return results
+
+    def in_own_drafts(self, parent_folder):
+        """Whether ``parent_folder`` (a read's) is the connecting mailbox's Drafts, where no delegate quirk is
+        possible (docs: The delegate quirks). Its FolderId is read once per connection, when first needed."""
+        if parent_folder is None:
+            return False
+        if self._own_drafts is None:
+            self._own_drafts = GetFolder(self.client).folder_id(folder_id("drafts"))
+        return parent_folder == self._own_drafts
 
     def write_state(self, changes):
         """Step 2 and the releases: ``(id, change_key, marker or None, state)`` per item, each a compare-and-set
@@ -178,6 +192,11 @@ class EwsChannel:
                           marker=copy.extended.get(properties.MARKER), state=copy.extended.get(properties.STATE),
                           subject=copy.fields.get("Subject"), to=split_display(copy.fields.get("DisplayTo")))
                 for copy in found.items]
+
+
+def _parent_folder(element):
+    parent = element.find(T + "ParentFolderId")
+    return parent.get("Id") if parent is not None else None
 
 
 def _written(message):

@@ -152,7 +152,7 @@ class _Item:
     """Protocol state of one distinct id."""
 
     __slots__ = ("ref", "position", "marker", "change_key", "own_keys", "result", "rereads", "our_send", "quirk",
-                 "watch", "problem", "stamp_unknown", "subject", "to")
+                 "watch", "problem", "stamp_unknown", "parent_folder", "subject", "to")
 
     def __init__(self, ref, position):
         self.ref = ref
@@ -167,6 +167,7 @@ class _Item:
         self.watch = None           # (ChangeKey of another run's claim, when this run first saw it)
         self.problem = None         # (ResponseClass, ResponseCode, text) of the latest setback
         self.stamp_unknown = False  # this run's latest stamp was answered by a lost response
+        self.parent_folder = None   # the folder the read found it in
         self.subject = ref.subject
         self.to = ref.to
 
@@ -365,6 +366,7 @@ class ExactlyOnceSender:
                           response_class=found.response_class)
                 continue
             item.change_key = found.change_key
+            item.parent_folder = found.parent_folder
             item.subject = found.subject or ""
             item.to = found.to
             state = SendState.parse(found.state)
@@ -514,8 +516,13 @@ class ExactlyOnceSender:
     @staticmethod
     def _quirk_possible(channel, item):
         """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
-        connecting one. Only a caller that found the draft in its own mailbox rules them out."""
-        return not item.ref.unclaimed_draft or item.ref.mailbox is not None or channel.mailbox is not None
+        connecting one: a draft the read found in the connecting mailbox's Drafts, or that a lookup of that
+        mailbox returned, sent with the copy saved there too, rules them out."""
+        if channel.mailbox is not None:
+            return True
+        if item.ref.unclaimed_draft and item.ref.mailbox is None:
+            return False
+        return not channel.in_own_drafts(item.parent_folder)
 
     def _release(self, channel, items):
         """Free this run's claims after a refusal, so the next run need not wait pending_timeout.
