@@ -63,6 +63,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.validation import (
 )
 
 if HAS_ZEEP:
+    from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
     from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
     from ansible_collections.exchange.ews.plugins.module_utils.services.create_attachment import CreateAttachment
@@ -893,10 +894,11 @@ class KeyedMessage:
                     change_key = self.update(current, changed)
                 except (Conflict, EwsResponseLost):
                     return None     # another writer, or a write that may have landed: search again
-        sender = ExactlyOnceSender(self.client, save_copy=True, saved_item_folder="sentitems",
-                                   saved_item_folder_mailbox=self.spec.mailbox, deadline=max(1, self._left()),
-                                   poll_interval=self.poll_interval, sleep=self._sleep, clock=self._clock)
-        outcome, = sender.send([ItemRef(winner.id, change_key, is_draft=True, mailbox=self.spec.mailbox)])
+        channel = EwsChannel(self.client, save_copy=True, saved_item_folder="sentitems", mailbox=self.spec.mailbox)
+        sender = ExactlyOnceSender(channel, deadline=max(1, self._left()), poll_interval=self.poll_interval,
+                                   sleep=self._sleep, clock=self._clock)
+        # Pinned to what this run last read or wrote; read again by the protocol, which sees another run's claim.
+        outcome, = sender.send([ItemRef(winner.id, change_key, mailbox=self.spec.mailbox)])
         self.warnings.extend(sender.warnings)
         if sender.request_error is not None:
             raise sender.request_error

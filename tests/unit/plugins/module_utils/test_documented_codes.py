@@ -8,23 +8,31 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once
+from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once, messages
 # Every module that defines an error of its own, so that its subclasses are found.
 from ansible_collections.exchange.ews.plugins.module_utils.services import find_item  # noqa: F401 pylint: disable=unused-import
+
+MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "module_utils")
 
 GUIDE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "user-guide.md")
 
 
 def produced_codes():
     """Codes of the collection's own making: error class names (a failure without an Exchange ResponseCode
-    reports its class name) and the exactly-once protocol's codes."""
+    reports its class name), the ``*_CODE`` constants of the protocols, and every ``Ews...`` code a module of
+    module_utils names as a literal ``response_code``."""
     classes = [errors.EwsError]
     for cls in classes:
         classes.extend(cls.__subclasses__())
-    # A SOAP fault always carries Exchange's own ResponseCode.
-    names = {cls.__name__ for cls in classes if not issubclass(cls, errors.EwsFault)}
-    names.update(value for name, value in vars(exactly_once).items() if name.endswith("_CODE")
-                 and re.match(r"^(Ews|Error)\w+$", str(value)))
+    # A SOAP fault always carries Exchange's own ResponseCode, a MessageError the code it is raised with.
+    names = {cls.__name__ for cls in classes if not issubclass(cls, (errors.EwsFault, messages.MessageError))}
+    for module in (exactly_once, messages):
+        names.update(value for name, value in vars(module).items() if name.endswith("_CODE")
+                     and re.match(r"^(Ews|Error)\w+$", str(value)))
+    for name in os.listdir(MODULE_UTILS):
+        if name.endswith(".py"):
+            with open(os.path.join(MODULE_UTILS, name), encoding="utf-8") as stream:
+                names.update(re.findall(r'response_code="(Ews\w+)"', stream.read()))
     return names
 
 
