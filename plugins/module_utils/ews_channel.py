@@ -97,7 +97,14 @@ class EwsChannel:
     ``save_copy`` / ``saved_item_folder`` / ``mailbox``: SendItem's
     SaveItemToFolder and SavedItemFolderId; the Outbox searched with the
     saved folder is ``mailbox``'s (the connecting mailbox when None).
+
+    What its writes prove, for the protocol: every write over a claim is a
+    compare-and-set on the ChangeKey (``stamps_compare_and_set``), and so is
+    the send itself (``send_checks_key``).
     """
+
+    send_checks_key = True
+    stamps_compare_and_set = True
 
     def __init__(self, client, save_copy=True, saved_item_folder="sentitems", mailbox=None):
         self.client = client
@@ -121,6 +128,15 @@ class EwsChannel:
     def retry_log(self):
         """``(operation, reason, delay)`` per throttled attempt of this connection."""
         return self.client.retry_policy.attempts_log
+
+    def quirk_possible(self, ref):
+        """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
+        connecting one. Only a caller that found the draft in its own mailbox rules them out."""
+        return not ref.unclaimed_draft or ref.mailbox is not None or self.mailbox is not None
+
+    def tag(self, run_token):
+        """Label this channel's requests with the run (``GraphChannel``: in client-request-id); EWS requests
+        carry no such label."""
 
     def end_by(self, ends_at):
         """No request, retry or wait of this connection runs past ``ends_at`` (``time.monotonic``)."""

@@ -128,7 +128,8 @@ class GraphClient:
 
     Attributes: ``settings``, ``retry_policy``, ``base``, ``server_time``,
     ``request_count`` (HTTP requests, retries included), ``batch_width``
-    (requests per ``$batch``), ``correlation``, ``deadline`` (property).
+    (requests per ``$batch``), ``correlation``, ``deadline`` (property),
+    ``if_match_honoured`` (learned by ``graph_channel``).
     ``server_version_info`` is None: Graph sends no server version.
     """
 
@@ -146,6 +147,8 @@ class GraphClient:
         self.request_count = 0
         self.batch_width = MAX_BATCH
         self.correlation = uuid.uuid4().hex[:16]
+        # Whether Graph honours If-Match on messages (a compare-and-set write): None until a channel found out.
+        self.if_match_honoured = None
 
     # -- the clock and the deadline --------------------------------------------------------------
 
@@ -181,23 +184,32 @@ class GraphClient:
         """
         answers = [None] * len(requests)
         remaining = list(range(len(requests)))
+        started, throttled_rounds = self.retry_policy.now(), 0
         while remaining:
             chunk, remaining = remaining[:self.batch_width], remaining[self.batch_width:]
             try:
-                self._run_chunk(requests, chunk, answers, operation)
+                throttled = self._run_chunk(requests, chunk, answers, operation)
             except EwsError as error:
                 if not isinstance(error, EwsResponseLost) and len(remaining) + len(chunk) == len(requests):
                     raise
                 for index in chunk:
-                    answers[index] = answers[index] or GraphAnswer.failed(error)
+                    answers[index] = GraphAnswer.failed(error)
                 # The next batch would most likely meet the same failure: not sent, so not processed.
                 for index in remaining:
                     answers[index] = GraphAnswer.failed(EwsUnavailable(
                         "not sent: an earlier batch of the same step failed (%s)" % error.message_text,
                         operation=operation, api=API))
                 break
+            if throttled:
+                # Not processed: again after Retry-After (within the retry budget), in batches the mailbox takes.
+                throttled_rounds += 1
+                waits = [_retry_after(answers[index].headers) for index in throttled]
+                error = EwsThrottled("Graph throttled %d of a batch's requests" % len(throttled),
+                                     retry_after=max([w for w in waits if w is not None] or [0]) or None,
+                                     operation=operation, api=API, response_code=answers[throttled[0]].code)
+                if self.retry_policy.wait(error, throttled_rounds, started, operation):
+                    remaining = throttled + remaining
         return answers
-
     def pages(self, path, operation, params, limit):
         """The ``value`` entries of a list and its next pages (``@odata.nextLink``), at most ``limit``
         entries: ``(entries, total)``, ``total`` the ``@odata.count`` of the first page (None without
@@ -227,35 +239,20 @@ class GraphClient:
     # -- one batch ----------------------------------------------------------------------------------
 
     def _run_chunk(self, requests, chunk, answers, operation):
-        """One ``$batch`` of the requests at ``chunk``; those Graph throttled go again after Retry-After."""
-        pending = list(chunk)
-
-        def attempt():
-            sent = [requests[index] for index in pending]
-            body = {"requests": [self._batch_entry(str(number), request) for number, request in enumerate(sent)]}
-            batch_answer = self._checked(self._send(GraphRequest("POST", "/$batch", body=body), "Batch"), "Batch")
-            inner = self._inner_answers(batch_answer, len(sent), operation)
-            throttled = []
-            for index, answer in zip(list(pending), inner):
-                answers[index] = answer
-                if answer.throttled:
-                    throttled.append(index)
-                    if "MailboxConcurrency" in (answer.message or "") or answer.code == "ApplicationThrottled":
-                        self.batch_width = MAILBOX_CONCURRENCY
-            pending[:] = throttled
-            if throttled:
-                waits = [_retry_after(answers[index].headers) for index in throttled]
-                raise EwsThrottled("Graph throttled %d of the batch's requests" % len(throttled),
-                                   retry_after=max([w for w in waits if w is not None] or [0]) or None,
-                                   operation=operation, api=API, http_status=answers[throttled[0]].status,
-                                   response_code=answers[throttled[0]].code)
-
-        try:
-            self.retry_policy.run(attempt, operation)
-        except EwsThrottled:
-            if any(answers[index] is None for index in pending):
-                raise    # the batch itself was throttled
-            # The requests still throttled are answered so (429 / 503): not processed.
+        """One ``$batch`` of the requests at ``chunk`` (repeated while the batch as a whole is refused as not
+        processed); their answers go into ``answers``. Returns the indexes Graph answered 429 or 503."""
+        sent = [requests[index] for index in chunk]
+        body = {"requests": [self._batch_entry(str(number), request) for number, request in enumerate(sent)]}
+        batch_answer = self.retry_policy.run(
+            lambda: self._checked(self._send(GraphRequest("POST", "/$batch", body=body), "Batch"), "Batch"), "Batch")
+        throttled = []
+        for index, answer in zip(chunk, self._inner_answers(batch_answer, len(sent), operation)):
+            answers[index] = answer
+            if answer.throttled:
+                throttled.append(index)
+                if answer.code == "ApplicationThrottled" or "MailboxConcurrency" in (answer.message or ""):
+                    self.batch_width = MAILBOX_CONCURRENCY
+        return throttled
 
     def _batch_entry(self, identifier, request):
         entry = {"id": identifier, "method": request.method, "url": request.relative_url(),

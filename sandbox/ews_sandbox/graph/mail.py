@@ -13,7 +13,7 @@ from ..context import RequestContext
 from ..errors import ItemError
 from ..operations.send_item import send_stored
 from ..operations.update_item import CONFLICT
-from ..store import DISTINGUISHED_FOLDERS, Item
+from ..store import DISTINGUISHED_FOLDERS, Item, extended_key
 from . import messages
 from .errors import GraphError, access_denied, bad_request, not_found
 from .ids import decode_folder, decode_message_id
@@ -27,6 +27,8 @@ SERVER_VERSION = "V2017_07_11"
 # HTTP status of the Exchange errors a send can end with (any other: 400).
 SEND_ERROR_STATUS = {"ErrorSendAsDenied": 403, "ErrorAccessDenied": 403, "ErrorNonExistentMailbox": 404}
 NOT_A_DRAFT = ("ErrorInvalidOperation", "Only a draft can be sent; this message is not a draft.")
+# PidTagDeleteAfterSubmit ([MS-OXOMSG] 2.2.3.8): set to true, the message is deleted once sent, no copy filed.
+DELETE_AFTER_SUBMIT = extended_key(property_tag="0x0E01")
 
 
 @dataclass
@@ -270,7 +272,7 @@ def delete_message(ctx: MailContext, reference: str) -> GraphResponse:
 
 def send_message(ctx: MailContext, reference: str) -> GraphResponse:
     """202: the draft is submitted (to the Outbox, a new id); the submitter delivers it and files it in Sent Items
-    later, exactly as for EWS."""
+    later, exactly as for EWS, or deletes it when PidTagDeleteAfterSubmit is true."""
     if ctx.request.body not in (None, {}):
         raise bad_request("RequestBodyRead", "The send action takes no request body.")
     store = ctx.store
@@ -278,8 +280,10 @@ def send_message(ctx: MailContext, reference: str) -> GraphResponse:
         item = _item(ctx, reference)
         if not item.fields["is_draft"]:
             raise bad_request(*NOT_A_DRAFT)
+        deleted_after = item.extended.get(DELETE_AFTER_SUBMIT)
         try:
-            send_stored(ctx.ews_context(), item, True, None)
+            send_stored(ctx.ews_context(), item, not (deleted_after and deleted_after[1].lower() in ("true", "1")),
+                        None)
         except ItemError as error:
             raise GraphError(SEND_ERROR_STATUS.get(error.code, 400), error.code, error.message) from None
     return GraphResponse(202)
