@@ -54,7 +54,7 @@ options:
   auth:
     description:
       - How to authenticate to EWS. V(ntlm) needs the Python library C(requests-ntlm).
-      - V(oauth2) sends a bearer token: O(access_token) when given, else one the module gets for the app
+      - V(oauth2) sends a bearer token, O(access_token) when given, else one the module gets for the app
         credentials (O(tenant_id), O(client_id), and O(client_secret) or O(client_certificate)) for Exchange
         Online's EWS, which then needs O(impersonate).
       - Microsoft Graph (O(api=graph)) always uses a token and ignores this option.
@@ -65,14 +65,14 @@ options:
   access_token:
     description:
       - OAuth2 access token for O(auth=oauth2) or O(api=graph), obtained elsewhere. Never logged or shown
-        in errors, in any form. It cannot be renewed: for scheduled jobs prefer app credentials.
+        in errors, in any form. It cannot be renewed; for scheduled jobs prefer app credentials.
       - Used as given. A value with control characters is refused before any request.
       - Taken from E(EWS_ACCESS_TOKEN) when not set.
     type: str
   tenant_id:
     description:
-      - App credentials (OAuth2 client credentials flow) for Microsoft Graph and for Exchange Online's EWS:
-        the Microsoft Entra tenant of the app registration, its Directory (tenant) ID (a GUID) or a
+      - App credentials (OAuth2 client credentials flow) for Microsoft Graph and for Exchange Online's EWS,
+        the Microsoft Entra tenant of the app registration, its Directory (tenant) ID (a GUID), or a
         verified domain such as V(contoso.onmicrosoft.com).
       - Tokens are requested with the Python library C(msal) once per run and kept in memory only.
       - Taken from E(EWS_TENANT_ID) when not set.
@@ -90,7 +90,7 @@ options:
     type: str
   client_certificate:
     description:
-      - The app's certificate credential instead of a secret: the path of a PEM file, or the PEM text
+      - The app's certificate credential instead of a secret, the path of a PEM file or the PEM text
         itself, holding the unencrypted private key and the certificate registered with the app.
       - The private key is never logged or shown in errors, in any form (also line by line).
       - Taken from E(EWS_CLIENT_CERTIFICATE) when not set.
@@ -104,9 +104,9 @@ options:
   cloud:
     description:
       - The Microsoft cloud of the tenant, which sets the identity platform, Microsoft Graph and Exchange
-        Online the module talks to and asks tokens for: V(global) (C(login.microsoftonline.com),
+        Online the module talks to and asks tokens for, V(global) (C(login.microsoftonline.com),
         C(graph.microsoft.com), C(outlook.office365.com)), V(usgovernment) (C(login.microsoftonline.us),
-        C(graph.microsoft.us), C(outlook.office365.us)), V(china) (operated by 21Vianet:
+        C(graph.microsoft.us), C(outlook.office365.us)), V(china) (operated by 21Vianet,
         C(login.chinacloudapi.cn), C(microsoftgraph.chinacloudapi.cn), C(partner.outlook.cn)).
       - Taken from E(EWS_CLOUD) when not set.
     type: str
@@ -176,7 +176,7 @@ options:
   impersonate:
     description:
       - SMTP address of a mailbox to act as. On EWS through Exchange impersonation
-        (C(ExchangeImpersonation) header): the account needs the ApplicationImpersonation role (or, with app
+        (C(ExchangeImpersonation) header). The account needs the ApplicationImpersonation role (or, with app
         credentials, the app the C(full_access_as_app) permission); otherwise Exchange answers
         C(ErrorImpersonateUserDenied).
       - On Microsoft Graph the mailbox whose messages the module works on (C(/users/<address>)); an app
