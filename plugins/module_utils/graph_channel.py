@@ -50,8 +50,10 @@ NOT_SENT = "EwsNotSent"
 # PidTagDeleteAfterSubmit ([MS-OXOMSG] 2.2.3.8): Exchange deletes the message once it has sent it.
 DELETE_AFTER_SUBMIT_ID = "Boolean 0x0E01"
 READ_FIELDS = "isDraft,lastModifiedDateTime,subject,toRecipients,changeKey"
-# Markers per search request: each is one clause of the $filter, and the URL stays short.
+# Markers per search request: each is one clause of the $filter, and the URL stays short; and per $batch, whose
+# searches of the Outbox then of Sent Items must fit in one (at most 20 requests).
 MARKERS_PER_SEARCH = 10
+MARKERS_PER_BATCH = 100
 SEARCH_LIMIT = 1000
 # A PATCH Graph refuses whatever happens (changeKey is read-only), with an If-Match no message has: 412 when
 # Graph honours If-Match (it is checked first), 400 when it ignores it. Either way nothing is written.
@@ -246,18 +248,24 @@ class GraphChannel:
     # -- step 5: copies by marker -----------------------------------------------------------------
 
     def find_copies(self, markers):
-        """The messages carrying one of ``markers`` in the Outbox, then in Sent Items (a message only moves
-        forward: searching in that order finds one filed from one into the other during the search)."""
+        """The messages carrying one of ``markers`` in the Outbox, then in Sent Items: one ``$batch`` whose searches
+        run in that order (``dependsOn``; a message only moves forward, so one filed from one into the other
+        during the search is found), for each ``MARKERS_PER_BATCH`` markers."""
         found = []
-        for folder in ("outbox", "sentitems"):
-            requests = []
-            for start in range(0, len(markers), MARKERS_PER_SEARCH):
-                clauses = ["singleValueExtendedProperties/any(ep: ep/id eq '%s' and ep/value eq '%s')"
-                           % (MARKER_ID, marker) for marker in markers[start:start + MARKERS_PER_SEARCH]]
-                requests.append(GraphRequest("GET", "%s/mailFolders/%s/messages" % (self._user, folder), {
-                    "$filter": " or ".join(clauses), "$select": "isDraft,subject,toRecipients",
-                    "$expand": expand(MARKER_ID, STATE_ID), "$top": str(SEARCH_LIMIT)}))
-            for answer in self.client.batch(requests, "ListMessages"):
+        for first in range(0, len(markers), MARKERS_PER_BATCH):
+            group = markers[first:first + MARKERS_PER_BATCH]
+            requests, folders = [], []
+            for folder in ("outbox", "sentitems"):
+                for start in range(0, len(group), MARKERS_PER_SEARCH):
+                    clauses = ["singleValueExtendedProperties/any(ep: ep/id eq '%s' and ep/value eq '%s')"
+                               % (MARKER_ID, marker) for marker in group[start:start + MARKERS_PER_SEARCH]]
+                    requests.append(GraphRequest("GET", "%s/mailFolders/%s/messages" % (self._user, folder), {
+                        "$filter": " or ".join(clauses), "$select": "isDraft,subject,toRecipients",
+                        "$expand": expand(MARKER_ID, STATE_ID), "$top": str(SEARCH_LIMIT)}))
+                    folders.append(folder)
+            answers = self.client.retry_policy.run(
+                lambda: self.client.batch(requests, "ListMessages", sequential=True), "ListMessages")
+            for folder, answer in zip(folders, answers):
                 for message in self._listed(answer):
                     extended = extended_values(message)
                     found.append(FoundCopy(in_outbox=folder == "outbox", is_draft=message.get("isDraft") is not False,

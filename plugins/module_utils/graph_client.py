@@ -176,12 +176,22 @@ class GraphClient:
         request = GraphRequest(method, path, params, body, headers)
         return self.retry_policy.run(lambda: self._checked(self._send(request, operation), operation), operation)
 
-    def batch(self, requests, operation):
+    def batch(self, requests, operation, sequential=False):
         """``GraphAnswer`` per request, in order, through ``$batch`` (see module docstring).
 
+        ``sequential``: the requests (at most ``MAX_BATCH``) run one after the other, in order, each depending
+        on the one before (``dependsOn``; one after a failed one is answered 424 and not run).
         Raises only when the first batch fails with an error that proves nothing was processed (an
         authentication failure, throttling beyond the retries...): a failure of the whole request.
         """
+        if sequential:
+            answers = [None] * len(requests)
+            throttled = self._run_chunk(requests, list(range(len(requests))), answers, operation, sequential=True)
+            if throttled:
+                raise EwsThrottled("Graph throttled a sequence of requests", operation=operation, api=API,
+                                   retry_after=_retry_after(answers[throttled[0]].headers),
+                                   response_code=answers[throttled[0]].code)
+            return answers
         answers = [None] * len(requests)
         remaining = list(range(len(requests)))
         started, throttled_rounds = self.retry_policy.now(), 0
@@ -238,11 +248,14 @@ class GraphClient:
 
     # -- one batch ----------------------------------------------------------------------------------
 
-    def _run_chunk(self, requests, chunk, answers, operation):
+    def _run_chunk(self, requests, chunk, answers, operation, sequential=False):
         """One ``$batch`` of the requests at ``chunk`` (repeated while the batch as a whole is refused as not
         processed); their answers go into ``answers``. Returns the indexes Graph answered 429 or 503."""
         sent = [requests[index] for index in chunk]
         body = {"requests": [self._batch_entry(str(number), request) for number, request in enumerate(sent)]}
+        if sequential:
+            for number, entry in enumerate(body["requests"][1:]):
+                entry["dependsOn"] = [str(number)]
         batch_answer = self.retry_policy.run(
             lambda: self._checked(self._send(GraphRequest("POST", "/$batch", body=body), "Batch"), "Batch"), "Batch")
         throttled = []
