@@ -19,13 +19,25 @@ class ModuleDocFragment(object):
 
     DOCUMENTATION = r"""
 options:
+  api:
+    description:
+      - The service to talk to. V(ews) is Exchange Web Services (Exchange Server on-premises, and Exchange
+        Online until it switches EWS off). V(graph) is Microsoft Graph (Exchange Online).
+      - The options, results and statuses are the same for both; moving a task from EWS to Graph is this
+        one option (with app credentials set, see the collection's C(docs/exchange-online.md)).
+      - Microsoft Graph authenticates with a token only (app credentials, or O(access_token)); it ignores
+        O(url), O(auth), O(username), O(password), O(server_version) and O(culture). It acts on the mailbox
+        O(impersonate) names (or the module's O(ignore:mailbox) option, where it has one).
+      - Taken from E(EWS_API) when not set.
+    type: str
+    choices: [ews, graph]
+    default: ews
   url:
     description:
-      - The EWS endpoint, for example C(https://mail.example.com/EWS/Exchange.asmx).
+      - The EWS endpoint, for example C(https://mail.example.com/EWS/Exchange.asmx). Required with O(api=ews).
       - Redirects are never followed; a plain C(http://) URL needs O(allow_http).
       - Taken from the E(EWS_URL) environment variable when not set.
     type: str
-    required: true
     aliases: [ews_url]
   username:
     description:
@@ -41,17 +53,76 @@ options:
     type: str
   auth:
     description:
-      - How to authenticate. V(ntlm) needs the Python library C(requests-ntlm).
-      - V(oauth2) sends O(access_token) as a bearer token; getting the token is up to you.
+      - How to authenticate to EWS. V(ntlm) needs the Python library C(requests-ntlm).
+      - V(oauth2) sends a bearer token, O(access_token) when given, else one the module gets for the app
+        credentials (O(tenant_id), O(client_id), and O(client_secret) or O(client_certificate)) for Exchange
+        Online's EWS, which then needs O(impersonate).
+      - Microsoft Graph (O(api=graph)) always uses a token and ignores this option.
       - Taken from E(EWS_AUTH) when not set.
     type: str
     choices: [ntlm, basic, oauth2]
     default: ntlm
   access_token:
     description:
-      - OAuth2 access token for O(auth=oauth2). Never logged or shown in errors, in any form.
+      - OAuth2 access token for O(auth=oauth2) or O(api=graph), obtained elsewhere. Never logged or shown
+        in errors, in any form. It cannot be renewed; for scheduled jobs prefer app credentials.
       - Used as given. A value with control characters is refused before any request.
       - Taken from E(EWS_ACCESS_TOKEN) when not set.
+    type: str
+  tenant_id:
+    description:
+      - App credentials (OAuth2 client credentials flow) for Microsoft Graph and for Exchange Online's EWS,
+        the Microsoft Entra tenant of the app registration, its Directory (tenant) ID (a GUID), or a
+        verified domain such as V(contoso.onmicrosoft.com).
+      - Tokens are requested with the Python library C(msal) once per run and kept in memory only.
+      - Taken from E(EWS_TENANT_ID) when not set.
+    type: str
+  client_id:
+    description:
+      - The app registration's Application (client) ID. With it, the module gets its own tokens
+        (O(tenant_id), and O(client_secret) or O(client_certificate)); an O(access_token) given as well wins.
+      - Taken from E(EWS_CLIENT_ID) when not set.
+    type: str
+  client_secret:
+    description:
+      - A client secret of the app registration. Never logged or shown in errors, in any form.
+      - Taken from E(EWS_CLIENT_SECRET) when not set.
+    type: str
+  client_certificate:
+    description:
+      - The app's certificate credential instead of a secret, the path of a PEM file or the PEM text
+        itself, holding the unencrypted private key and the certificate registered with the app.
+      - The private key is never logged or shown in errors, in any form (also line by line).
+      - Taken from E(EWS_CLIENT_CERTIFICATE) when not set.
+    type: str
+  client_certificate_thumbprint:
+    description:
+      - The certificate's SHA-1 thumbprint (40 hex digits, as the app registration lists it). Computed
+        from the certificate in O(client_certificate) when not set; needed only when that holds the key alone.
+      - Taken from E(EWS_CLIENT_CERTIFICATE_THUMBPRINT) when not set.
+    type: str
+  cloud:
+    description:
+      - The Microsoft cloud of the tenant, which sets the identity platform, Microsoft Graph and Exchange
+        Online the module talks to and asks tokens for, V(global) (C(login.microsoftonline.com),
+        C(graph.microsoft.com), C(outlook.office365.com)), V(usgovernment) (C(login.microsoftonline.us),
+        C(graph.microsoft.us), C(outlook.office365.us)), V(china) (operated by 21Vianet,
+        C(login.chinacloudapi.cn), C(microsoftgraph.chinacloudapi.cn), C(partner.outlook.cn)).
+      - Taken from E(EWS_CLOUD) when not set.
+    type: str
+    choices: [global, usgovernment, china]
+    default: global
+  authority:
+    description:
+      - The identity platform's https:// root instead of O(cloud)'s (the tenant is added to it), for
+        example a test server such as the collection's sandbox.
+      - Taken from E(EWS_AUTHORITY) when not set.
+    type: str
+  graph_url:
+    description:
+      - The Microsoft Graph root requests go to instead of O(cloud)'s (C(https://graph.microsoft.com/v1.0)),
+        for a test server or a proxy; tokens are still asked for O(cloud)'s Graph. https:// only.
+      - Taken from E(EWS_GRAPH_URL) when not set.
     type: str
   validate_certs:
     description:
@@ -104,9 +175,12 @@ options:
     default: Exchange2013_SP1
   impersonate:
     description:
-      - SMTP address of a mailbox to act as, through Exchange impersonation
-        (C(ExchangeImpersonation) header). The account needs the ApplicationImpersonation role;
-        otherwise Exchange answers C(ErrorImpersonateUserDenied).
+      - SMTP address of a mailbox to act as. On EWS through Exchange impersonation
+        (C(ExchangeImpersonation) header). The account needs the ApplicationImpersonation role (or, with app
+        credentials, the app the C(full_access_as_app) permission); otherwise Exchange answers
+        C(ErrorImpersonateUserDenied).
+      - On Microsoft Graph the mailbox whose messages the module works on (C(/users/<address>)); an app
+        token has no mailbox of its own, so Graph needs this (or the module's own O(ignore:mailbox) option).
       - Taken from E(EWS_IMPERSONATE) when not set.
     type: str
   culture:
@@ -140,13 +214,19 @@ notes:
   - Module options can be set once for all modules of the collection with
     C(module_defaults) and the action group C(group/exchange.ews.ews).
 requirements:
-  - zeep >= 4.2
+  - zeep >= 4.2 (for O(api=ews))
   - requests-ntlm (for O(auth=ntlm))
+  - msal >= 1.20 (for app credentials)
 """
 
     # Lookup form: where Ansible's option system finds each option besides the keyword.
     PLUGINS = r"""
 options:
+  api:
+    env:
+      - name: EWS_API
+    vars:
+      - name: ews_api
   url:
     env:
       - name: EWS_URL
@@ -227,4 +307,44 @@ options:
       - name: EWS_MAX_RESPONSE_MB
     vars:
       - name: ews_max_response_mb
+  tenant_id:
+    env:
+      - name: EWS_TENANT_ID
+    vars:
+      - name: ews_tenant_id
+  client_id:
+    env:
+      - name: EWS_CLIENT_ID
+    vars:
+      - name: ews_client_id
+  client_secret:
+    env:
+      - name: EWS_CLIENT_SECRET
+    vars:
+      - name: ews_client_secret
+  client_certificate:
+    env:
+      - name: EWS_CLIENT_CERTIFICATE
+    vars:
+      - name: ews_client_certificate
+  client_certificate_thumbprint:
+    env:
+      - name: EWS_CLIENT_CERTIFICATE_THUMBPRINT
+    vars:
+      - name: ews_client_certificate_thumbprint
+  cloud:
+    env:
+      - name: EWS_CLOUD
+    vars:
+      - name: ews_cloud
+  authority:
+    env:
+      - name: EWS_AUTHORITY
+    vars:
+      - name: ews_authority
+  graph_url:
+    env:
+      - name: EWS_GRAPH_URL
+    vars:
+      - name: ews_graph_url
 """

@@ -132,6 +132,7 @@ seealso:
 requirements:
   - zeep
   - requests-ntlm (for O(auth=ntlm))
+  - msal (for app credentials)
 """
 
 EXAMPLES = r"""
@@ -227,14 +228,37 @@ from ansible.utils.display import Display
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, excerpt, redact
+from ansible_collections.exchange.ews.plugins.module_utils.oauth import HAS_MSAL, needs_msal
 from ansible_collections.exchange.ews.plugins.module_utils.properties import SendState
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
-from ansible_collections.exchange.ews.plugins.module_utils.validation import parse_bool, validate_smtp_address
+from ansible_collections.exchange.ews.plugins.module_utils.validation import (
+    DISTINGUISHED_FOLDERS,
+    parse_bool,
+    rest_form,
+    validate_folder,
+    validate_smtp_address,
+)
 from ansible_collections.exchange.ews.plugins.plugin_utils.connection import connection_settings, option_value
-from ansible_collections.exchange.ews.plugins.plugin_utils.draft_filters import draft_field_orders, draft_restriction
+from ansible_collections.exchange.ews.plugins.plugin_utils.draft_filters import (
+    TO_SCAN_LIMIT,
+    draft_field_orders,
+    draft_restriction,
+    graph_query,
+    to_line_matches,
+)
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.client import EwsClient
+    from ansible_collections.exchange.ews.plugins.module_utils.graph_channel import (
+        STATE_ID,
+        expand,
+        extended_values,
+        mailbox_for,
+        recipient_names,
+        user_path,
+    )
+    from ansible_collections.exchange.ews.plugins.module_utils.graph_client import PAGE_SIZE, GraphClient
+    from ansible_collections.exchange.ews.plugins.module_utils.responses import parse_datetime_text
     from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
     from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem, TooManyMatches
 
@@ -243,6 +267,8 @@ display = Display()
 # What FindItem returns for each draft: everything the result needs, so no GetItem is made.
 RESULT_PROPERTIES = ("item:Subject", "item:DisplayTo", "item:DateTimeCreated", "item:LastModifiedTime",
                      "item:IsDraft")
+GRAPH_RESULT_PROPERTIES = "subject,toRecipients,createdDateTime,lastModifiedDateTime,isDraft,changeKey"
+GRAPH_MAX_PAGE = 1000
 FILTERS = ("subject", "subject_contains", "to", "created_after", "created_before", "categories")
 # How many matches an exactly_one failure lists.
 LISTED_MATCHES = 10
@@ -268,6 +294,78 @@ def draft_result(item, mailbox=None, secrets=()):
     }
 
 
+def _ews_search(settings, folder, mailbox, filters, sort, sendable_only):
+    """The search over EWS, checked now and run by the function returned: ``run(max_items) -> (drafts, total)``,
+    one FindItem restriction for every filter."""
+    parent_folder = folder_id(folder, mailbox)
+    restriction = draft_restriction(sendable_only=sendable_only, **filters)
+
+    def run(max_items):
+        with EwsClient(settings) as client:
+            result = FindItem(client).find(
+                parent_folder,
+                additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES]
+                + [r.extended_field_uri(properties.STATE_PATH)],
+                restriction=restriction, field_orders=draft_field_orders(sort), max_items=max_items,
+                limit=DEFAULT_MATCH_LIMIT)
+        return [draft_result(item, mailbox, settings.secrets) for item in result.items], result.total
+    return run
+
+
+def _graph_search(settings, folder, mailbox, filters, sort, sendable_only):
+    """The search over Microsoft Graph (see ``draft_filters``: Graph filters on everything but ``to``, which is
+    applied here to at most ``TO_SCAN_LIMIT`` matches of the others)."""
+    folder = validate_folder(folder, "folder")
+    to = filters.pop("to")
+    query, order_by = graph_query(sort, sendable_only=sendable_only, **filters)
+    folder_path = folder if folder in DISTINGUISHED_FOLDERS else rest_form(folder)
+
+    def run(max_items):
+        with GraphClient(settings) as client:
+            path = "%s/mailFolders/%s/messages" % (user_path(mailbox_for(client, mailbox)), folder_path)
+            # With to, every match of the other filters (one more tells there are too many), in pages of 1,000.
+            wanted = TO_SCAN_LIMIT + 1 if to else (max_items or DEFAULT_MATCH_LIMIT)
+            params = {"$filter": query, "$orderby": order_by, "$count": "true",
+                      "$top": str(min(wanted, GRAPH_MAX_PAGE if to else PAGE_SIZE)),
+                      "$select": GRAPH_RESULT_PROPERTIES, "$expand": expand(STATE_ID)}
+            entries, total = client.pages(path, "ListMessages", params, wanted)
+        if to:
+            if len(entries) > TO_SCAN_LIMIT:
+                raise AnsibleLookupError(
+                    "draft_ids: more than %d drafts match the filters other than to, which Microsoft Graph cannot "
+                    "filter on (it is applied to their matches); narrow the other filters" % TO_SCAN_LIMIT)
+            entries = [entry for entry in entries if to_line_matches(recipient_names(entry.get("toRecipients")), to)]
+            total = len(entries)
+        total = len(entries) if total is None else total
+        if max_items is None and total > DEFAULT_MATCH_LIMIT:
+            raise TooManyMatches(total, DEFAULT_MATCH_LIMIT)
+        return [graph_draft_result(entry, mailbox, settings.secrets)
+                for entry in entries[:max_items or DEFAULT_MATCH_LIMIT]], total
+    return run
+
+
+def graph_draft_result(message, mailbox=None, secrets=()):
+    """The result entry for a draft Graph found: the same keys and forms as ``draft_result``."""
+    state = SendState.parse(extended_values(message).get(STATE_ID.lower()))
+    return {
+        "id": message.get("id"),
+        "change_key": message.get("changeKey"),
+        "subject": redact(message.get("subject") or "", secrets),
+        "to": [redact(name, secrets) for name in recipient_names(message.get("toRecipients"))],
+        "created": _utc_text(message.get("createdDateTime")),
+        "last_modified": _utc_text(message.get("lastModifiedDateTime")),
+        "is_draft": message.get("isDraft") is True,
+        "send_state": state.kind if state is not None else None,
+        "mailbox": mailbox or None,
+    }
+
+
+def _utc_text(value):
+    """A Graph time as EWS writes it (``2024-05-01T08:00:00Z``)."""
+    moment = parse_datetime_text(value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else value
+
+
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
@@ -284,6 +382,8 @@ class LookupModule(LookupBase):
         try:
             settings = connection_settings(self, variables, kwargs)
             secrets = settings.secrets
+            if needs_msal(settings) and not HAS_MSAL:
+                raise AnsibleLookupError(missing_required_lib("msal", reason="app credentials (client_id)"))
             flags = dict((name, parse_bool(option_value(self, name, variables, kwargs), name))
                          for name in ("exactly_one", "match_all", "include_non_drafts"))
             return self._find(settings, **flags)
@@ -310,36 +410,20 @@ class LookupModule(LookupBase):
         mailbox = self.get_option("mailbox")
         if mailbox:
             validate_smtp_address(mailbox, "mailbox")
-        parent_folder = folder_id(self.get_option("folder"), mailbox)
-        restriction = draft_restriction(
-            subject=self.get_option("subject"),
-            subject_contains=self.get_option("subject_contains"),
-            to=self.get_option("to"),
-            created_after=self.get_option("created_after"),
-            created_before=self.get_option("created_before"),
-            categories=self.get_option("categories"),
-            sendable_only=not include_non_drafts,
-        )
+        filters = dict((name, self.get_option(name)) for name in FILTERS)
+        search = _graph_search if settings.api == "graph" else _ews_search
+        prepared = search(settings, self.get_option("folder"), mailbox, filters, self.get_option("sort"),
+                          not include_non_drafts)
         # After the options are checked, so that a wrong value is named as such.
-        if not match_all and all(self.get_option(name) in (None, "", []) for name in FILTERS):
+        if not match_all and all(value in (None, "", []) for value in filters.values()):
             raise AnsibleLookupError(
                 "draft_ids: no filter given (%s); set match_all=true to return every draft of the folder"
                 % ", ".join(FILTERS))
         for warning in settings.warnings:
             display.warning(warning)
-        with EwsClient(settings) as client:
-            result = FindItem(client).find(
-                parent_folder,
-                additional_properties=[r.field_uri(uri) for uri in RESULT_PROPERTIES]
-                + [r.extended_field_uri(properties.STATE_PATH)],
-                restriction=restriction,
-                field_orders=draft_field_orders(self.get_option("sort")),
-                max_items=LISTED_MATCHES if exactly_one else max_items,
-                limit=DEFAULT_MATCH_LIMIT,
-            )
-        drafts = [draft_result(item, mailbox, settings.secrets) for item in result.items]
-        if exactly_one and result.total != 1:
-            raise AnsibleLookupError(self._not_exactly_one(result.total, drafts))
+        drafts, total = prepared(LISTED_MATCHES if exactly_one else max_items)
+        if exactly_one and total != 1:
+            raise AnsibleLookupError(self._not_exactly_one(total, drafts))
         return drafts
 
     def _not_exactly_one(self, total, drafts):

@@ -54,6 +54,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import (
     excerpt,
 )
 from ansible_collections.exchange.ews.plugins.module_utils.responses import parse_response_messages
+from ansible_collections.exchange.ews.plugins.module_utils import oauth
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
 from ansible_collections.exchange.ews.plugins.module_utils.transport import (
     EmbeddedSchemaTransport,
@@ -90,10 +91,12 @@ class EwsClient:
     requests made, retries included), ``deadline`` (see the property).
     """
 
-    def __init__(self, settings, retry_policy=None, session=None):
+    def __init__(self, settings, retry_policy=None, session=None, token_source=None):
         self.settings = settings
         self.retry_policy = retry_policy or RetryPolicy.from_settings(settings)
-        self.transport = EmbeddedSchemaTransport(session=session or build_session(settings),
+        # One source per run is best (the module's); a client made on its own gets its own.
+        self.token_source = token_source if token_source is not None else oauth.token_source(settings)
+        self.transport = EmbeddedSchemaTransport(session=session or build_session(settings, self.token_source),
                                                  timeout=settings.timeout, secrets=settings.secrets)
         self._zeep = zeep.Client(schema_document(), transport=self.transport, settings=_schema_settings())
         # The WSDL's service address is a placeholder: bind to the configured endpoint.
@@ -167,6 +170,8 @@ class EwsClient:
     def deadline(self, ends_at):
         self.transport.ends_at = ends_at
         self.retry_policy.deadline = ends_at
+        if hasattr(self.token_source, "ends_at"):
+            self.token_source.ends_at = ends_at
 
     def _post(self, operation, envelope):
         binding = self._service._binding

@@ -15,7 +15,9 @@ __metaclass__ = type
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.exchange.ews.plugins.module_utils.connection import (
+    APIS,
     AUTH_METHODS,
+    CLOUDS,
     DEFAULT_MAX_RESPONSE_MB,
     DEFAULT_TIMEOUT,
 )
@@ -25,7 +27,8 @@ from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import (
 )
 
 CONNECTION_ARGUMENT_SPEC = dict(
-    url=dict(type="str", required=True, aliases=["ews_url"], fallback=(env_fallback, ["EWS_URL"])),
+    api=dict(type="str", default="ews", choices=list(APIS), fallback=(env_fallback, ["EWS_API"])),
+    url=dict(type="str", aliases=["ews_url"], fallback=(env_fallback, ["EWS_URL"])),
     username=dict(type="str", fallback=(env_fallback, ["EWS_USERNAME"])),
     password=dict(type="str", no_log=True, fallback=(env_fallback, ["EWS_PASSWORD"])),
     auth=dict(type="str", default="ntlm", choices=list(AUTH_METHODS), fallback=(env_fallback, ["EWS_AUTH"])),
@@ -42,4 +45,12 @@ CONNECTION_ARGUMENT_SPEC = dict(
     retry_max_delay=dict(type="float", default=30, fallback=(env_fallback, ["EWS_RETRY_MAX_DELAY"])),
     allow_http=dict(type="bool", default=False, fallback=(env_fallback, ["EWS_ALLOW_HTTP"])),
     max_response_mb=dict(type="int", default=DEFAULT_MAX_RESPONSE_MB, fallback=(env_fallback, ["EWS_MAX_RESPONSE_MB"])),
+    tenant_id=dict(type="str", fallback=(env_fallback, ["EWS_TENANT_ID"])),
+    client_id=dict(type="str", fallback=(env_fallback, ["EWS_CLIENT_ID"])),
+    client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["EWS_CLIENT_SECRET"])),
+    client_certificate=dict(type="str", no_log=True, fallback=(env_fallback, ["EWS_CLIENT_CERTIFICATE"])),
+    client_certificate_thumbprint=dict(type="str", fallback=(env_fallback, ["EWS_CLIENT_CERTIFICATE_THUMBPRINT"])),
+    cloud=dict(type="str", default="global", choices=list(CLOUDS), fallback=(env_fallback, ["EWS_CLOUD"])),
+    authority=dict(type="str", fallback=(env_fallback, ["EWS_AUTHORITY"])),
+    graph_url=dict(type="str", fallback=(env_fallback, ["EWS_GRAPH_URL"])),
 )

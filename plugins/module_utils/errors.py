@@ -18,9 +18,11 @@ Hierarchy. What an error proves about the request decides retries
       EwsTransportError           Exchange did not process the request
         EwsAuthError              HTTP 401/403: authentication or access refused
           EwsPolicyBlocked        HTTP 403 with X-EWS-Policy-Reason: the tenant blocks EWS for the app
+          EwsTokenError           the identity platform issued no token for the app credentials
         EwsHostNotFound           the url's host name does not resolve (DNS)
         EwsNotSent                the connection was never opened (retryable)
         EwsUnavailable            HTTP 503 (retryable, ``retry_after``)
+          EwsThrottled            HTTP 429 from Microsoft Graph (retryable, ``retry_after``)
       EwsResponseLost             the request was written and the outcome is unknown: a dropped
                                   connection, a timeout, a body over the size limit or one the
                                   client refuses to parse (DTD, truncated, not XML)
@@ -135,7 +137,8 @@ def excerpt(text, secrets=(), limit=EXCERPT_CHARS):
 class EwsError(Exception):
     """Base class. Attributes are safe to show: they never hold secrets."""
 
-    def __init__(self, message, operation=None, response_code=None, item_id=None, http_status=None):
+    def __init__(self, message, operation=None, response_code=None, item_id=None, http_status=None, api="EWS"):
+        self.api = api          # "EWS" or "Graph": the service the operation belongs to
         self.operation = operation
         self.response_code = response_code
         self.item_id = item_id
@@ -146,9 +149,9 @@ class EwsError(Exception):
     def _compose(self):
         parts = []
         if self.operation:
-            parts.append("EWS %s failed" % self.operation)
+            parts.append("%s %s failed" % (self.api, self.operation))
         else:
-            parts.append("EWS request failed")
+            parts.append("%s request failed" % self.api)
         if self.response_code:
             parts.append("ResponseCode %s" % self.response_code)
         if self.http_status:
@@ -180,6 +183,11 @@ class EwsPolicyBlocked(EwsAuthError):
     """HTTP 403 with ``X-EWS-Policy-Reason``: Exchange Online blocks EWS for this application by tenant policy."""
 
 
+class EwsTokenError(EwsAuthError):
+    """The identity platform issued no token for the app credentials (an AADSTS error, or no usable answer):
+    nothing was sent to Exchange or Graph."""
+
+
 class EwsHostNotFound(EwsTransportError):
     """The host name of ``url`` does not resolve: a typo or a DNS problem, not worth retrying."""
 
@@ -194,6 +202,10 @@ class EwsUnavailable(EwsTransportError):
     def __init__(self, message, retry_after=None, **kwargs):
         self.retry_after = retry_after
         super(EwsUnavailable, self).__init__(message, **kwargs)
+
+
+class EwsThrottled(EwsUnavailable):
+    """HTTP 429 from Microsoft Graph: throttled, nothing processed. ``retry_after`` is Retry-After, or None."""
 
 
 class EwsResponseLost(EwsError):

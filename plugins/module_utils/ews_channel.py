@@ -100,7 +100,14 @@ class EwsChannel:
     ``save_copy`` / ``saved_item_folder`` / ``mailbox``: SendItem's
     SaveItemToFolder and SavedItemFolderId; the Outbox searched with the
     saved folder is ``mailbox``'s (the connecting mailbox when None).
+
+    What its writes prove, for the protocol: every write over a claim is a
+    compare-and-set on the ChangeKey (``stamps_compare_and_set``), and so is
+    the send itself (``send_checks_key``).
     """
+
+    send_checks_key = True
+    stamps_compare_and_set = True
 
     def __init__(self, client, save_copy=True, saved_item_folder="sentitems", mailbox=None):
         self.client = client
@@ -125,6 +132,20 @@ class EwsChannel:
     def retry_log(self):
         """``(operation, reason, delay)`` per throttled attempt of this connection."""
         return self.client.retry_policy.attempts_log
+
+    def quirk_possible(self, ref, parent_folder):
+        """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
+        connecting one: a draft the read found in the connecting mailbox's Drafts (``parent_folder``), or that
+        a lookup of that mailbox returned, sent with the copy saved there too, rules them out."""
+        if self.mailbox is not None:
+            return True
+        if ref.unclaimed_draft and ref.mailbox is None:
+            return False
+        return not self.in_own_drafts(parent_folder)
+
+    def tag(self, run_token):
+        """Label this channel's requests with the run (``GraphChannel``: in client-request-id); EWS requests
+        carry no such label."""
 
     def end_by(self, ends_at):
         """No request, retry or wait of this connection runs past ``ends_at`` (``time.monotonic``)."""

@@ -14,21 +14,24 @@ What it owns, so that modules only parse their own options and present results:
 * the argument spec: the connection options (``CONNECTION_ARGUMENT_SPEC``,
   documented by the ``exchange.ews.connection`` fragment) merged with the
   module's own;
-* the dependency check: zeep, and requests-ntlm for ``auth=ntlm``
-  (``missing_required_lib``);
+* the dependency check: zeep, requests-ntlm for ``auth=ntlm``, msal for
+  app credentials (``missing_required_lib``);
 * checks before any request: the connection settings (``module.connection``,
   a ``ConnectionSettings``) and every text option for characters XML cannot
   carry;
-* ``client()``: a new ``EwsClient`` for those settings at each call (so it
-  also serves as a ``client_factory`` for work over several connections),
-  whose warnings (no certificate check, plain HTTP) go through ``module.warn``
-  on every run;
+* ``client()``: a new client for those settings at each call (so it also
+  serves as a ``client_factory`` for work over several connections): an
+  ``EwsClient``, or a ``GraphClient`` for ``api=graph``; all of a run's
+  clients share one token source (app credentials: one token per run, in
+  memory). The settings' warnings (no certificate check, plain HTTP) go
+  through ``module.warn`` on every run;
 * failures: ``fail_from(error, **partial_results)`` fails with ``msg``,
   ``response_code`` and ``http_status`` (when known) plus whatever the
   module already settled; ``reporting_failures()`` turns any exception into
   that, so a module never ends in a traceback;
-* secrets: every form of every credential (``errors.secret_forms``) joins
-  Ansible's ``no_log`` values, so no result, warning or failure shows one.
+* secrets: every form of every credential (``errors.secret_forms``), and of
+  every token the run obtains, joins Ansible's ``no_log`` values, so no
+  result, warning or failure shows one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,6 +45,13 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.exchange.ews.plugins.module_utils.connection import ConnectionSettings
 from ansible_collections.exchange.ews.plugins.module_utils.connection_options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, excerpt, redact
+from ansible_collections.exchange.ews.plugins.module_utils.graph_client import GraphClient
+from ansible_collections.exchange.ews.plugins.module_utils.oauth import (
+    HAS_MSAL,
+    MSAL_IMPORT_ERROR,
+    needs_msal,
+    token_source,
+)
 from ansible_collections.exchange.ews.plugins.module_utils.transport import (
     HAS_REQUESTS_NTLM,
     HAS_ZEEP,
@@ -62,9 +72,10 @@ class EwsModule(AnsibleModule):
         merged.update(argument_spec)
         super(EwsModule, self).__init__(argument_spec=merged, **kwargs)
         self.connection = None
+        self._tokens = None
         if not HAS_ZEEP:
             self.fail_json(msg=missing_required_lib("zeep"), exception=str(ZEEP_IMPORT_ERROR))
-        if self.params["auth"] == "ntlm" and not HAS_REQUESTS_NTLM:
+        if self.params["api"] == "ews" and self.params["auth"] == "ntlm" and not HAS_REQUESTS_NTLM:
             self.fail_json(msg=missing_required_lib("requests-ntlm"), exception=str(REQUESTS_NTLM_IMPORT_ERROR))
         with self.reporting_failures():
             self.connection = ConnectionSettings.from_params(self.params)
@@ -72,12 +83,31 @@ class EwsModule(AnsibleModule):
             for name, spec in merged.items():
                 if not spec.get("no_log"):
                     validate_xml_text(self.params.get(name), name)
+        if needs_msal(self.connection) and not HAS_MSAL:
+            self.fail_json(msg=missing_required_lib("msal", reason="app credentials (client_id)"),
+                           exception=str(MSAL_IMPORT_ERROR))
+        self._tokens = token_source(self.connection)
+
+    @property
+    def api(self):
+        return self.connection.api
 
     def client(self):
-        """A new ``EwsClient`` (a context manager) for ``module.connection``; shows its warnings."""
+        """A new client (a context manager) for ``module.connection``: ``EwsClient`` or, for ``api=graph``,
+        ``GraphClient``; shows the settings' warnings."""
         for warning in self.connection.warnings:
             self.warn(warning)
-        return EwsClient(self.connection)
+        if self.connection.api == "graph":
+            return GraphClient(self.connection, token_source=self._tokens)
+        return EwsClient(self.connection, token_source=self._tokens)
+
+    def exit_json(self, **kwargs):
+        self.no_log_values.update(self.connection.secrets if getattr(self, "connection", None) is not None else ())
+        super(EwsModule, self).exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self.no_log_values.update(self.connection.secrets if getattr(self, "connection", None) is not None else ())
+        super(EwsModule, self).fail_json(msg=msg, **kwargs)
 
     def fail_from(self, error, **partial_results):
         """``fail_json`` for ``error``: its message, ResponseCode and HTTP status, and ``partial_results``.

@@ -49,12 +49,16 @@ NOT_FOUND = "ErrorItemNotFound"
 # Item-level answers to a stamp or a send that mean "someone else wrote it first": read again.
 # Not counted against reread_limit: they end when the other writer stops, and the deadline bounds them.
 CONFLICT_CODES = frozenset(("ErrorIrresolvableConflict", "ErrorStaleObject", NOT_FOUND))
-# Item-level answers that mean "not processed, the server is in trouble": read again, counted.
-TROUBLE_CODES = frozenset(("ErrorServerBusy", "ErrorBatchProcessingStopped"))
+# Item-level answers that mean "not processed, the server is in trouble": read again, counted. Exchange's, and
+# for Graph a request of a $batch throttled beyond the retries (429 TooManyRequests / ApplicationThrottled,
+# 503) or not sent because an earlier batch of the step failed (the collection's EwsUnavailable).
+TROUBLE_CODES = frozenset(("ErrorServerBusy", "ErrorBatchProcessingStopped", "TooManyRequests", "ApplicationThrottled",
+                           "ServiceUnavailable", "EwsUnavailable", "EwsThrottled", "EwsNotSent"))
 
 # The collection's own ResponseCodes (docs/user-guide.md lists them with the Exchange ones).
 NOT_A_DRAFT_CODE = "EwsNotADraft"
 CLAIMED_CODE = "EwsClaimedByAnotherRun"
+# Also item-level: a backend whose requests are batched (Graph) loses the answers of some items only.
 LOST_CODE = "EwsResponseLost"
 DEADLINE_CODE = "EwsDeadlineExceeded"
 STALE_CODE = "ErrorStaleObject"
@@ -152,7 +156,7 @@ class _Item:
     """Protocol state of one distinct id."""
 
     __slots__ = ("ref", "position", "marker", "change_key", "own_keys", "result", "rereads", "our_send", "quirk",
-                 "watch", "problem", "stamp_unknown", "parent_folder", "subject", "to")
+                 "watch", "problem", "stamp_unknown", "parent_folder", "took_over", "subject", "to")
 
     def __init__(self, ref, position):
         self.ref = ref
@@ -168,6 +172,7 @@ class _Item:
         self.problem = None         # (ResponseClass, ResponseCode, text) of the latest setback
         self.stamp_unknown = False  # this run's latest stamp was answered by a lost response
         self.parent_folder = None   # the folder the read found it in
+        self.took_over = False      # this run claimed it over another run's (expired) claim
         self.subject = ref.subject
         self.to = ref.to
 
@@ -261,6 +266,7 @@ class ExactlyOnceSender:
     def _work(self, channel, batches):
         """Take batches until none are left; each on this channel."""
         channel.end_by(self._ends_at)
+        channel.tag(self.run_token)
         throttled_seen = len(channel.retry_log)
         while True:
             with self._lock:
@@ -305,7 +311,8 @@ class ExactlyOnceSender:
     def _run_batch(self, channel, batch):
         # Entries the caller read as unclaimed drafts, with their ChangeKey (the draft_ids lookup's), skip the
         # read: the stamp's compare-and-set proves them unchanged since, so still drafts (docs: round trips).
-        direct = [i for i in batch if i.ref.unclaimed_draft and not self.check_mode]
+        # Only where the stamp is a compare-and-set (on Graph, when it honours If-Match).
+        direct = [i for i in batch if i.ref.unclaimed_draft and not self.check_mode and channel.stamps_compare_and_set]
         for item in direct:
             item.change_key = item.ref.change_key
         pending = self._stamp_and_send(channel, direct) if direct else []
@@ -356,7 +363,7 @@ class ExactlyOnceSender:
             if found.response_code == NOT_FOUND:
                 to_recover.append(item)
                 continue
-            if found.response_code in TROUBLE_CODES:
+            if found.response_code in TROUBLE_CODES or found.response_code == LOST_CODE:
                 if self._back_to_read(item, found.response_class, found.response_code, found.message_text,
                                       counted=True):
                     again.append(item)
@@ -378,6 +385,7 @@ class ExactlyOnceSender:
                 our_send=item.our_send)
             decision, why = d.decide(observation)
             if decision == d.SEND:
+                item.took_over = item.took_over or observation.owner == "other"
                 to_send.append(item)
             elif decision == d.WAIT:
                 item.problem = ("Error", CLAIMED_CODE, "%s (claim %s)" % (why, state.kind if state else "none"))
@@ -481,6 +489,10 @@ class ExactlyOnceSender:
                 item.own_keys.add(item.change_key)
                 item.stamp_unknown = False
                 to_send.append(item)
+            elif answer.response_code == LOST_CODE:
+                item.stamp_unknown = True
+                if self._back_to_read(item, "Error", LOST_CODE, answer.message_text, counted=True):
+                    retry.append(item)
             elif not self._setback(item, answer, retry, gone):
                 item.fail(answer.response_code, answer.message_text or "the draft could not be stamped",
                           response_class=answer.response_class)
@@ -503,26 +515,19 @@ class ExactlyOnceSender:
                 item.our_send = True
                 item.finish("sent", "Success", answer.response_code, answer.message_text)
                 sent.append(item)
+            elif answer.response_code == LOST_CODE:
+                item.our_send = True
+                if self._back_to_read(item, "Error", LOST_CODE, answer.message_text, counted=True):
+                    retry.append(item)
             elif not self._setback(item, answer, retry, gone):
                 item.fail(answer.response_code, answer.message_text or "Exchange refused to send it",
                           response_class=answer.response_class)
                 refused.append(item)
         if refused:
             self._release(channel, refused)
-        quirk_possible = [i for i in sent if self._quirk_possible(channel, i)]
+        quirk_possible = [i for i in sent if channel.quirk_possible(i.ref, i.parent_folder)]
         if quirk_possible:
             self._verify(channel, quirk_possible)
-
-    @staticmethod
-    def _quirk_possible(channel, item):
-        """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
-        connecting one: a draft the read found in the connecting mailbox's Drafts, or that a lookup of that
-        mailbox returned, sent with the copy saved there too, rules them out."""
-        if channel.mailbox is not None:
-            return True
-        if item.ref.unclaimed_draft and item.ref.mailbox is None:
-            return False
-        return not channel.in_own_drafts(item.parent_folder)
 
     def _release(self, channel, items):
         """Free this run's claims after a refusal, so the next run need not wait pending_timeout.
@@ -585,7 +590,9 @@ class ExactlyOnceSender:
     def _settle_gone(self, channel, item, found):
         judged = [d.Copy(is_draft=copy.is_draft, in_outbox=copy.in_outbox, state=SendState.parse(copy.state))
                   for copy in found]
-        outcome, why, proof = d.judge_copies(judged, self.run_token, item.our_send)
+        outcome, why, proof = d.judge_copies(judged, self.run_token, item.our_send,
+                                             exclusive=channel.stamps_compare_and_set and not item.took_over,
+                                             send_checked=channel.send_checks_key)
         if proof is not None:
             copy = found[judged.index(proof)]
             item.subject = copy.subject or "" if item.subject is None else item.subject

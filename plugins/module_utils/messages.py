@@ -8,16 +8,31 @@ redirect to it): the module parses options and presents results, this module
 does the rest::
 
     spec = MessageSpec.from_params(module.params)       # every check before any request
-    keyed = KeyedMessage(client, spec, check_mode=module.check_mode, diff=module._diff)
+    backend = EwsMessages(client, spec.mailbox)         # or GraphMessages (api: graph)
+    keyed = KeyedMessage(backend, spec, check_mode=module.check_mode, diff=module._diff)
     result = keyed.run("sent")                          # or "draft", "absent"
     keyed.warnings
 
 The key is stored on the draft as an extended property; Exchange copies
 extended properties to the message in the Outbox and to the sent copy, so one
-FindItem over Drafts, Outbox and Sent Items finds the message by key wherever
+search over Drafts, Outbox and Sent Items finds the message by key wherever
 it is. How a key is sent exactly once, also by concurrent runs, is
 docs/exactly-once.md's "Keyed messages"; the decisions are
 ``message_decisions.py``, the send of the chosen draft ``ExactlyOnceSender``.
+
+This module is the logic, once; a backend makes its requests, over EWS
+(``ews_messages.EwsMessages``) or Microsoft Graph
+(``graph_messages.GraphMessages``). A backend has ``server_time`` (the
+clock of its last answer), ``max_request_bytes`` and
+``max_attachment_bytes`` (its own limits, or None), and ``search(key)``
+(``Found`` list), ``read(id, body, text_body)`` (``Current`` or None),
+``created(id)`` (a creation time, or None when gone), ``create(spec,
+with_attachments)``, ``write(id, change_key, spec, names, removed_headers,
+record)``, ``add_attachments(id, change_key, attachments)`` (each returning
+the new ``(id, change_key)`` or ChangeKey), ``delete_attachments(id,
+change_key, attachment_ids)``, ``delete(id, change_key, hard)`` and
+``channel()`` (for ``ExactlyOnceSender``). Writes raise ``EwsError``; one
+whose ResponseCode is a ``CONFLICT_CODES`` met another writer.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,25 +46,10 @@ import os
 import re
 import time
 
-try:
-    from lxml import etree
-except ImportError:  # HAS_ZEEP in transport.py tells the plugin
-    etree = None
-
 from ansible_collections.exchange.ews.plugins.module_utils import message_decisions as decisions
-from ansible_collections.exchange.ews.plugins.module_utils import message_fields as fields
 from ansible_collections.exchange.ews.plugins.module_utils import properties
-from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError, EwsResponseLost
-from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import NSMAP, T
-from ansible_collections.exchange.ews.plugins.module_utils.responses import (
-    bool_field,
-    extended_properties,
-    first_item,
-    item_id,
-    parse_datetime,
-    parse_datetime_text,
-)
+from ansible_collections.exchange.ews.plugins.module_utils.responses import parse_datetime_text
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
 from ansible_collections.exchange.ews.plugins.module_utils.validation import (
     decode_base64,
@@ -63,16 +63,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.validation import (
 )
 
 if HAS_ZEEP:
-    from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import ExactlyOnceSender, ItemRef
-    from ansible_collections.exchange.ews.plugins.module_utils.services.common import folder_id
-    from ansible_collections.exchange.ews.plugins.module_utils.services.create_attachment import CreateAttachment
-    from ansible_collections.exchange.ews.plugins.module_utils.services.create_item import CreateItem
-    from ansible_collections.exchange.ews.plugins.module_utils.services.delete_attachment import DeleteAttachment
-    from ansible_collections.exchange.ews.plugins.module_utils.services.delete_item import DeleteItem
-    from ansible_collections.exchange.ews.plugins.module_utils.services.find_item import FindItem
-    from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
-    from ansible_collections.exchange.ews.plugins.module_utils.services.update_item import UpdateItem
 
 # The message's identity, and what this module last wrote where Exchange does not return it as written:
 # the body's digest (Exchange rewrites HTML), the attachments' digests by name (Exchange returns no content
@@ -105,6 +96,8 @@ OPTIONS = ("subject", "body", "body_type", "to", "cc", "bcc", "reply_to", "from"
 # How much of a body a diff shows.
 DIFF_BODY_CHARS = 2000
 MIB = 1024 * 1024
+# What a request adds around each text value of a message (element names, attributes): for the size estimates.
+FIELD_MARKUP = 96
 # Matches of a search by key: one message, its drafts of concurrent or crashed runs, a copy or two.
 SEARCH_LIMIT = 1000
 # Rounds of the send loop: a draft gone before it could be sent, or changed under this run, sends it back
@@ -272,11 +265,13 @@ class Attachment:
             validate_content_id(content_id, where + ".content_id")
         return cls(name, content_type, content_id, content)
 
-    def element(self):
-        return fields.file_attachment(self.name, self.content_type, self.content, self.content_id)
-
     def describe(self, note=None):
         return describe_attachment(self.name, self.content_type, len(self.content), self.content_id, note)
+
+
+def _escaped(text):
+    """``text`` as XML carries it (the larger of a request's forms: JSON escapes none of these)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def megabytes(size):
@@ -358,8 +353,15 @@ class MessageSpec:
                                      "content_id: %s" % (reference, reference))
 
     def content_size(self):
-        """Bytes of the message's XML without its attachments (subject, body, recipients...)."""
-        return len(etree.tostring(fields.message(self.content_fields(new=True))))
+        """About how many bytes the message's content takes in a request, attachments aside: every text option
+        (escaped for XML, the larger of the two forms) and the markup around each value."""
+        texts = [self.key, self.params["subject"] or "", self.params["body"] or "", self.sender() or ""]
+        for option, _element in RECIPIENT_FIELDS:
+            texts.extend(self.params[option] or ())
+        texts.extend(self.params["categories"] or ())
+        for name, value in sorted((self.headers or {}).items()):
+            texts.extend((name, value))
+        return sum(len(_escaped(text).encode("utf-8")) + FIELD_MARKUP for text in texts)
 
     def _check_sizes(self):
         """Exchange's limits, before any upload: each request within the EWS request size limit, the message
@@ -415,6 +417,17 @@ class MessageSpec:
             self.values["attachments"] = self.manifest()
             self.shown["attachments"] = [attachment.describe() for attachment in self.attachments]
 
+    def check_attachments(self, max_bytes):
+        """Each attachment within what one request of the backend carries (``max_bytes``, None: no limit of its
+        own); checked before any request."""
+        for index, attachment in enumerate(self.attachments or ()):
+            if max_bytes is not None and len(attachment.content) > max_bytes:
+                raise EwsConfigError(
+                    "attachments[%d] (%s) is %s: Microsoft Graph takes a file attachment of less than 3 MB in one "
+                    "request, and larger ones only through an upload session, which the collection does not do; "
+                    "send it with api: ews, or share the file another way" % (
+                        index, attachment.name, megabytes(len(attachment.content))))
+
     def sender(self):
         """The From address: ``from`` (Send As), else the mailbox when it is another one (send on behalf:
         Exchange then names the connecting user as Sender), else None (the mailbox's owner)."""
@@ -432,63 +445,6 @@ class MessageSpec:
         """``{name: digest}`` of the task's attachments."""
         return dict((attachment.name, attachment.digest) for attachment in self.attachments)
 
-    # -- what a request writes ------------------------------------------------------------------
-
-    def content_fields(self, new, names=None):
-        """``(set, delete)`` field lists (``message_fields`` elements; FieldURIs or ExtendedFieldURI dicts) that
-        bring a message to the task's content for the options in ``names`` (default: all given), attachments
-        aside. ``new``: a message being created (nothing to delete; empty lists are simply left out)."""
-        names = [name for name in (names or OPTIONS) if name in self.values and name != "attachments"]
-        params = self.params
-        setting, deleting = [], []
-        for name in names:
-            if name == "subject":
-                setting.append(fields.text("Subject", params["subject"]))
-            elif name == "body":
-                setting.append(fields.body(params["body"], BODY_TYPES[params["body_type"]]))
-                setting.append(fields.extended_property(BODY_DIGEST_PATH, self.values["body"]))
-            elif name in dict(RECIPIENT_FIELDS):
-                element = dict(RECIPIENT_FIELDS)[name]
-                if params[name]:
-                    setting.append(fields.mailboxes(element, params[name]))
-                else:
-                    deleting.append("message:%s" % element)
-            elif name == "from":
-                setting.append(fields.mailbox("From", self.sender()))
-            elif name in ("importance", "sensitivity"):
-                setting.append(fields.text(name.capitalize(), params[name].capitalize()))
-            elif name == "categories":
-                if params["categories"]:
-                    setting.append(fields.strings("Categories", params["categories"]))
-                else:
-                    deleting.append("item:Categories")
-            elif name in ("read_receipt", "delivery_receipt"):
-                element = "IsReadReceiptRequested" if name == "read_receipt" else "IsDeliveryReceiptRequested"
-                setting.append(fields.boolean(element, params[name]))
-            elif name == "deliver_at":
-                if self.deliver_at:
-                    setting.append(fields.extended_property(DEFERRED_SEND_TIME_PATH, utc_text(self.deliver_at)))
-                else:
-                    deleting.append(DEFERRED_SEND_TIME_PATH)
-            elif name == "headers":
-                setting.extend(fields.extended_property(header_path(header), value)
-                               for header, value in sorted(self.headers.items()))
-                setting.append(fields.extended_property(HEADERS_PATH, json.dumps(self.headers, sort_keys=True)))
-        if new:
-            return setting
-        return setting, deleting
-
-    def new_message(self, with_attachments):
-        """The ``t:Message`` of a new draft: the key, every given option, and the attachments or an empty record."""
-        content = [fields.text("ItemClass", "IPM.Note"), fields.extended_property(KEY_PATH, self.key)]
-        content += self.content_fields(new=True)
-        if self.attachments is not None:
-            recorded = self.manifest() if with_attachments else {}
-            content.append(fields.extended_property(ATTACHMENTS_PATH, json.dumps(recorded, sort_keys=True)))
-            if with_attachments and self.attachments:
-                content.append(fields.attachments([attachment.element() for attachment in self.attachments]))
-        return fields.message(content)
-
 
 def _header_text(value):
     """Header values as YAML gives them: numbers are written as text; anything else is checked as it is."""
@@ -500,48 +456,43 @@ def _header_text(value):
 class Current:
     """A message as read: ``id``, ``change_key``, ``values`` and ``shown`` (as ``MessageSpec``'s),
     ``attachments`` (``[(attachment_id, name)]``), ``recorded`` (the attachment digests recorded on it),
-    ``headers`` (the extra headers recorded), ``internet_message_id``, ``sent_at``."""
+    ``headers`` (the extra headers recorded), ``internet_message_id``, ``sent_at``.
 
-    def __init__(self, element, body_read):
-        self.id, self.change_key = item_id(element)
-        extended = extended_properties(element)
-        self.internet_message_id = element.findtext(T + "InternetMessageId")
-        sent = parse_datetime(element, "DateTimeSent")
-        self.sent_at = utc_text(sent) if sent else None
-        self.recorded = _json_object(extended.get(ATTACHMENTS_PATH["PropertyName"]))
-        self.headers = _json_object(extended.get(HEADERS_PATH["PropertyName"]))
-        self.attachments = []
-        described = []
-        for attachment in element.iterfind("t:Attachments/*", NSMAP):
-            name = attachment.findtext(T + "Name") or ""
-            self.attachments.append((attachment.find(T + "AttachmentId").get("Id"), name))
-            size = attachment.findtext(T + "Size")
-            described.append(describe_attachment(name, attachment.findtext(T + "ContentType"),
-                                                 int(size) if size and size.isdigit() else None,
-                                                 attachment.findtext(T + "ContentId")))
-        deferred = _deferred_time(extended)
-        body = element.find(T + "Body")
+    Built by a backend from ``raw``: ``subject``, ``body`` (text, or None when not read), ``body_type`` (``HTML``
+    or ``Text``), ``body_digest``, ``attachments_record`` and ``headers_record`` (the JSON this module recorded),
+    ``deferred`` (datetime or None), ``sender`` (From's address), ``importance`` and ``sensitivity`` (any case),
+    ``categories``, ``read_receipt``, ``delivery_receipt``, ``recipients`` (option -> addresses),
+    ``attachments`` (``[(id, name, content type, size, content id)]``), ``internet_message_id``, ``sent``."""
+
+    def __init__(self, identifier, change_key, raw):
+        self.id, self.change_key = identifier, change_key
+        self.internet_message_id = raw["internet_message_id"]
+        self.sent_at = utc_text(raw["sent"]) if raw["sent"] else None
+        self.recorded = _json_object(raw["attachments_record"])
+        self.headers = _json_object(raw["headers_record"])
+        self.attachments = [(attachment_id, name) for attachment_id, name, _type, _size, _cid in raw["attachments"]]
+        deferred = raw["deferred"]
         self.values = {
-            "subject": element.findtext(T + "Subject") or "",
-            "body": extended.get(BODY_DIGEST_PATH["PropertyName"]),
-            "from": (element.findtext("t:From/t:Mailbox/t:EmailAddress", namespaces=NSMAP) or "").lower(),
-            "importance": (element.findtext(T + "Importance") or "Normal").lower(),
-            "sensitivity": (element.findtext(T + "Sensitivity") or "Normal").lower(),
-            "categories": sorted(string.text or "" for string in element.iterfind("t:Categories/t:String", NSMAP)),
-            "read_receipt": bool_field(element, "IsReadReceiptRequested") is True,
-            "delivery_receipt": bool_field(element, "IsDeliveryReceiptRequested") is True,
+            "subject": raw["subject"] or "",
+            "body": raw["body_digest"],
+            "from": (raw["sender"] or "").lower(),
+            "importance": (raw["importance"] or "Normal").lower(),
+            "sensitivity": (raw["sensitivity"] or "Normal").lower(),
+            "categories": sorted(raw["categories"] or ()),
+            "read_receipt": raw["read_receipt"] is True,
+            "delivery_receipt": raw["delivery_receipt"] is True,
             "deliver_at": utc_text(deferred) if deferred else "",
             "headers": self.headers,
             "attachments": self._attachment_record(),
         }
-        for option, field in RECIPIENT_FIELDS:
-            self.values[option] = sorted((address.text or "").lower() for address in element.iterfind(
-                "t:%s/t:Mailbox/t:EmailAddress" % field, NSMAP))
+        for option, _field in RECIPIENT_FIELDS:
+            self.values[option] = sorted(address.lower() for address in raw["recipients"].get(option) or ())
         self.shown = dict(self.values)
-        self.shown["attachments"] = described
-        self.shown["body"] = bounded(body.text or "") if body_read and body is not None else None
-        self.shown["body_type"] = {"HTML": "html", "Text": "text"}.get(body.get("BodyType")) if body is not None \
-            else None
+        self.shown["attachments"] = [describe_attachment(name, content_type, size, content_id)
+                                     for _id, name, content_type, size, content_id in raw["attachments"]]
+        self.shown["body"] = bounded(raw["body"]) if raw["body"] is not None else None
+        self.shown["body_type"] = {"HTML": "html", "Text": "text"}.get(raw["body_type"] or "", None) \
+            or {"html": "html", "text": "text"}.get((raw["body_type"] or "").lower())
 
     def _attachment_record(self):
         """``{name: digest}`` as far as the record vouches for each attachment; one it does not vouch for
@@ -558,34 +509,18 @@ def _json_object(text):
     return value if isinstance(value, dict) else {}
 
 
-def _deferred_time(extended):
-    """PidTagDeferredSendTime (its tag in any case, as servers write hex), as an aware datetime or None."""
-    for name, value in extended.items():
-        if name.lower() == DEFERRED_SEND_TIME_PATH["PropertyTag"].lower() and isinstance(value, str):
-            return parse_datetime_text(value)
-    return None
-
-
-READ_FIELDS = ("item:Subject", "item:Sensitivity", "item:Importance", "item:Categories", "item:Attachments",
-               "item:DateTimeSent", "message:ToRecipients", "message:CcRecipients", "message:BccRecipients",
-               "message:ReplyTo", "message:From", "message:IsReadReceiptRequested",
-               "message:IsDeliveryReceiptRequested", "message:InternetMessageId")
-READ_PROPERTIES = (BODY_DIGEST_PATH, ATTACHMENTS_PATH, HEADERS_PATH, DEFERRED_SEND_TIME_PATH)
-SEARCH_FIELDS = ("item:IsDraft", "item:DateTimeCreated", "item:DateTimeSent", "item:Subject",
-                 "message:InternetMessageId")
-
-
 class KeyedMessage:
-    """The message carrying ``spec.key`` in ``spec.mailbox``: ``run(state)`` brings it to ``state`` and returns
+    """The message carrying ``spec.key`` in the backend's mailbox: ``run(state)`` brings it to ``state`` and returns
     the module's result (see ``exchange.ews.message``'s RETURN). ``warnings``: what the task should say.
 
-    ``deadline``: seconds the whole run may take; ``poll_interval``: how often a run waiting on another one
-    looks again; ``sleep``/``clock`` are injectable for tests.
+    ``backend``: ``EwsMessages`` or ``GraphMessages`` (see the module docstring). ``deadline``: seconds the whole
+    run may take; ``poll_interval``: how often a run waiting on another one looks again; ``sleep``/``clock`` are
+    injectable for tests.
     """
 
-    def __init__(self, client, spec, check_mode=False, diff=False, deadline=900, poll_interval=1.0,
+    def __init__(self, backend, spec, check_mode=False, diff=False, deadline=900, poll_interval=1.0,
                  sleep=time.sleep, clock=time.monotonic):
-        self.client = client
+        self.backend = backend
         self.spec = spec
         self.check_mode = check_mode
         self.diff = diff
@@ -595,8 +530,10 @@ class KeyedMessage:
         self._clock = clock
         self._ends_at = clock() + deadline
         self.warnings = []
-        self.folders = [(name, folder_id(name, spec.mailbox)) for name in decisions.SEARCH_ORDER]
-        self.drafts_folder = self.folders[0][1]
+        spec.check_attachments(backend.max_attachment_bytes)
+        # What one request may carry: the task's limit, and the backend's own where it has one.
+        self.request_limit = min(limit for limit in (spec.max_request_bytes, backend.max_request_bytes)
+                                 if limit is not None)
 
     def run(self, state):
         return {"sent": self.send, "draft": self.draft, "absent": self.absent}[state]()
@@ -604,35 +541,15 @@ class KeyedMessage:
     # -- reading ----------------------------------------------------------------------------------
 
     def search(self):
-        """``(found, clock)``: what carries the key in Drafts, Outbox and Sent Items (one FindItem, in the order a
+        """``(found, clock)``: what carries the key in Drafts, Outbox and Sent Items (searched in the order a
         message moves, so one filed from one to the next during the search is still found), and the server's
         clock read before the search (the last answer's Date)."""
-        clock = self.client.server_time
-        key = r.extended_field_uri(KEY_PATH)
-        result = FindItem(self.client).find(
-            parent_folders=[folder for _name, folder in self.folders],
-            additional_properties=[r.field_uri(uri) for uri in SEARCH_FIELDS] + [key],
-            restriction=r.is_equal_to(key, self.spec.key), limit=SEARCH_LIMIT)
-        names = dict((id(folder), name) for name, folder in self.folders)
-        found = []
-        for item in result.items:
-            created = parse_datetime_text(item.fields.get("DateTimeCreated"))
-            if created is None:
-                raise MessageError("Exchange returned no DateTimeCreated for item %s; the module orders drafts "
-                                   "by it" % item.id, operation="FindItem", response_code="EwsNoCreationTime")
-            found.append(decisions.Found(names[id(item.folder)], (item.fields.get("IsDraft") or "true") != "false",
-                                         created, item.id, item.change_key, item.fields))
-        return found, clock
+        clock = self.backend.server_time
+        return self.backend.search(self.spec.key), clock
 
     def read(self, identifier, body=False):
         """The message ``identifier`` as ``Current`` (its body too when ``body``), or None when it is gone."""
-        service = GetItem(self.client)
-        message = service.call([identifier], field_uris=READ_FIELDS + (("item:Body",) if body else ()),
-                               extended_paths=READ_PROPERTIES)[0]
-        if message.response_code == NOT_FOUND:
-            return None
-        return Current(first_item(service.check(message, "the message could not be read", item_id=identifier)),
-                       body)
+        return self.backend.read(identifier, body, text_body=self.spec.params["body_type"] == "text")
 
     def compare(self, identifier):
         """``(current, changed option names)`` for the message ``identifier``; ``current`` None when it is gone.
@@ -662,18 +579,17 @@ class KeyedMessage:
     def create(self):
         """A new draft with the task's content; returns ``(id, change_key)``.
 
-        Everything in one CreateItem when it fits in one request; otherwise the draft first (recording no
-        attachment), then the attachments in as few CreateAttachment requests as the limit allows, then the
-        record of their digests: each a compare-and-set on the ChangeKey the previous write returned.
+        Everything in one request when it fits; otherwise the draft first (recording no attachment), then the
+        attachments in as few requests as the limit allows, then the record of their digests: each a
+        compare-and-set on the ChangeKey the previous write returned.
         """
         attachments = self.spec.attachments or []
         at_once = decisions.fits_in_one_request(self.spec.content_size(), [len(a.content) for a in attachments],
-                                                self.spec.max_request_bytes)
-        (identifier, change_key), = CreateItem(self.client).save_drafts([self.spec.new_message(at_once)],
-                                                                        self.drafts_folder)
+                                                self.request_limit)
+        identifier, change_key = self.backend.create(self.spec, with_attachments=at_once)
         if not at_once:
             change_key = self._add_attachments(identifier, change_key, attachments)
-            identifier, change_key = self._write(identifier, change_key, [self._record(self.spec.manifest())])
+            identifier, change_key = self._write(identifier, change_key, [], record=self.spec.manifest())
         return identifier, change_key
 
     def update(self, current, changed):
@@ -684,57 +600,53 @@ class KeyedMessage:
         then they are deleted and added (each write's ChangeKey feeds the next), then the record is written.
         """
         identifier, change_key = current.id, current.change_key
-        setting, deleting = self.spec.content_fields(new=False, names=changed)
-        if "headers" in changed:
-            deleting.extend(header_path(name) for name in sorted(current.headers) if name not in self.spec.headers)
-        keep, delete, add = [], [], []
+        names = [name for name in changed if name != "attachments"]
+        removed_headers = [name for name in sorted(current.headers) if name not in self.spec.headers] \
+            if "headers" in changed else []
+        keep, delete, add, record = [], [], [], None
         if "attachments" in changed:
             keep, delete, add = decisions.plan_attachments(self.spec.manifest(), current.attachments,
                                                            current.recorded)
-            setting.append(self._record(dict((name, self.spec.manifest()[name]) for name in keep)))
-        if setting or deleting:
-            identifier, change_key = self._write(identifier, change_key, setting, deleting)
+            record = dict((name, self.spec.manifest()[name]) for name in keep)
+        if names or removed_headers or record is not None:
+            identifier, change_key = self._write(identifier, change_key, names, removed_headers, record)
         if delete:
-            change_key = DeleteAttachment(self.client).delete(delete) or change_key
+            change_key = self._conflicts(self.backend.delete_attachments, identifier, change_key, delete) \
+                or change_key
         if add:
             by_name = dict((attachment.name, attachment) for attachment in self.spec.attachments)
             change_key = self._add_attachments(identifier, change_key, [by_name[name] for name in add])
         if "attachments" in changed:
-            identifier, change_key = self._write(identifier, change_key, [self._record(self.spec.manifest())])
+            identifier, change_key = self._write(identifier, change_key, [], record=self.spec.manifest())
         return change_key
 
-    @staticmethod
-    def _record(manifest):
-        return fields.extended_property(ATTACHMENTS_PATH, json.dumps(manifest, sort_keys=True))
+    def _write(self, identifier, change_key, names, removed_headers=(), record=None):
+        return self._conflicts(self.backend.write, identifier, change_key, self.spec, names, removed_headers, record)
 
-    def _write(self, identifier, change_key, setting, deleting=()):
+    @staticmethod
+    def _conflicts(write, *args):
+        """``write(*args)``, a refusal because another writer came first raised as ``Conflict``."""
         try:
-            return UpdateItem(self.client).update(identifier, change_key, setting, deleting)
+            return write(*args)
         except EwsError as error:
             if error.response_code in CONFLICT_CODES:
                 raise Conflict.from_error(error)
             raise
 
     def _add_attachments(self, identifier, change_key, attachments):
-        batches, _too_big = decisions.upload_batches([len(a.content) for a in attachments],
-                                                     self.spec.max_request_bytes)
+        batches, _too_big = decisions.upload_batches([len(a.content) for a in attachments], self.request_limit)
         for batch in batches:
-            try:
-                change_key = CreateAttachment(self.client).add(identifier, change_key,
-                                                               [attachments[index].element() for index in batch])
-            except EwsError as error:
-                if error.response_code in CONFLICT_CODES:
-                    raise Conflict.from_error(error)
-                raise
+            change_key = self._conflicts(self.backend.add_attachments, identifier, change_key,
+                                         [attachments[index] for index in batch])
         return change_key
 
-    def _delete(self, items, delete_type, why):
-        """Delete ``items`` (``Found``), each pinned to the ChangeKey it was found with; returns those deleted.
-        One that changed since (``ErrorStaleObject``) is left alone with a warning."""
+    def _delete(self, items, why):
+        """Delete ``items`` (``Found``) into Deleted Items, each pinned to the ChangeKey it was found with; returns
+        those deleted. One that changed since is left alone with a warning."""
         deleted = []
         for item in items:
             try:
-                if not DeleteItem(self.client).delete([(item.id, item.change_key)], delete_type):
+                if self.backend.delete(item.id, item.change_key):
                     deleted.append(item)
             except EwsError as error:
                 if error.response_code not in CONFLICT_CODES:
@@ -806,7 +718,7 @@ class KeyedMessage:
         if not drafts:
             return self._result("absent")
         current = self.read(drafts[0].id, body=self.diff)
-        deleted = drafts if self.check_mode else self._delete(drafts, "MoveToDeletedItems", "state absent")
+        deleted = drafts if self.check_mode else self._delete(drafts, "state absent")
         if len(drafts) > 1:
             self.warnings.append("%d drafts carried key %r; all were deleted" % (len(drafts), self.spec.key))
         diff = {"before": dict((name, current.shown.get(name)) for name in OPTIONS if name in current.shown)
@@ -894,11 +806,10 @@ class KeyedMessage:
                     change_key = self.update(current, changed)
                 except (Conflict, EwsResponseLost):
                     return None     # another writer, or a write that may have landed: search again
-        sender = ExactlyOnceSender(EwsChannel(self.client, save_copy=True, saved_item_folder="sentitems",
-                                              mailbox=self.spec.mailbox),
-                                   deadline=max(1, self._left()), poll_interval=self.poll_interval, sleep=self._sleep,
-                                   clock=self._clock)
-        # Only a draft this run wrote last is known to carry no other run's claim: it may skip the read.
+        sender = ExactlyOnceSender(self.backend.channel(), deadline=max(1, self._left()), poll_interval=self.poll_interval,
+                                   sleep=self._sleep, clock=self._clock)
+        # Only a draft this run wrote last is known to carry no other run's claim: it may skip the read (where
+        # the stamp is a compare-and-set, see ExactlyOnceSender).
         outcome, = sender.send([ItemRef(winner.id, change_key, unclaimed_draft=own is not None,
                                         mailbox=self.spec.mailbox)])
         self.warnings.extend(sender.warnings)
@@ -940,7 +851,7 @@ class KeyedMessage:
                               changed=result["changed"], changed_fields=result["changed_fields"],
                               diff=result["diff"])
             leftovers = [item for item in found if item.candidate and (own is None or item.id != own[0])]
-            deleted = self._delete(leftovers, "MoveToDeletedItems", "a leftover")
+            deleted = self._delete(leftovers, "a leftover")
         except EwsError as error:
             self.warnings.append("the message was handled (%s), but reading its sent copy or deleting the drafts "
                                  "left with its key failed: %s" % (result["status"], error))
@@ -954,11 +865,11 @@ class KeyedMessage:
 
     def _drop_own(self, own, found):
         """This run's own draft lost (or the message was sent): delete it for good. It was never anything but
-        this run's, so HardDelete, pinned to the ChangeKey of this run's last write."""
+        this run's, so for good (EWS: HardDelete), pinned to the ChangeKey of this run's last write."""
         if own is None or not any(item.id == own[0] and item.candidate for item in found):
             return
         try:
-            DeleteItem(self.client).delete([own], "HardDelete")
+            self.backend.delete(own[0], own[1], hard=True)
         except EwsResponseLost:
             pass    # deleted or not: a draft left behind is deleted, with a warning, by the run that sends
         except EwsError as error:
@@ -975,14 +886,14 @@ class KeyedMessage:
     def _wait_past(self, identifier, created=None):
         """Wait until the server's clock has passed the second ``identifier`` was created in.
 
-        Reads DateTimeCreated with GetItem when ``created`` is not known; each GetItem's Date is the clock.
+        Reads the creation time when ``created`` is not known; each answer's Date is the clock.
         The last answer's Date is what the next search is judged by (``elect``'s ``clock``). Returns when the
         draft is gone too (the next search decides). Ends by the deadline, and after ``MAX_CLOCK_WAIT`` seconds:
         a clock that does not pass a creation time seconds old is not the clock the draft was stamped with.
         """
         gives_up_at = self._clock() + MAX_CLOCK_WAIT
         while True:
-            now = self.client.server_time
+            now = self.backend.server_time
             if created is not None and now is not None and now > second(created):
                 return
             if self._left() <= 0:
@@ -996,13 +907,9 @@ class KeyedMessage:
                                    % (now, identifier, created, MAX_CLOCK_WAIT), response_code="EwsClockSkew")
             wait = 1.0 if created is None or now is None else (second(created) - now).total_seconds() + 1.0
             self._sleep(max(0.05, min(wait, 2.0, self._left())))
-            service = GetItem(self.client)
-            message = service.call([identifier], field_uris=("item:DateTimeCreated",))[0]
-            if message.response_code == NOT_FOUND:
+            created = self.backend.created(identifier)
+            if created is None:
                 return
-            created = parse_datetime(first_item(service.check(message, "the draft could not be read",
-                                                              item_id=identifier)), "DateTimeCreated")
-            if self.client.server_time is None or created is None:
-                raise MessageError("Exchange's answers carry no Date header or the draft no DateTimeCreated: the "
-                                   "module needs the server's clock to order concurrent runs",
-                                   response_code="EwsNoServerClock")
+            if self.backend.server_time is None:
+                raise MessageError("Exchange's answers carry no Date header: the module needs the server's clock to "
+                                   "order concurrent runs", response_code="EwsNoServerClock")

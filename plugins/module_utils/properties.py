@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import hashlib
 
+from ansible_collections.exchange.ews.plugins.module_utils.validation import ews_form
+
 PROPERTY_SET_ID = "2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1"
 MARKER = "ExchangeEwsSendMarker"
 STATE = "ExchangeEwsSendState"
@@ -38,8 +40,12 @@ STATE_PATH = path(STATE)
 
 
 def marker_for(item_id):
-    """The marker value of a draft: hex sha256 of its ItemId (ids can be long; this is fixed-size)."""
-    return hashlib.sha256(item_id.encode("utf-8")).hexdigest()
+    """The marker value of a draft: hex sha256 of its ItemId (ids can be long; this is fixed-size).
+
+    Of the id in EWS's alphabet, so that a draft's marker is the same whether a run names it by its EWS id or by
+    its Graph id (the same bytes, URL-safe): runs of both backends recognise each other's stamps.
+    """
+    return hashlib.sha256(ews_form(item_id).encode("utf-8")).hexdigest()
 
 
 def state_value(kind, run_token, when):

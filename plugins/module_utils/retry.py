@@ -68,20 +68,32 @@ class RetryPolicy:
             return max(error.retry_after, 0.0)
         return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
 
+    def now(self):
+        """The policy's clock: where a budget for ``wait`` starts."""
+        return self._clock()
+
     def run(self, call, operation=None):
         """Call ``call()`` until it returns or fails with a non-retryable error or the budget is spent."""
-        deadline = self._clock() + self.timeout
-        if self.deadline is not None:
-            deadline = min(deadline, self.deadline)
+        started = self._clock()
         attempt = 0
         while True:
             try:
                 return call()
             except RETRYABLE as error:
                 attempt += 1
-                delay = self.delay_for(error, attempt)
-                if attempt > self.retries or self._clock() + delay > deadline:
+                if not self.wait(error, attempt, started, operation):
                     raise
-                self.attempts_log.append((operation or error.operation, error.response_code
-                                          or error.http_status or type(error).__name__, delay))
-                self._sleep(delay)
+
+    def wait(self, error, attempt, started, operation=None):
+        """Wait before retry number ``attempt`` (1-based) after ``error``, within the budget counted from
+        ``started`` (a ``clock`` time); False, without waiting, once the budget is spent."""
+        delay = self.delay_for(error, attempt)
+        deadline = started + self.timeout
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
+        if attempt > self.retries or self._clock() + delay > deadline:
+            return False
+        self.attempts_log.append((operation or error.operation, error.response_code
+                                  or error.http_status or type(error).__name__, delay))
+        self._sleep(delay)
+        return True

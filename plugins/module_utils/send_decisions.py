@@ -210,14 +210,23 @@ COPY_DOMAINS = (
     ("submitted", (True, False)),
     ("stamped_by_us", (True, False)),
     ("our_send", (True, False)),
+    ("exclusive", (True, False)),
+    ("send_checked", (True, False)),
 )
 
 # What a gone item's copies prove (step 5), judged per copy; first match wins. A copy is
 # "submitted" when it is in the Outbox (in flight) or no longer a draft: a draft that was
-# only moved proves nothing.
+# only moved proves nothing. "exclusive": no other run can have sent the draft under this
+# run's stamp (EWS: always, its send checks the stamp's ChangeKey; Graph: only when its
+# stamps were compare-and-set writes and this run took over no other run's claim on it).
+# "send_checked": the send itself was a compare-and-set on this run's stamp (EWS yes,
+# Graph no), so a copy under another run's stamp proves another run's send.
 COPY_TABLE = (
-    ({"submitted": True, "stamped_by_us": True, "our_send": True}, SENT,
+    ({"submitted": True, "stamped_by_us": True, "our_send": True, "exclusive": True}, SENT,
      "a submitted copy carries this run's stamp, and this run's send may have gone out"),
+    ({"submitted": True, "our_send": True, "send_checked": False}, UNKNOWN,
+     "a submitted copy, but this run's send may have gone out (its answer was lost) and the send checks no "
+     "ChangeKey, so the copy's stamp cannot tell whose send it was"),
     ({"submitted": True}, ALREADY_SENT, "a submitted copy carries its marker: sent before"),
     ({"our_send": True}, UNKNOWN, "no submitted copy, and this run's send may have gone out (its answer was lost)"),
     ({}, MISSING, "no submitted copy: not sent by this module, or sent without a saved copy"),
@@ -227,23 +236,26 @@ _COPY_STRENGTH = (SENT, ALREADY_SENT, UNKNOWN, MISSING)
 
 
 class _CopyObservation:
-    __slots__ = ("submitted", "stamped_by_us", "our_send")
+    __slots__ = tuple(name for name, _values in COPY_DOMAINS)
 
-    def __init__(self, submitted, stamped_by_us, our_send):
+    def __init__(self, submitted, stamped_by_us, our_send, exclusive, send_checked):
         self.submitted = submitted
         self.stamped_by_us = stamped_by_us
         self.our_send = our_send
+        self.exclusive = exclusive
+        self.send_checked = send_checked
 
 
-def judge_copies(copies, run_token, our_send):
+def judge_copies(copies, run_token, our_send, exclusive=True, send_checked=True):
     """``(outcome, why, copy)`` for a gone item from the copies step 5 found: the strongest row any copy
-    (or, with none, the absence of one) matches in ``COPY_TABLE``; ``copy`` is the deciding copy or None."""
+    (or, with none, the absence of one) matches in ``COPY_TABLE``; ``copy`` is the deciding copy or None.
+    ``exclusive`` and ``send_checked``: what the backend's writes prove (see ``COPY_TABLE``)."""
     judged = []
     for copy in list(copies) or [None]:
         observation = _CopyObservation(
             submitted=copy is not None and (copy.in_outbox or not copy.is_draft),
             stamped_by_us=copy is not None and copy.state is not None and copy.state.run_token == run_token,
-            our_send=bool(our_send))
+            our_send=bool(our_send), exclusive=bool(exclusive), send_checked=bool(send_checked))
         outcome, why = _first_match(COPY_TABLE, observation)
         judged.append((_COPY_STRENGTH.index(outcome), outcome, why, copy))
     _strength, outcome, why, copy = min(judged, key=lambda entry: entry[0])

@@ -152,6 +152,7 @@ class _Deadline:
         self.sockets = []
         self.written = False
         self.expired = False
+        self._outer = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
@@ -171,13 +172,16 @@ class _Deadline:
                 _shut_down(sock)
 
     def __enter__(self):
+        # A request can run inside another's (a token fetched while a Graph request is being prepared):
+        # the outer one gets its deadline back afterwards.
+        self._outer = getattr(_CURRENT, "deadline", None)
         _CURRENT.deadline = self
         self._timer.start()
         return self
 
     def __exit__(self, *exc_info):
         self._timer.cancel()
-        _CURRENT.deadline = None
+        _CURRENT.deadline = self._outer
 
 
 def _shut_down(sock):
@@ -329,18 +333,22 @@ class QuietInsecureRequests:
 
 
 class _BearerAuth:
-    """OAuth2: the access token as a bearer header (token acquisition is the caller's job)."""
+    """OAuth2: a bearer token from ``token_source()`` on every request (an app's tokens renew themselves)."""
 
-    def __init__(self, token):
-        self._token = token
+    def __init__(self, token_source):
+        self._token_source = token_source
 
     def __call__(self, request):
-        request.headers["Authorization"] = "Bearer " + self._token
+        request.headers["Authorization"] = "Bearer " + self._token_source()
         return request
 
 
-def build_session(settings):
-    """A ``requests.Session`` with auth, TLS verification, keep-alive and the bounds of ``settings``."""
+def build_session(settings, token_source=None):
+    """A ``requests.Session`` with auth, TLS verification, keep-alive and the bounds of ``settings``.
+
+    ``token_source``: a callable returning the bearer token (``oauth.token_source``), for ``settings.uses_token``;
+    None for a session that carries no credentials (the identity platform's, which msal posts credentials to).
+    """
     session = requests.Session()
     adapter = BoundedAdapter(settings.max_response_bytes)
     session.mount("https://", adapter)
@@ -348,15 +356,15 @@ def build_session(settings):
     session.headers["User-Agent"] = USER_AGENT
     # The only encoding read_body can inflate within bounds.
     session.headers["Accept-Encoding"] = "gzip"
-    if settings.auth == "ntlm":
+    if token_source is not None:
+        session.auth = _BearerAuth(token_source)
+    elif settings.auth == "ntlm" and settings.api == "ews":
         if not HAS_REQUESTS_NTLM:
             raise EwsConfigError("auth=ntlm needs the Python library requests-ntlm on the host running the task")
         session.auth = HttpNtlmAuth(settings.username, settings.password)
-    elif settings.auth == "basic":
+    elif settings.auth == "basic" and settings.api == "ews":
         # UTF-8 (RFC 7617); requests would use Latin-1 and fail on other characters.
         session.auth = (settings.username.encode("utf-8"), settings.password.encode("utf-8"))
-    else:
-        session.auth = _BearerAuth(settings.access_token)
     if not settings.validate_certs:
         session.verify = False
     elif settings.ca_path:
@@ -364,41 +372,42 @@ def build_session(settings):
     return session
 
 
-def classify_failure(exc, operation, deadline, secrets=(), host=None):
+def classify_failure(exc, operation, deadline, secrets=(), host=None, api="EWS"):
     """The ``EwsError`` for an exception raised while a request to ``host`` was made (see module docstring)."""
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                         requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader)):
         # No exception text: an invalid header quotes its value, which may be a credential.
         return EwsConfigError("the request could not be built (%s); check url and the credentials"
-                              % type(exc).__name__, operation=operation)
+                              % type(exc).__name__, operation=operation, api=api)
     if isinstance(exc, Redirected):
-        return EwsHttpStatusError(redirect_message(exc.location, secrets), operation=operation, http_status=exc.status)
+        return EwsHttpStatusError(redirect_message(exc.location, secrets), operation=operation, api=api,
+                                  http_status=exc.status)
     if isinstance(exc, ResponseTooLarge):
         return EwsResponseLost("the answer is larger than max_response_mb (%d MB, counted after decompression); "
                                "the request may have been processed" % (exc.limit // (1024 * 1024)),
-                               operation=operation, http_status=exc.status)
+                               operation=operation, api=api, http_status=exc.status)
     if any(isinstance(cause, _NAME_NOT_RESOLVED) for cause in _chain(exc)):
         return EwsHostNotFound("the host %s in url cannot be resolved (DNS); check url" % excerpt(host, secrets, 100),
-                               operation=operation)
+                               operation=operation, api=api)
     if isinstance(exc, UnreadableEncoding):
         return EwsResponseLost("the answer uses Content-Encoding %s, which was not asked for; the request may have "
                                "been processed" % excerpt(exc.encoding, secrets, 40),
-                               operation=operation, http_status=exc.status)
+                               operation=operation, api=api, http_status=exc.status)
     text = excerpt("%s: %s" % (type(exc).__name__, exc), secrets)
     if deadline.expired and deadline.written:
         return EwsResponseLost("no complete answer within the timeout of %s seconds; the request may have been "
-                               "processed" % deadline.seconds, operation=operation)
+                               "processed" % deadline.seconds, operation=operation, api=api)
     never_opened = any(isinstance(cause, _NEVER_OPENED) for cause in _chain(exc)) or isinstance(
         exc, requests.exceptions.ConnectTimeout)
     if never_opened or not deadline.written:
         if isinstance(exc, requests.exceptions.SSLError) and not never_opened:
             # Permanent until someone fixes the certificate or ca_path: not worth retrying.
             return EwsTransportError("TLS handshake failed (check ca_path / validate_certs): %s" % text,
-                                     operation=operation)
+                                     operation=operation, api=api)
         return EwsNotSent("could not connect to %s: %s" % (excerpt(host, secrets, 100), _reason(exc, secrets)),
-                          operation=operation)
+                          operation=operation, api=api)
     return EwsResponseLost("no complete answer after the request was sent (it may have been processed): %s" % text,
-                           operation=operation)
+                           operation=operation, api=api)
 
 
 def _reason(exc, secrets):
@@ -490,7 +499,7 @@ class EmbeddedSchemaTransport(Transport):
     def __init__(self, session=None, timeout=60, secrets=()):
         super(EmbeddedSchemaTransport, self).__init__(session=session or _offline_session(),
                                                       operation_timeout=timeout)
-        self.secrets = tuple(secrets)
+        self.secrets = secrets  # the settings' list, which grows with the tokens the run obtains
         self.operation = None
         self.last_date = None
         self.ends_at = None   # a time.monotonic() no request runs past (the caller's deadline), or None
@@ -508,25 +517,35 @@ class EmbeddedSchemaTransport(Transport):
         return self.post(address, etree.tostring(envelope, encoding="utf-8", xml_declaration=True), headers)
 
     def post(self, address, message, headers):
-        seconds = self.operation_timeout
-        if self.ends_at is not None:
-            # Each request gets at most what is left of the caller's deadline, and a sliver once it is
-            # (nearly) reached, so that the best-effort requests after it can still end in time.
-            seconds = max(MIN_REQUEST_SECONDS, min(seconds, self.ends_at - time.monotonic()))
-        deadline = _Deadline(seconds)
-        # The plugin warned once, naming the host; urllib3 would warn on every unverified request.
-        quiet = QuietInsecureRequests() if self.session.verify is False else contextlib.nullcontext()
-        try:
-            with deadline, quiet:
-                # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
-                # override session.verify, which would silently ignore ca_path.
-                response = self.session.post(address, data=message, headers=headers, allow_redirects=False,
-                                             timeout=seconds, verify=self.session.verify)
-        except _EXCHANGE_FAILURES as exc:
-            # from None: the original exception's text (a header value, a body) must not reach a traceback.
-            raise classify_failure(exc, self.operation, deadline, self.secrets, urlsplit(address).hostname) from None
+        response = bounded_request(self.session, "POST", address, self.operation_timeout, self.ends_at,
+                                   self.operation, self.secrets, data=message, headers=headers)
         self.last_date = response.headers.get("Date")
         return check_http_response(response, self.operation, self.secrets)
+
+
+def bounded_request(session, method, url, timeout, ends_at, operation, secrets=(), api="EWS", **kwargs):
+    """One HTTP request through ``session`` (``build_session``'s): the whole request bounded by ``timeout``
+    seconds and by ``ends_at`` (a ``time.monotonic()`` deadline, or None), redirects never followed, failures
+    classified (``classify_failure``). Returns the ``requests.Response``, its body read within the size limit.
+    """
+    seconds = timeout
+    if ends_at is not None:
+        # Each request gets at most what is left of the caller's deadline, and a sliver once it is
+        # (nearly) reached, so that the best-effort requests after it can still end in time.
+        seconds = max(MIN_REQUEST_SECONDS, min(seconds, ends_at - time.monotonic()))
+    deadline = _Deadline(seconds)
+    # The plugin warned once, naming the host; urllib3 would warn on every unverified request.
+    quiet = QuietInsecureRequests() if session.verify is False else contextlib.nullcontext()
+    try:
+        with deadline, quiet:
+            # verify is passed explicitly: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE
+            # override session.verify, which would silently ignore ca_path.
+            response = session.request(method, url, allow_redirects=False, timeout=seconds, verify=session.verify,
+                                       **kwargs)
+    except _EXCHANGE_FAILURES as exc:
+        # from None: the original exception's text (a header value, a body) must not reach a traceback.
+        raise classify_failure(exc, operation, deadline, secrets, urlsplit(url).hostname, api=api) from None
+    return response
 
 
 def _offline_session():

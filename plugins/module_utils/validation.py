@@ -52,6 +52,11 @@ TRUE_WORDS = ("true", "yes", "on", "y", "1")
 FALSE_WORDS = ("false", "no", "off", "n", "0")
 
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}\Z")
+# An id in either alphabet: Exchange's EWS ids (base64) and the same bytes as Microsoft Graph's REST ids
+# (URL-safe base64: - and _ for + and /).
+_ANY_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}\Z")
+_TO_EWS_ALPHABET = str.maketrans("-_", "+/")
+_TO_REST_ALPHABET = str.maketrans("+/", "-_")
 # Characters an XML 1.0 document cannot carry, so no request can hold them.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Control characters (C0, DEL, C1): never part of a password, token or user name; a trailing
@@ -116,14 +121,24 @@ def _validate_base64_id(value, where, what):
     if len(value) > MAX_ID_LENGTH:
         raise EwsConfigError("%s is %d characters long; an EWS %s has at most %d"
                              % (where, len(value), what, MAX_ID_LENGTH))
-    if not _BASE64.match(value):
-        raise EwsConfigError("%s is not an EWS %s (base64: letters, digits, +, / and = at the end): %s"
-                             % (where, what, shown(value)))
+    if not _ANY_BASE64.match(value):
+        raise EwsConfigError("%s is not an EWS %s (base64: letters, digits, + and /, or - and _ as Microsoft "
+                             "Graph writes it, and = at the end): %s" % (where, what, shown(value)))
     return value
 
 
+def ews_form(identifier):
+    """An item or folder id in EWS's alphabet (a Graph REST id's ``-`` and ``_`` become ``+`` and ``/``)."""
+    return identifier.translate(_TO_EWS_ALPHABET)
+
+
+def rest_form(identifier):
+    """An item or folder id as Microsoft Graph takes it: URL-safe base64 of the same bytes as the EWS id."""
+    return identifier.translate(_TO_REST_ALPHABET)
+
+
 def validate_item_id(value, where="id"):
-    """An EWS ItemId: base64, at most ``MAX_ID_LENGTH`` characters."""
+    """An EWS ItemId or a Graph message id (the same bytes, URL-safe): base64, at most ``MAX_ID_LENGTH`` characters."""
     return _validate_base64_id(value, where, "ItemId")
 
 
@@ -137,7 +152,7 @@ def validate_folder(value, where="folder"):
     if isinstance(value, str) and re.match(r"^[A-Za-z]+\Z", value):
         if value.lower() in DISTINGUISHED_FOLDERS:
             return value.lower()
-    elif isinstance(value, str) and value and len(value) <= MAX_ID_LENGTH and _BASE64.match(value):
+    elif isinstance(value, str) and value and len(value) <= MAX_ID_LENGTH and _ANY_BASE64.match(value):
         return value
     raise EwsConfigError("%s: %s is neither a distinguished folder name (%s) nor an EWS FolderId"
                          % (where, shown(value), ", ".join(DISTINGUISHED_FOLDERS)))

@@ -409,6 +409,11 @@ from ansible_collections.exchange.ews.plugins.module_utils.messages import (
     MessageSpec,
     resolve_state,
 )
+from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
+
+if HAS_ZEEP:
+    from ansible_collections.exchange.ews.plugins.module_utils.ews_messages import EwsMessages
+    from ansible_collections.exchange.ews.plugins.module_utils.graph_messages import GraphMessages
 
 
 def main():
@@ -417,7 +422,8 @@ def main():
         state = resolve_state(module.params["state"], module._name)
         spec = MessageSpec.from_params(module.params)
         with module.client() as client:
-            keyed = KeyedMessage(client, spec, check_mode=module.check_mode, diff=module._diff,
+            backend = (GraphMessages if module.api == "graph" else EwsMessages)(client, spec.mailbox)
+            keyed = KeyedMessage(backend, spec, check_mode=module.check_mode, diff=module._diff,
                                  deadline=module.params["deadline"])
             try:
                 result = keyed.run(state)

@@ -9,10 +9,11 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: send_item
-short_description: Send Exchange drafts exactly once through EWS SendItem
+short_description: Send Exchange drafts exactly once through EWS SendItem or Microsoft Graph
 version_added: 0.1.0
 description:
-  - Sends existing drafts, given by their EWS ItemIds, with the EWS C(SendItem) operation.
+  - Sends existing drafts, given by their EWS ItemIds (or Microsoft Graph message ids), with the EWS
+    C(SendItem) operation, or Microsoft Graph's C(send) action with O(api=graph).
   - Each draft is sent at most once, even when the task is re-run, runs twice at the same
     time, or a response is lost. Before sending, the module stamps the draft with a marker
     (extended properties), sends it with a compare-and-set on its ChangeKey, then verifies.
@@ -21,6 +22,9 @@ description:
   - The number of requests per batch does not depend on the batch size. On the happy path it is two
     (stamp, send) for the entries the P(exchange.ews.draft_ids#lookup) lookup returns, three for plain ids,
     and one more only where a delegate quirk is possible.
+  - On Microsoft Graph each step is JSON batching (C($batch), up to 20 requests each), every batch is read
+    first, and the send is preceded by a read of the drafts' ChangeKeys, as Graph's send takes none; what
+    this changes is in the collection's C(docs/exactly-once.md), "Graph".
   - Every run ends by O(deadline).
 author: Exchange EWS collection maintainers (@exchange-ews)
 extends_documentation_fragment:
@@ -62,6 +66,7 @@ options:
       - Where the copy is saved, and where the module looks (with the Outbox) for copies that prove
         an earlier send.
       - A distinguished folder name (V(sentitems), V(drafts), V(inbox)...) or a FolderId.
+      - Microsoft Graph files the copy in Sent Items only (O(api=graph) takes V(sentitems)).
     type: str
     default: sentitems
   mailbox:
@@ -74,6 +79,8 @@ options:
         and saves no copy (a documented SendItem behaviour); the module reports V(sent), warns,
         and never sends that draft again.
       - Defaults to the authenticated (or impersonated) user's own mailbox.
+      - On Microsoft Graph (O(api=graph)) the mailbox whose drafts are sent (default O(impersonate)); Graph
+        files the copy in that mailbox's Sent Items, so the delegate behaviour above does not arise.
     type: str
     aliases: [saved_item_folder_mailbox]
   batch_size:
@@ -93,6 +100,9 @@ options:
         the other clients of the same account. When Exchange throttles (C(ErrorServerBusy), HTTP 503)
         the module runs one batch fewer at a time, down to one.
       - V(1) uses a single connection, batch after batch.
+      - Microsoft Graph (O(api=graph)) runs one batch at a time: each step of a batch is already JSON
+        batching, which Graph runs up to four requests at once, its limit per mailbox (more are answered
+        429). Throttled requests are sent again after C(Retry-After).
     type: int
     default: 4
   fail_on:
@@ -133,6 +143,7 @@ options:
 notes:
   - Targets need Python 3.9 or later with C(zeep) and, for O(auth=ntlm), C(requests-ntlm).
     The task usually runs on the controller (with C(delegate_to=localhost)) or in an execution environment.
+    App credentials need C(msal).
   - A message is sent by Exchange, not by this module; C(changed) means at least one draft was
     sent by this run (in check mode, would be sent).
 seealso:
@@ -315,6 +326,7 @@ MAX_CONCURRENCY = 16
 
 if HAS_ZEEP:
     from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import EwsChannel
+    from ansible_collections.exchange.ews.plugins.module_utils.graph_channel import GraphChannel
     from ansible_collections.exchange.ews.plugins.module_utils.exactly_once import (
         STATUSES,
         ExactlyOnceSender,
@@ -358,13 +370,17 @@ def main():
             validate_smtp_address(params["mailbox"], "mailbox")
         refs = [ItemRef.from_raw(entry, index) for index, entry in enumerate(params["item_ids"])]
 
+        backend = GraphChannel if module.api == "graph" else EwsChannel
+        # Graph: one batch at a time (a $batch already takes the mailbox's four concurrent requests).
+        concurrency = 1 if module.api == "graph" else params["concurrency"]
+
         def channel(client):
-            return EwsChannel(client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
-                              mailbox=params["mailbox"])
+            return backend(client, save_copy=params["save_copy"], saved_item_folder=params["saved_item_folder"],
+                           mailbox=params["mailbox"])
 
         with module.client() as client:
             sender = ExactlyOnceSender(
-                channel(client), batch_size=params["batch_size"], concurrency=params["concurrency"],
+                channel(client), batch_size=params["batch_size"], concurrency=concurrency,
                 channel_factory=lambda: channel(module.client()), pending_timeout=params["pending_timeout"],
                 reread_limit=params["reread_limit"], deadline=params["deadline"], started=started,
                 check_mode=module.check_mode)

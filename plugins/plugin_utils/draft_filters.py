@@ -1,11 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: exchange.ews contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Turn the draft_ids lookup's filter options into one FindItem restriction.
+"""Turn the draft_ids lookup's filter options into one FindItem restriction, or one Graph ``$filter``.
 
 All filters are evaluated by Exchange in a single restriction so that a search
 among many drafts costs one FindItem round trip per page of *matches*, never a
-download of the folder.
+download of the folder. Microsoft Graph evaluates every filter but ``to``:
+it cannot filter messages on their recipients (``$search`` can find them, but
+by word prefixes, and not together with ``$filter``), so ``to`` is applied to
+the matches of the other filters here (``to_line_matches``), over at most
+``TO_SCAN_LIMIT`` of them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +19,20 @@ __metaclass__ = type
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.validation import parse_time, validate_xml_text
+
+# Graph: the extended property of the send state, and the most matches of the other filters that `to` is
+# applied to (pages of 1,000: at most 10 requests).
+GRAPH_STATE_ID = "String {%s} Name %s" % (properties.PROPERTY_SET_ID, properties.STATE)
+TO_SCAN_LIMIT = 10000
+# The earliest time Exchange stores: a condition every message meets, for Graph's $orderby rule below.
+EARLIEST = "1601-01-01T00:00:00Z"
+# sort option value -> Graph $orderby; Graph requires a $filter to name the $orderby properties first, in order.
+GRAPH_SORTS = {
+    "newest_first": (("createdDateTime", "desc"),),
+    "oldest_first": (("createdDateTime", "asc"),),
+    "last_modified": (("lastModifiedDateTime", "desc"), ("createdDateTime", "desc")),
+    "subject": (("subject", "asc"), ("createdDateTime", "desc")),
+}
 
 # sort option value -> (FieldURI, direction); creation time breaks ties so that
 # paging over items with equal keys stays stable.
@@ -69,3 +87,50 @@ def draft_restriction(subject=None, subject_contains=None, to=None, created_afte
 def draft_field_orders(sort):
     """The ``t:FieldOrder`` elements for a ``sort`` option value."""
     return r.field_orders(*[(r.field_uri(uri), direction) for uri, direction in SORT_CHOICES[sort]])
+
+
+def _literal(text):
+    """An OData string literal (a quote doubled)."""
+    return "'%s'" % text.replace("'", "''")
+
+
+def _utc(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def graph_query(sort, subject=None, subject_contains=None, created_after=None, created_before=None, categories=None,
+                now=None, sendable_only=True):
+    """``(filter, orderby)`` of a Graph message list for the filters ``draft_restriction`` takes (``to`` aside).
+
+    Graph serves an ``$orderby`` together with a ``$filter`` only when the filter names the ordered properties
+    first, in the same order ("InefficientFilter" otherwise): each ordered property leads the filter, with a
+    condition every message meets where the task gives none (a subject at least empty, created since 1601).
+    """
+    for name, value in (("subject", subject), ("subject_contains", subject_contains), ("categories", categories)):
+        validate_xml_text(value, name)
+    leading = {"subject": "subject eq %s" % _literal(subject) if subject is not None else "subject ge ''",
+               "lastModifiedDateTime": "lastModifiedDateTime ge %s" % EARLIEST,
+               "createdDateTime": "createdDateTime ge %s" % (
+                   _utc(parse_time(created_after, "created_after", now)) if created_after else EARLIEST)}
+    ordered = [name for name, _direction in GRAPH_SORTS[sort]]
+    conditions = [leading[name] for name in ordered]
+    if subject is not None and "subject" not in ordered:
+        conditions.append(leading["subject"])
+    if created_after and "createdDateTime" not in ordered:
+        conditions.append(leading["createdDateTime"])
+    if subject_contains:
+        conditions.append("contains(subject, %s)" % _literal(subject_contains))
+    if created_before:
+        conditions.append("createdDateTime lt %s" % _utc(parse_time(created_before, "created_before", now)))
+    for category in categories or ():
+        conditions.append("categories/any(c: c eq %s)" % _literal(category))
+    if sendable_only:
+        conditions.append("isDraft eq true")
+        conditions.append("not singleValueExtendedProperties/any(ep: ep/id eq %s and startswith(ep/value, %s))"
+                          % (_literal(GRAPH_STATE_ID), _literal(properties.SENT + ":")))
+    return " and ".join(conditions), ",".join("%s %s" % pair for pair in GRAPH_SORTS[sort])
+
+
+def to_line_matches(names, text):
+    """Whether the To line (recipients' names, as EWS's DisplayTo joins them) contains ``text``, ignoring case."""
+    return text.lower() in "; ".join(names).lower()

@@ -242,3 +242,62 @@ def test_permissions_and_mailbox_scoping(clean_sandbox):
     logged = sandbox.admin.requests()[-1]
     assert (logged["operation"], logged["user"], logged["mailbox"], logged["http_status"]) == \
         ("ListMessages", "exchange-ews-scoped", BOB, 403)
+
+
+def test_reply_to_receipts_and_sensitivity_reach_the_sent_message(clean_sandbox):
+    sandbox = clean_sandbox
+    graph = graph_session(sandbox)
+    created = create(graph, sandbox, replyTo=[{"emailAddress": {"address": "desk@example.org"}}],
+                     isReadReceiptRequested=True, isDeliveryReceiptRequested=True,
+                     singleValueExtendedProperties=[{"id": "Integer 0x0036", "value": "3"}])
+    assert created["replyTo"] == [{"emailAddress": {"name": "desk@example.org", "address": "desk@example.org"}}]
+    assert (created["isReadReceiptRequested"], created["isDeliveryReceiptRequested"]) == (True, True)
+    read = graph.get(f"{users(sandbox)}/messages/{created['id']}",
+                     params={"$expand": "singleValueExtendedProperties($filter=id eq 'Integer 0x0036')"}).json()
+    assert read["singleValueExtendedProperties"] == [{"id": "Integer 0x0036", "value": "3"}]
+    assert graph.post(f"{users(sandbox)}/messages/{created['id']}/send").status_code == 202
+    sandbox.admin.wait_for_outbox()
+    mime = sandbox.admin.delivery_mime(sandbox.admin.deliveries()[0]["seq"]).decode()
+    assert "Reply-To: desk@example.org" in mime and "Sensitivity: Company-Confidential" in mime
+    assert f"Disposition-Notification-To: {ALICE}" in mime and f"Return-Receipt-To: {ALICE}" in mime
+
+
+def test_file_attachments_inline_in_a_create_added_listed_and_deleted(clean_sandbox):
+    sandbox = clean_sandbox
+    graph = graph_session(sandbox)
+    logo = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "logo.png", "contentType": "image/png",
+            "contentBytes": "iVBORw0KGgo=", "contentId": "logo@example", "isInline": True}
+    created = create(graph, sandbox, attachments=[logo])
+    assert created["hasAttachments"] is True
+    url = f"{users(sandbox)}/messages/{created['id']}/attachments"
+    added = graph.post(url, json={"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.csv",
+                                  "contentType": "text/csv", "contentBytes": "YSxiCg=="})
+    assert added.status_code == 201 and added.json()["size"] == 4
+    listed = graph.get(url, params={"$select": "name,size,contentId,isInline"}).json()["value"]
+    assert [(a["name"], a["size"], a["contentId"], a["isInline"]) for a in listed] == [
+        ("logo.png", 8, "logo@example", True), ("a.csv", 4, None, False)]
+    assert "contentBytes" not in listed[0]
+    assert graph.get(url).json()["value"][1]["contentBytes"] == "YSxiCg=="
+    before = graph.get(f"{users(sandbox)}/messages/{created['id']}").json()["changeKey"]
+    assert graph.delete(f"{url}/{listed[0]['id']}").status_code == 204
+    after = graph.get(f"{users(sandbox)}/messages/{created['id']}").json()["changeKey"]
+    assert after != before and [a["name"] for a in graph.get(url).json()["value"]] == ["a.csv"]
+    assert graph_error(graph.delete(f"{url}/{listed[0]['id']}"))[:2] == (404, "ErrorItemNotFound")
+    big = {"@odata.type": "#microsoft.graph.fileAttachment", "name": "big.bin",
+           "contentBytes": __import__("base64").b64encode(b"x" * (3 * 1024 * 1024)).decode()}
+    assert graph_error(graph.post(url, json=big))[:2] == (413, "ErrorRequestEntityTooLarge")
+    assert graph.post(f"{users(sandbox)}/messages/{created['id']}/send").status_code == 202
+    sandbox.admin.wait_for_outbox()
+    mime = sandbox.admin.delivery_mime(sandbox.admin.deliveries()[0]["seq"]).decode()
+    assert 'filename="a.csv"' in mime
+
+
+def test_delete_after_submit_files_no_copy(clean_sandbox):
+    sandbox = clean_sandbox
+    graph = graph_session(sandbox)
+    created = create(graph, sandbox, singleValueExtendedProperties=[{"id": "Boolean 0x0E01", "value": "true"},
+                                                                    {"id": MARKER_ID, "value": "m-nocopy"}])
+    assert graph.post(f"{users(sandbox)}/messages/{created['id']}/send").status_code == 202
+    sandbox.admin.wait_for_outbox()
+    assert [d["marker"] for d in sandbox.admin.deliveries()] == ["m-nocopy"]
+    assert graph.get(f"{users(sandbox)}/mailFolders/sentitems/messages").json()["value"] == []

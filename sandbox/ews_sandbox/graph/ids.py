@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 from ..errors import ItemError
-from ..ids import StoreId, decode_folder_id, decode_item_id, encode_folder_id, encode_item_id
+from ..ids import (StoreId, decode_attachment_id, decode_folder_id, decode_item_id, encode_attachment_id,
+                   encode_folder_id, encode_item_id)
 from .errors import GraphError
 
 _TO_REST = str.maketrans("+/", "-_")
@@ -18,6 +19,14 @@ def message_id(mailbox: str, item_uuid: str) -> str:
 
 def folder_id(mailbox: str, folder_uuid: str) -> str:
     return encode_folder_id(mailbox, folder_uuid).translate(_TO_REST)
+
+
+def attachment_id(mailbox: str, item_uuid: str, attachment_uuid: str) -> str:
+    return encode_attachment_id(mailbox, item_uuid, attachment_uuid).translate(_TO_REST)
+
+
+def decode_attachment(text: str) -> tuple[StoreId, str]:
+    return _decode(decode_attachment_id, text)
 
 
 def decode_message_id(text: str) -> StoreId:

@@ -7,16 +7,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import unquote, urlencode
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from ..context import RequestContext
 from ..errors import ItemError
 from ..operations.send_item import send_stored
 from ..operations.update_item import CONFLICT
-from ..store import DISTINGUISHED_FOLDERS, Item
+from ..store import DISTINGUISHED_FOLDERS, Item, extended_key
 from . import messages
 from .errors import GraphError, access_denied, bad_request, not_found
-from .ids import decode_folder, decode_message_id
+from .ids import decode_attachment, decode_folder, decode_message_id
 from .odata import SEARCH_LIMIT, Query, parse_query
 
 READ_WRITE, SEND = "Mail.ReadWrite", "Mail.Send"
@@ -27,6 +27,8 @@ SERVER_VERSION = "V2017_07_11"
 # HTTP status of the Exchange errors a send can end with (any other: 400).
 SEND_ERROR_STATUS = {"ErrorSendAsDenied": 403, "ErrorAccessDenied": 403, "ErrorNonExistentMailbox": 404}
 NOT_A_DRAFT = ("ErrorInvalidOperation", "Only a draft can be sent; this message is not a draft.")
+# PidTagDeleteAfterSubmit ([MS-OXOMSG] 2.2.3.8): set to true, the message is deleted once sent, no copy filed.
+DELETE_AFTER_SUBMIT = extended_key(property_tag="0x0E01")
 
 
 @dataclass
@@ -118,6 +120,15 @@ def route(request: GraphRequest, directory) -> Route:
     elif len(rest) == 3 and lowered_rest[2] == "send":
         if method == "POST":
             return Route("SendMessage", mailbox, SEND, lambda ctx: send_message(ctx, rest[1]), 1)
+    elif len(rest) == 3 and lowered_rest[2] == "attachments":
+        if method == "GET":
+            return Route("ListAttachments", mailbox, READ_WRITE, lambda ctx: list_attachments(ctx, rest[1]), 0)
+        if method == "POST":
+            return Route("AddAttachment", mailbox, READ_WRITE, lambda ctx: add_attachment(ctx, rest[1]), 1)
+    elif len(rest) == 4 and lowered_rest[2] == "attachments":
+        if method == "DELETE":
+            return Route("DeleteAttachment", mailbox, READ_WRITE,
+                         lambda ctx: delete_attachment(ctx, rest[1], rest[3]), 1)
     else:
         raise bad_request("BadRequest", f"Resource not found for the segment '{rest[-1]}'.")
     raise GraphError(405, "BadRequest", f"The HTTP method '{method}' is not allowed for the resource.")
@@ -240,8 +251,9 @@ def get_message(ctx: MailContext, reference: str) -> GraphResponse:
 
 
 def create_message(ctx: MailContext, folder: str) -> GraphResponse:
-    fields, extended = messages.parse_message(ctx.request.body)
-    item = ctx.store.create_item(_folder_uuid(ctx, folder), dict(fields, is_draft=True), extended)
+    """201, the draft; file attachments may come inline (``attachments``), each under 3 MB."""
+    fields, extended, attachments = messages.parse_message(ctx.request.body, creating=True)
+    item = ctx.store.create_item(_folder_uuid(ctx, folder), dict(fields, is_draft=True), extended, attachments)
     return _message_response(ctx, 201, item)
 
 
@@ -249,7 +261,7 @@ def update_message(ctx: MailContext, reference: str) -> GraphResponse:
     with ctx.store.transaction():       # the If-Match check and the write are one step
         item = _item(ctx, reference)
         _check_if_match(ctx, item)
-        fields, extended = messages.parse_message(ctx.request.body, is_draft=item.fields["is_draft"])
+        fields, extended, _attachments = messages.parse_message(ctx.request.body, is_draft=item.fields["is_draft"])
         item = ctx.store.update_item(item, fields, extended)
     return _message_response(ctx, 200, item)
 
@@ -270,7 +282,7 @@ def delete_message(ctx: MailContext, reference: str) -> GraphResponse:
 
 def send_message(ctx: MailContext, reference: str) -> GraphResponse:
     """202: the draft is submitted (to the Outbox, a new id); the submitter delivers it and files it in Sent Items
-    later, exactly as for EWS."""
+    later, exactly as for EWS, or deletes it when PidTagDeleteAfterSubmit is true."""
     if ctx.request.body not in (None, {}):
         raise bad_request("RequestBodyRead", "The send action takes no request body.")
     store = ctx.store
@@ -278,8 +290,66 @@ def send_message(ctx: MailContext, reference: str) -> GraphResponse:
         item = _item(ctx, reference)
         if not item.fields["is_draft"]:
             raise bad_request(*NOT_A_DRAFT)
+        deleted_after = item.extended.get(DELETE_AFTER_SUBMIT)
         try:
-            send_stored(ctx.ews_context(), item, True, None)
+            send_stored(ctx.ews_context(), item, not (deleted_after and deleted_after[1].lower() in ("true", "1")),
+                        None)
         except ItemError as error:
             raise GraphError(SEND_ERROR_STATUS.get(error.code, 400), error.code, error.message) from None
     return GraphResponse(202)
+
+
+# -- attachments (file attachments under 3 MB: add-attachment, list-attachments, attachment-delete) ------------
+
+def list_attachments(ctx: MailContext, reference: str) -> GraphResponse:
+    """200, the message's file attachments (``$select`` names the properties: without it, contentBytes too)."""
+    item = _item(ctx, reference)
+    select = _select_attachment(ctx.request.query)
+    attachments = ctx.store.attachments_with_content(item) if select is None or "contentBytes" in select \
+        else item.attachments
+    body = {"@odata.context": f"{ctx.base}/$metadata#users('{ctx.mailbox}')/messages('{reference}')/attachments",
+            "value": [messages.attachment_json(item, attachment, select) for attachment in attachments]}
+    return GraphResponse(200, body)
+
+
+def _select_attachment(query: str) -> tuple[str, ...] | None:
+    """The attachment properties ``$select`` names (None without it); another query option is refused."""
+    options = {name.lower(): value for name, value in parse_qsl(query, keep_blank_values=True) if name.startswith("$")}
+    if set(options) - {"$select"}:
+        raise bad_request("BadRequest", f"The query parameter '{sorted(set(options) - {'$select'})[0]}' is not "
+                          "supported.")
+    if "$select" not in options:
+        return None
+    names = tuple(name.strip() for name in options["$select"].split(",") if name.strip())
+    unknown = [name for name in names if name not in messages.ATTACHMENT_PROPERTIES]
+    if unknown:
+        raise bad_request("RequestBroker--ParseUri", f"Could not find a property named '{unknown[0]}' on type "
+                          "'microsoft.graph.attachment'.")
+    return names
+
+
+def add_attachment(ctx: MailContext, reference: str) -> GraphResponse:
+    """201, the attachment; the message gets a new ChangeKey. Only while it is a draft."""
+    store = ctx.store
+    with store.transaction():
+        item = _item(ctx, reference)
+        if not item.fields["is_draft"]:
+            raise bad_request(*messages.NOT_DRAFT)
+        [attachment] = store.add_attachments(item, [messages.parse_attachment(ctx.request.body)])
+    return GraphResponse(201, dict({"@odata.context": f"{ctx.base}/$metadata#users('{ctx.mailbox}')/messages"
+                                                     f"('{reference}')/attachments/$entity"},
+                                   **messages.attachment_json(item, attachment, messages.ATTACHMENT_PROPERTIES[:-1])))
+
+
+def delete_attachment(ctx: MailContext, reference: str, attachment_reference: str) -> GraphResponse:
+    """204; the message gets a new ChangeKey. An attachment of another message, or gone, is 404."""
+    store = ctx.store
+    with store.transaction():
+        item = _item(ctx, reference)
+        owner, attachment_uuid = decode_attachment(attachment_reference)
+        if owner.uuid != item.uuid or not any(a.uuid == attachment_uuid for a in item.attachments):
+            raise not_found()
+        if not item.fields["is_draft"]:
+            raise bad_request(*messages.NOT_DRAFT)
+        store.delete_attachment(item, attachment_uuid)
+    return GraphResponse(204)

@@ -3,27 +3,39 @@ body's format), and the JSON a create or update carries in (with Graph's refusal
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 import uuid
 
 from ..operations.properties import MESSAGE_FLAGS, message_flags
-from ..store import Item, extended_key, is_array_type
-from .errors import bad_request
-from .ids import folder_id, message_id
+from ..store import Attachment, Item, extended_key, is_array_type
+from .errors import GraphError, bad_request
+from .ids import attachment_id, folder_id, message_id
 
 # Navigation properties: only with $expand.
 NAVIGATION = ("singleValueExtendedProperties", "multiValueExtendedProperties", "attachments", "extensions")
 # What a create or an update may set, and the store column each goes to.
 WRITABLE = {"subject": "subject", "body": "body", "toRecipients": "to_recipients", "ccRecipients": "cc_recipients",
-            "bccRecipients": "bcc_recipients", "from": "from_mailbox", "sender": "sender_mailbox",
+            "bccRecipients": "bcc_recipients", "replyTo": "reply_to", "from": "from_mailbox", "sender": "sender_mailbox",
             "importance": "importance", "categories": "categories", "isRead": "is_read",
-            "internetMessageId": "internet_message_id"}
+            "isReadReceiptRequested": "read_receipt_requested",
+            "isDeliveryReceiptRequested": "delivery_receipt_requested", "internetMessageId": "internet_message_id"}
+RECIPIENT_LISTS = ("toRecipients", "ccRecipients", "bccRecipients", "replyTo")
+BOOLEANS = ("isRead", "isReadReceiptRequested", "isDeliveryReceiptRequested")
 # Updatable only while the message is a draft (message-update reference; `from` observed the same way).
-DRAFT_ONLY = frozenset({"subject", "body", "internetMessageId", "from", "sender"})
+DRAFT_ONLY = frozenset({"subject", "body", "internetMessageId", "from", "sender", "replyTo"})
 # Graph properties the sandbox does not store: refused when written, rather than silently dropped.
-UNMODELLED_WRITABLE = frozenset({"replyTo", "flag", "isDeliveryReceiptRequested", "isReadReceiptRequested",
-                                 "inferenceClassification", "attachments", "extensions", "uniqueBody"})
+UNMODELLED_WRITABLE = frozenset({"flag", "inferenceClassification", "extensions", "uniqueBody"})
+# PidTagSensitivity: the message's sensitivity (item:Sensitivity in EWS), which v1.0's message resource does not
+# name; Graph clients set it as this extended property (PidTagSensitivity, PT_LONG). Its values, 0 to 3.
+SENSITIVITY = extended_key(property_tag="0x0036")
+SENSITIVITIES = ("Normal", "Personal", "Private", "Confidential")
+# A fileAttachment of a create or an add attachment; under 3 MB (larger files take an upload session, which the
+# sandbox does not model).
+FILE_ATTACHMENT = "#microsoft.graph.fileAttachment"
+MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024
 IMPORTANCE = {"low": "Low", "normal": "Normal", "high": "High"}
 EXTENDED_TYPES = ("String", "Integer", "Long", "Short", "Boolean", "SystemTime", "Binary", "Double", "Float",
                   "Currency", "CLSID", "ApplicationTime")
@@ -79,7 +91,7 @@ _GETTERS = {
     "categories": lambda item, _: item.fields["categories"],
     "receivedDateTime": lambda item, _: item.fields["received"],
     "sentDateTime": lambda item, _: item.fields["sent"],
-    "hasAttachments": lambda item, _: False,
+    "hasAttachments": lambda item, _: bool(item.attachments),
     "internetMessageId": lambda item, _: item.fields["internet_message_id"],
     "subject": lambda item, _: item.fields["subject"],
     "bodyPreview": lambda item, _: body_in(item, "text")["content"][:255],
@@ -87,8 +99,8 @@ _GETTERS = {
     "parentFolderId": lambda item, _: folder_id(item.mailbox, item.folder_uuid),
     "conversationId": lambda item, _: _conversation_id(item),
     "conversationIndex": lambda item, _: None,
-    "isDeliveryReceiptRequested": lambda item, _: False,
-    "isReadReceiptRequested": lambda item, _: False,
+    "isDeliveryReceiptRequested": lambda item, _: bool(item.fields["delivery_receipt_requested"]),
+    "isReadReceiptRequested": lambda item, _: bool(item.fields["read_receipt_requested"]),
     "isRead": lambda item, _: item.fields["is_read"],
     "isDraft": lambda item, _: item.fields["is_draft"],
     "webLink": lambda item, _: f"https://outlook.office365.com/owa/?ItemID={message_id(item.mailbox, item.uuid)}&exvsurl=1",
@@ -99,7 +111,7 @@ _GETTERS = {
     "toRecipients": lambda item, _: [_recipient(r) for r in item.fields["to_recipients"]],
     "ccRecipients": lambda item, _: [_recipient(r) for r in item.fields["cc_recipients"]],
     "bccRecipients": lambda item, _: [_recipient(r) for r in item.fields["bcc_recipients"]],
-    "replyTo": lambda item, _: [],
+    "replyTo": lambda item, _: [_recipient(r) for r in item.fields["reply_to"] or []],
     "flag": lambda item, _: {"flagStatus": "notFlagged"},
 }
 
@@ -126,6 +138,8 @@ def _extended_value(item: Item, property_id: str):
     key, _ = parse_extended_id(property_id)
     if key == MESSAGE_FLAGS:
         return str(message_flags(item))
+    if key == SENSITIVITY:
+        return str(SENSITIVITIES.index(item.fields["sensitivity"] or "Normal"))
     stored = item.extended.get(key)
     return None if stored is None else stored[1]
 
@@ -159,7 +173,7 @@ def _mailbox_in(value, name: str) -> dict:
 
 
 def _value_in(name: str, value):
-    if name in ("toRecipients", "ccRecipients", "bccRecipients"):
+    if name in RECIPIENT_LISTS:
         if not isinstance(value, list):
             raise bad_request("RequestBodyRead", f"The property '{name}' must be a collection of recipients.")
         return [_mailbox_in(recipient, name) for recipient in value]
@@ -174,7 +188,7 @@ def _value_in(name: str, value):
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
             raise bad_request("RequestBodyRead", "The property 'categories' must be a collection of strings.")
         return value
-    if name == "isRead":
+    if name in BOOLEANS:
         if not isinstance(value, bool):
             raise bad_request("RequestBodyRead", f"Cannot convert the literal '{value}' to the expected type 'Edm.Boolean'.")
         return value
@@ -202,16 +216,21 @@ def _extended_in(entries, multi: bool) -> dict:
     return extended
 
 
-def parse_message(data, is_draft: bool = True) -> tuple[dict, dict]:
-    """(store fields, extended properties) a create or update body sets; GraphError for what Graph refuses."""
+def parse_message(data, is_draft: bool = True, creating: bool = False) -> tuple[dict, dict, list[Attachment]]:
+    """(store fields, extended properties, attachments) a create or update body sets; GraphError for what Graph
+    refuses. Attachments come inline in a create only; PidTagSensitivity sets the sensitivity."""
     if not isinstance(data, dict):
         raise bad_request("BadRequest", "Empty Payload. JSON content expected.")
-    fields, extended = {}, {}
+    fields, extended, attachments = {}, {}, []
     for name, value in data.items():
         if name == "@odata.type":
             continue
         if name in ("singleValueExtendedProperties", "multiValueExtendedProperties"):
             extended.update(_extended_in(value, name.startswith("multi")))
+        elif name == "attachments" and creating:
+            if not isinstance(value, list):
+                raise bad_request("RequestBodyRead", "The property 'attachments' must be a collection.")
+            attachments = [parse_attachment(entry) for entry in value]
         elif name in WRITABLE:
             if not is_draft and name in DRAFT_ONLY:
                 raise bad_request(*NOT_DRAFT)
@@ -232,4 +251,46 @@ def parse_message(data, is_draft: bool = True) -> tuple[dict, dict]:
             raise bad_request("RequestBodyRead", f"The property '{name}' does not exist on type "
                               "'Microsoft.OutlookServices.Message'. Make sure to only use property names that are "
                               "defined by the type or mark the type as open type.")
-    return fields, extended
+    if SENSITIVITY in extended:
+        level = extended.pop(SENSITIVITY)[1]
+        if not level.isdigit() or int(level) >= len(SENSITIVITIES):
+            raise bad_request("ErrorInvalidExtendedPropertyValue", "The extended property value is invalid for its type.")
+        fields["sensitivity"] = SENSITIVITIES[int(level)]
+    return fields, extended, attachments
+
+
+# -- attachments ----------------------------------------------------------------------------------
+
+def parse_attachment(data) -> Attachment:
+    """A fileAttachment (``name``, ``contentBytes``, optional ``contentType``, ``contentId``, ``isInline``)."""
+    if not isinstance(data, dict) or data.get("@odata.type") != FILE_ATTACHMENT:
+        raise bad_request("ErrorNotSupportedBySandbox", "The sandbox takes file attachments only "
+                          f"(\"@odata.type\": \"{FILE_ATTACHMENT}\").")
+    name, content = data.get("name"), data.get("contentBytes")
+    if not isinstance(name, str) or not name.strip():
+        raise bad_request("ErrorRequiredPropertyMissing", "Required property is missing: name.")
+    try:
+        raw = base64.b64decode(content if isinstance(content, str) else "", validate=True)
+    except (binascii.Error, ValueError):
+        raise bad_request("RequestBodyRead", "The property 'contentBytes' is not base64.") from None
+    if len(raw) >= MAX_ATTACHMENT_BYTES:
+        raise GraphError(413, "ErrorRequestEntityTooLarge", "The attachment is 3 MB or more: attach it through an "
+                         "upload session (attachment: createUploadSession).")
+    content_id = data.get("contentId") or None
+    return Attachment(name, data.get("contentType") or "application/octet-stream", content_id,
+                      bool(data.get("isInline", content_id is not None)), len(raw), content=raw)
+
+
+ATTACHMENT_PROPERTIES = ("id", "lastModifiedDateTime", "name", "contentType", "size", "isInline", "contentId",
+                         "contentBytes")
+
+
+def attachment_json(item: Item, attachment: Attachment, select: tuple[str, ...] | None = None) -> dict:
+    """A fileAttachment as Graph shapes it (contentBytes only when the attachment's content was loaded)."""
+    values = {"id": attachment_id(item.mailbox, item.uuid, attachment.uuid),
+              "lastModifiedDateTime": attachment.last_modified, "name": attachment.name,
+              "contentType": attachment.content_type, "size": attachment.size, "isInline": attachment.is_inline,
+              "contentId": attachment.content_id,
+              "contentBytes": base64.b64encode(attachment.content).decode() if attachment.content is not None else None}
+    wanted = ATTACHMENT_PROPERTIES if select is None else ("id",) + select
+    return {"@odata.type": FILE_ATTACHMENT, **{name: values[name] for name in wanted if name in values}}

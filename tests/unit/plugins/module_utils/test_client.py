@@ -48,14 +48,14 @@ class FakeResponse:
 
 
 class FakeSession(requests.Session):
-    """Answers each post with the next queued response (or raises a queued exception)."""
+    """Answers each request with the next queued response (or raises a queued exception)."""
 
     def __init__(self, *answers):
         super(FakeSession, self).__init__()
         self.answers = list(answers)
         self.sent = []
 
-    def post(self, url, data=None, headers=None, **kwargs):
+    def request(self, method, url, data=None, headers=None, **kwargs):
         self.sent.append((url, data, headers))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):

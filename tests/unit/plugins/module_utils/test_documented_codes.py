@@ -9,26 +9,28 @@ import glob
 import os
 import re
 
-from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once
+from ansible_collections.exchange.ews.plugins.module_utils import errors, exactly_once, messages
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 GUIDE = os.path.join(ROOT, "docs", "user-guide.md")
 # A code of the collection's own, written in the source: NAME_CODE = "Ews..." or response_code="Ews...".
-CODE_IN_SOURCE = re.compile(r'(?:_CODE\s*=\s*|response_code\s*=\s*)"((?:Ews|Error)\w+)"')
+CODE_IN_SOURCE = re.compile(r'(?:_CODE\s*=\s*|response_code\s*=\s*)"(Ews\w+)"')
 
 
 def produced_codes():
     """Codes of the collection's own making: the names of the shared error classes (a failure without an
-    Exchange ResponseCode reports its class name; errors defined elsewhere always carry a response_code)
-    and the codes the source writes."""
+    Exchange ResponseCode reports its class name; errors defined elsewhere always carry a response_code), the
+    ``*_CODE`` constants of the protocols, and every ``Ews...`` code the source of a plugin names as a
+    constant or a literal ``response_code``."""
     # A SOAP fault always carries Exchange's own ResponseCode.
     names = {value.__name__ for value in vars(errors).values()
              if isinstance(value, type) and issubclass(value, errors.EwsError) and not issubclass(value, errors.EwsFault)}
-    names.update(value for name, value in vars(exactly_once).items() if name.endswith("_CODE")
-                 and re.match(r"^(Ews|Error)\w+$", str(value)))
-    for path in glob.glob(os.path.join(ROOT, "plugins", "*", "*.py")):
+    for module in (exactly_once, messages):
+        names.update(value for name, value in vars(module).items() if name.endswith("_CODE")
+                     and re.match(r"^(Ews|Error)\w+$", str(value)))
+    for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True):
         with open(path, encoding="utf-8") as stream:
-            names.update(code for code in CODE_IN_SOURCE.findall(stream.read()) if code.startswith("Ews"))
+            names.update(CODE_IN_SOURCE.findall(stream.read()))
     return names
 
 

@@ -15,6 +15,9 @@ import pytest
 
 from ansible_collections.exchange.ews.plugins.module_utils import messages
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError
+from ansible_collections.exchange.ews.plugins.module_utils.ews_messages import EwsMessages
+from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, first_item
+from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for, move_as_user
 
 ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
@@ -52,11 +55,16 @@ def report(**options):
     return params(**values)
 
 
+def keyed_message(client, spec, **options):
+    """The message module's core over EWS."""
+    return messages.KeyedMessage(EwsMessages(client, spec.mailbox), spec, **options)
+
+
 def run(sandbox, values, login="alice", check_mode=False, state=None):
     """One run of the module's work: ``(result, warnings)``; raises what the module would fail with."""
     spec = messages.MessageSpec.from_params(values)
     with client_for(sandbox, login) as client:
-        keyed = messages.KeyedMessage(client, spec, check_mode=check_mode, deadline=60)
+        keyed = keyed_message(client, spec, check_mode=check_mode, deadline=60)
         result = keyed.run(state or values["state"] or "sent")
     return result, keyed.warnings
 
@@ -176,7 +184,7 @@ def test_the_same_key_with_other_content_is_not_sent_again_and_the_difference_is
     spec = messages.MessageSpec.from_params(report(key="revised", subject="Revised", body="<p>second</p>",
                                                    attachments=[]))
     with client_for(sandbox) as client:
-        keyed = messages.KeyedMessage(client, spec, diff=True, deadline=60)
+        keyed = keyed_message(client, spec, diff=True, deadline=60)
         result = keyed.run("sent")
     assert (result["status"], result["changed"]) == ("already_sent", False)
     [warning] = keyed.warnings
@@ -264,7 +272,7 @@ def test_unchanged_attachments_are_not_uploaded_again_changed_ones_replaced_remo
     assert operations(admin, since) == ["FindItem", "GetItem", "UpdateItem", "DeleteAttachment", "CreateAttachment",
                                         "UpdateItem"]
     with client_for(sandbox) as client:
-        current = messages.KeyedMessage(client, messages.MessageSpec.from_params(changed_files)).read(created["id"])
+        current = keyed_message(client, messages.MessageSpec.from_params(changed_files)).read(created["id"])
     assert sorted(name for _id, name in current.attachments) == ["logo.png", "numbers.csv"]
     assert run(sandbox, changed_files, state="draft")[0]["changed"] is False
 
@@ -274,7 +282,7 @@ def test_draft_diff_shows_option_names_and_readable_bounded_body(sandbox, admin)
     spec = messages.MessageSpec.from_params(report(key="diff", subject="Diff", body="x" * 5000, body_type="text",
                                                    attachments=None))
     with client_for(sandbox) as client:
-        result = messages.KeyedMessage(client, spec, diff=True).run("draft")
+        result = keyed_message(client, spec, diff=True).run("draft")
     assert result["changed_fields"] == ["body"]
     assert result["diff"]["before"]["body"] == "short"
     assert result["diff"]["after"]["body"].startswith("x" * 2000) and "3000 more characters" in \
@@ -380,9 +388,9 @@ def test_headers_no_longer_listed_are_removed(sandbox, admin):
     updated = run(sandbox, values, state="draft")[0]
     assert updated["changed_fields"] == ["headers"]
     with client_for(sandbox) as client:
-        message = messages.GetItem(client).call([created["id"]], extended_paths=[
+        message = GetItem(client).call([created["id"]], extended_paths=[
             messages.header_path("X-Campaign"), messages.header_path("X-Ticket")])[0]
-    assert messages.extended_properties(messages.first_item(message)) == {"X-Campaign": "q4"}
+    assert extended_properties(first_item(message)) == {"X-Campaign": "q4"}
     assert run(sandbox, values, state="draft")[0]["changed"] is False
 
 
@@ -403,42 +411,29 @@ def test_sending_a_prepared_draft_by_its_key_alone_keeps_its_content(sandbox, ad
     assert sorted(entry["recipients"]) == [BOB, CAROL]
 
 
-def test_a_server_clock_that_never_passes_the_creation_time_ends_the_wait_clearly(monkeypatch):
-    """Two clocks (the front end's Date, the mailbox's DateTimeCreated) far apart: the run ends, saying so."""
+def test_a_server_clock_that_never_passes_the_creation_time_ends_the_wait_clearly():
+    """Two clocks (the front end's Date, the mailbox's creation time) far apart: the run ends, saying so."""
     import datetime
-    from lxml import etree
-    from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
-    from ansible_collections.exchange.ews.plugins.module_utils.responses import ResponseMessage
 
     created = datetime.datetime(2024, 5, 10, 12, 0, 30, tzinfo=datetime.timezone.utc)
-    answer = etree.Element(M + "GetItemResponseMessage")
-    item = etree.SubElement(etree.SubElement(answer, M + "Items"), T + "Message")
-    etree.SubElement(item, T + "DateTimeCreated").text = "2024-05-10T12:00:30Z"
 
-    class Client:
-        server_time = datetime.datetime(2024, 5, 10, 12, 0, 0, tzinfo=datetime.timezone.utc)   # 30 s behind
-
-    class FakeGetItem:
+    class Backend:
+        """A mailbox whose clock stays 30 s behind the draft's creation time (no server can be asked for that)."""
+        server_time = datetime.datetime(2024, 5, 10, 12, 0, 0, tzinfo=datetime.timezone.utc)
+        max_request_bytes = max_attachment_bytes = None
         calls = 0
 
-        def __init__(self, client):
-            pass
-
-        def call(self, ids, field_uris=()):
-            FakeGetItem.calls += 1
-            return [ResponseMessage("Success", "NoError", element=answer)]
-
-        def check(self, message, text, item_id=None):
-            return message
+        def created(self, identifier):
+            Backend.calls += 1
+            return created
 
     now = [0.0]
-    monkeypatch.setattr(messages, "GetItem", FakeGetItem)
-    keyed = messages.KeyedMessage(Client(), messages.MessageSpec.from_params(params(key="skew")), deadline=900,
+    keyed = messages.KeyedMessage(Backend(), messages.MessageSpec.from_params(params(key="skew")), deadline=900,
                                   sleep=lambda seconds: now.__setitem__(0, now[0] + seconds), clock=lambda: now[0])
     with pytest.raises(EwsError) as skew:
         keyed._wait_past("AAMk", created)
     assert skew.value.response_code == "EwsClockSkew" and "disagree on the time" in str(skew.value)
-    assert 30 <= now[0] <= 33 and FakeGetItem.calls <= 20
+    assert 30 <= now[0] <= 33 and Backend.calls <= 20
 
 
 def test_a_draft_sent_by_another_run_while_this_one_updates_it_is_reported_already_sent(

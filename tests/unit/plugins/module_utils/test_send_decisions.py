@@ -175,6 +175,30 @@ def test_judge_copies(copies, our_send, expected):
     assert d.judge_copies(copies, RUN, our_send)[0] == expected
 
 
+@pytest.mark.parametrize("copies, our_send, exclusive, expected", [
+    # Graph, stamps compare-and-set and no claim taken over: this run's stamp on the copy is this run's send.
+    ([copy(owner=RUN)], True, True, d.SENT),
+    # Graph, If-Match ignored (or a claim taken over): another run may have sent it under this run's stamp.
+    ([copy(owner=RUN)], True, False, d.UNKNOWN),
+    # Graph's send checks no ChangeKey: this run's lost send may have gone out under another run's stamp.
+    ([copy(owner="other")], True, True, d.UNKNOWN),
+    ([copy(owner="other")], False, False, d.ALREADY_SENT),   # this run's send did not go out: someone else's did
+    ([copy(owner=RUN)], False, False, d.ALREADY_SENT),
+    ([], True, True, d.UNKNOWN),
+    ([], False, True, d.MISSING),
+])
+def test_judge_copies_where_the_send_checks_no_change_key(copies, our_send, exclusive, expected):
+    assert d.judge_copies(copies, RUN, our_send, exclusive=exclusive, send_checked=False)[0] == expected
+
+
+@pytest.mark.parametrize("owner", [RUN, "other"])
+@pytest.mark.parametrize("our_send", [True, False])
+def test_ews_writes_prove_by_default(owner, our_send):
+    """EWS: the stamp and the send are compare-and-set writes (the defaults), as before Graph."""
+    expected = d.SENT if owner == RUN and our_send else d.ALREADY_SENT
+    assert d.judge_copies([copy(owner=owner)], RUN, our_send, exclusive=True, send_checked=True)[0] == expected
+
+
 def _cell(conditions, name):
     if name not in conditions:
         return "·"

@@ -72,3 +72,30 @@ def test_sort_orders():
         assert f.draft_field_orders(sort)
     newest = f.draft_field_orders("newest_first")
     assert [order.get("Order") for order in newest] == ["Descending"]
+
+
+def test_graph_names_the_sorted_properties_first_as_it_requires():
+    query, order_by = f.graph_query("newest_first", subject="Report", created_after="-1d", now=NOW)
+    assert order_by == "createdDateTime desc"
+    assert query.startswith("createdDateTime ge 2024-05-09T12:00:00Z and subject eq 'Report' and isDraft eq true")
+    query, order_by = f.graph_query("subject", subject_contains="port", sendable_only=False)
+    assert order_by == "subject asc,createdDateTime desc"
+    assert query == ("subject ge '' and createdDateTime ge 1601-01-01T00:00:00Z and contains(subject, 'port')")
+    query, order_by = f.graph_query("last_modified", sendable_only=False)
+    assert query == "lastModifiedDateTime ge 1601-01-01T00:00:00Z and createdDateTime ge 1601-01-01T00:00:00Z"
+
+
+def test_graph_filters_every_option_but_to_and_quotes_literals():
+    query, _order_by = f.graph_query("oldest_first", subject="Bob's report", created_before="2024-05-11",
+                                     categories=["a'b", "weekly"], now=NOW)
+    assert "subject eq 'Bob''s report'" in query
+    assert "createdDateTime lt 2024-05-11T00:00:00Z" in query
+    assert "categories/any(c: c eq 'a''b') and categories/any(c: c eq 'weekly')" in query
+    assert query.endswith("not singleValueExtendedProperties/any(ep: ep/id eq 'String "
+                          "{2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1} Name ExchangeEwsSendState' and "
+                          "startswith(ep/value, 'sent:'))")
+
+
+def test_to_is_matched_on_the_to_line_as_ews_displays_it():
+    assert f.to_line_matches(["Bob Smith", "dora@example.org"], "smith; DORA")
+    assert not f.to_line_matches(["Bob Smith"], "carol")
