@@ -590,8 +590,10 @@ class ExactlyOnceSender:
     def _settle_gone(self, channel, item, found):
         judged = [d.Copy(is_draft=copy.is_draft, in_outbox=copy.in_outbox, state=SendState.parse(copy.state))
                   for copy in found]
-        outcome, why, proof = d.judge_copies(judged, self.run_token, item.our_send,
-                                             exclusive=channel.stamps_compare_and_set and not item.took_over,
+        # No other run can send under this run's stamp where the send checks the stamp's ChangeKey (EWS), or
+        # where stamps are compare-and-set writes and this run took over no other run's claim (Graph).
+        exclusive = channel.send_checks_key or (channel.stamps_compare_and_set and not item.took_over)
+        outcome, why, proof = d.judge_copies(judged, self.run_token, item.our_send, exclusive=exclusive,
                                              send_checked=channel.send_checks_key)
         if proof is not None:
             copy = found[judged.index(proof)]

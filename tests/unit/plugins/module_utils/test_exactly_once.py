@@ -738,6 +738,18 @@ def test_claim_of_a_dead_run_is_taken_over_after_pending_timeout(sandbox, admin)
     assert len(deliveries(admin)) == 1
 
 
+@pytest.mark.parametrize("kind", ["http_502_after_commit", "drop_after_commit"])
+def test_taken_over_claim_then_a_lost_send_answer_is_sent_not_already_sent(sandbox, admin, kind):
+    """Found by make chaos (seed 1297042598): SendItem checks the ChangeKey of this run's stamp, so a copy
+    under that stamp is this run's send even where the stamp took over another run's expired claim."""
+    draft = seed(admin, 1)[0]
+    claim_by_another_run(sandbox, draft, 0)
+    admin.add_fault(kind, operation="SendItem")
+    results = send(sandbox, [draft["id"]], pending_timeout=0)[0]
+    assert statuses(results) == ["sent"], results
+    assert len(deliveries(admin)) == 1
+
+
 def test_claim_with_the_callers_fresh_key_is_taken_over(sandbox, admin):
     """A re-run that looked the draft up after a crash pins the claimed version: it may take it over."""
     draft = seed(admin, 1)[0]
