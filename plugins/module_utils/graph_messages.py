@@ -307,4 +307,3 @@ def _content(spec, names, new):
                             for header, value in sorted(spec.headers.items()))
             extended.append(_property(HEADERS_ID, json.dumps(spec.headers, sort_keys=True)))
     return body, extended
-
