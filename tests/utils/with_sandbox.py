@@ -20,7 +20,7 @@ from ews_sandbox.testing import Sandbox
 
 
 def integration_variables(sandbox):
-    app = sandbox.apps["exchange-ews-demo"]
+    app, scoped = sandbox.apps["exchange-ews-demo"], sandbox.apps["exchange-ews-scoped"]
     return {
         "ews_url": sandbox.url,
         "ews_ca_path": sandbox.ca_path,
@@ -29,9 +29,12 @@ def integration_variables(sandbox):
             login: {"username": user.login, "password": user.password, "smtp": user.smtp}
             for login, user in sandbox.users.items()
         },
-        # Microsoft Graph: the demo app registration (every mailbox, Mail.ReadWrite and Mail.Send).
+        # Microsoft Graph: the demo app registration (every mailbox, Mail.ReadWrite and Mail.Send), and the one
+        # RBAC for Applications limits to alice's and team's mailboxes.
         "ews_graph": {"graph_url": sandbox.graph_url, "authority": sandbox.authority_host, "tenant_id": app.tenant,
-                      "client_id": app.client_id, "client_secret": app.secrets[0]},
+                      "client_id": app.client_id, "client_secret": app.secrets[0],
+                      "scoped": {"client_id": scoped.client_id, "client_secret": scoped.secrets[0],
+                                 "mailboxes": sorted(scoped.mailboxes)}},
     }
 
 
