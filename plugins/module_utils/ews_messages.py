@@ -70,6 +70,9 @@ class EwsMessages:
     # EWS takes a whole request of up to the server's limit (the task's max_request_size_mb).
     max_request_bytes = None
     max_attachment_bytes = None
+    # How a failed send is named in errors.
+    api = "EWS"
+    send_operation = "SendItem"
 
     def __init__(self, client, mailbox=None):
         self.client = client

@@ -220,6 +220,7 @@ class GraphClient:
                 if self.retry_policy.wait(error, throttled_rounds, started, operation):
                     remaining = throttled + remaining
         return answers
+
     def pages(self, path, operation, params, limit):
         """The ``value`` entries of a list and its next pages (``@odata.nextLink``), at most ``limit``
         entries: ``(entries, total)``, ``total`` the ``@odata.count`` of the first page (None without
@@ -391,4 +392,3 @@ def _auth_message(answer):
     return ("Graph refused the token (HTTP 401%s): check the app credentials, and that the token is for Graph "
             "in this cloud%s" % (", " + answer.code if answer.code else "",
                                  ": " + answer.message if answer.message else ""))
-

@@ -81,6 +81,9 @@ class GraphMessages:
     # A request of Graph carries at most 4 MB; a file attachment in one request is under 3 MB.
     max_request_bytes = 4 * MIB
     max_attachment_bytes = 3 * MIB - 1
+    # How a failed send is named in errors.
+    api = API
+    send_operation = "SendMessage"
 
     def __init__(self, client, mailbox=None):
         self.client = client
@@ -307,4 +310,3 @@ def _content(spec, names, new):
                             for header, value in sorted(spec.headers.items()))
             extended.append(_property(HEADERS_ID, json.dumps(spec.headers, sort_keys=True)))
     return body, extended
-

@@ -834,7 +834,7 @@ class KeyedMessage:
         elif code == "ErrorMessageSizeExceeded":
             text = "the message is bigger than the mailbox's MaxSendSize (%s)" % text
         return MessageError("the message with key %r was not sent by this run: %s" % (self.spec.key, text),
-                            operation="SendItem", response_code=code)
+                            operation=self.backend.send_operation, api=self.backend.api, response_code=code)
 
     def _finish(self, result, found, own=None):
         """After a send: the submitted copy (for the result) and the drafts left with the key (deleted; this

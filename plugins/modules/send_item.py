@@ -100,7 +100,7 @@ options:
         the other clients of the same account. When Exchange throttles (C(ErrorServerBusy), HTTP 503)
         the module runs one batch fewer at a time, down to one.
       - V(1) uses a single connection, batch after batch.
-      - Microsoft Graph (O(api=graph)) runs one batch at a time: each step of a batch is already JSON
+      - Microsoft Graph (O(api=graph)) runs one batch at a time, as each step of a batch is already JSON
         batching, which Graph runs up to four requests at once, its limit per mailbox (more are answered
         429). Throttled requests are sent again after C(Retry-After).
     type: int

@@ -35,7 +35,7 @@ if grep -E '(^|/)(__pycache__|[^/]*\.pyc)$' "$work/contents.txt" > /dev/null; th
 for wanted in MANIFEST.json FILES.json README.md meta/runtime.yml \
               plugins/modules/send_item.py plugins/modules/message.py plugins/lookup/draft_ids.py \
               meta/execution-environment.yml meta/ee-requirements.txt meta/ee-bindep.txt \
-              meta/awx-credential-type.yml docs/awx.md docs/user-guide.md docs/send-a-report.md \
+              meta/awx-credential-type.yml docs/awx.md docs/user-guide.md docs/send-a-report.md docs/exchange-online.md \
               playbooks/demo.yml playbooks/send_approved_drafts.yml playbooks/send_on_behalf.yml \
               playbooks/dry_run.yml playbooks/prepare_draft.yml playbooks/send_prepared_draft.yml \
               playbooks/send_report.yml; do

@@ -2,6 +2,8 @@
 # Runs every runbook in playbooks/ against a fresh EWS sandbox and checks what
 # happened from the sandbox's delivery log, not only from Ansible's output:
 # each draft is delivered exactly once, dry runs and re-runs deliver nothing.
+# Then the runbooks that do not rely on EWS delegates again over Microsoft Graph, nothing changed but
+# the EWS_* variables (EWS_API=graph and the sandbox's demo app registration).
 #
 #   tests/runbooks/run_all.sh            (uses .venv: `make venv` first)
 #   VENV=.venv-next tests/runbooks/run_all.sh
@@ -18,7 +20,10 @@ if [ -z "${EWS_ADMIN_URL:-}" ]; then
   # The collection as Ansible finds it (the same link `make collection` makes).
   mkdir -p build/collections/ansible_collections/exchange
   ln -sfn "$root" build/collections/ansible_collections/exchange/ews
-  exec "$bin/python" tests/utils/with_sandbox.py -- bash "$0" "$@"
+  # The sandbox's facts (its Graph and demo app registration too), for the Graph pass below.
+  mkdir -p build/logs/runbooks
+  export RUNBOOKS_SANDBOX_FACTS=$root/build/logs/runbooks/sandbox.yml
+  exec "$bin/python" tests/utils/with_sandbox.py --integration-config "$RUNBOOKS_SANDBOX_FACTS" -- bash "$0" "$@"
 fi
 
 export ANSIBLE_COLLECTIONS_PATH=$root/build/collections
@@ -179,6 +184,67 @@ run_fails() {  # run_fails NAME PLAYBOOK [ARGS...]: the runbook must fail
 run_fails send_prepared_draft-unknown-key send_prepared_draft.yml -e report_key=never-prepared
 run send_prepared_draft-unknown-key-allowed no send_prepared_draft.yml -e report_key=never-prepared \
   -e report_fail_if_missing=false
+
+# --- the same runbooks over Microsoft Graph (docs/exchange-online.md): only the EWS_* variables change --------
+if [ -n "${RUNBOOKS_SANDBOX_FACTS:-}" ]; then
+  mapfile -t graph_env < <("$bin/python" - "$RUNBOOKS_SANDBOX_FACTS" <<'PY'
+import sys, yaml
+facts = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+graph = facts["ews_graph"]
+# The app has no mailbox of its own: it works on alice's, as the EWS pass (EWS_USERNAME) did. The sandbox stands in
+# for the global cloud's identity platform and Graph (EWS_AUTHORITY, EWS_GRAPH_URL).
+for name, value in (("EWS_API", "graph"), ("EWS_TENANT_ID", graph["tenant_id"]), ("EWS_CLIENT_ID", graph["client_id"]),
+                    ("EWS_CLIENT_SECRET", graph["client_secret"]), ("EWS_IMPERSONATE", facts["ews_users"]["alice"]["smtp"]),
+                    ("EWS_AUTHORITY", graph["authority"]), ("EWS_GRAPH_URL", graph["graph_url"])):
+    print("%s=%s" % (name, value))
+PY
+  )
+  graph_run() {  # graph_run NAME EXPECTED_CHANGED PLAYBOOK [ARGS...]: run with the Graph variables, then drop them
+    local name=$1; shift
+    export "${graph_env[@]}"
+    run "graph-$name" "$@"
+    unset "${graph_env[@]%%=*}"
+  }
+
+  graph_run demo yes demo.yml
+  expect_deliveries "demo over Graph sent once (and the EWS one still once)" "exchange.ews demo" 2
+  # What EWS sent is sent: the same key over Graph finds the copy by its marker.
+  graph_run send_report-sent-over-ews no send_report.yml "${report[@]}"
+  expect_deliveries "the EWS report not sent again over Graph" "Runbook report" 1
+  graph_weekly=(-e '{"report_key": "runbook-graph-weekly", "report_subject": "Runbook graph weekly", "report_to": "bob@sandbox.test"}')
+  graph_run prepare_draft yes prepare_draft.yml "${graph_weekly[@]}"
+  graph_run prepare_draft-again no prepare_draft.yml "${graph_weekly[@]}"
+  graph_run dry_run yes dry_run.yml -e '{"dry_run_subject_contains": "Runbook graph weekly"}'
+  expect_deliveries "dry run over Graph sent nothing" "Runbook graph weekly" 0
+  graph_run send_prepared_draft yes send_prepared_draft.yml -e report_key=runbook-graph-weekly
+  graph_run send_prepared_draft-again no send_prepared_draft.yml -e report_key=runbook-graph-weekly
+  expect_deliveries "prepared draft sent once over Graph" "Runbook graph weekly" 1
+  graph_run prepare_approved yes prepare_draft.yml -e '{"report_key": "graph-approved", "report_subject": "Graph approved report",
+    "report_to": "bob@sandbox.test", "report_categories": ["Approved"]}'
+  graph_run send_approved_drafts yes send_approved_drafts.yml
+  graph_run send_approved_drafts-again no send_approved_drafts.yml
+  expect_deliveries "approved draft sent once over Graph" "Graph approved report" 1
+  expect_deliveries "the unapproved draft still kept" "Unapproved report" 0
+  # The pass went over Graph indeed: the sandbox logged app tokens (the EWS pass signs in with NTLM) and Graph
+  # $batch requests (each step of the protocol is one).
+  step=$((step + 1))
+  graph_requests=$("$bin/python" - <<'PY'
+import os
+from ews_sandbox.testing import AdminClient
+entries = AdminClient(os.environ["EWS_ADMIN_URL"], os.environ.get("EWS_CA_PATH")).requests(since=0)
+operations = [entry.get("operation") for entry in entries]
+print(min(operations.count("Token"), operations.count("Batch")))
+PY
+  )
+  if [ "$graph_requests" -ge 10 ]; then
+    echo "ok   the Graph pass went over Graph: at least $graph_requests tokens and \$batch requests"; passed=$((passed + 1))
+  else
+    echo "FAIL the Graph pass made $graph_requests token or \$batch requests, expected one per run (10 or more)"
+    failures=$((failures + 1))
+  fi
+else
+  echo "skip the Graph pass: no sandbox facts (RUNBOOKS_SANDBOX_FACTS), the sandbox was started elsewhere"
+fi
 
 echo "runbooks: $passed passed, $failures failed"
 [ "$failures" = 0 ]

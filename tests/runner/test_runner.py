@@ -11,6 +11,7 @@ a sandbox started here.
     tests/quality/venv.sh && build/venv-quality/bin/python -m pytest tests/runner
 """
 
+import importlib.util
 import json
 import os
 import stat
@@ -27,6 +28,19 @@ from ews_sandbox.testing import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIAL_TYPE = ROOT / "meta" / "awx-credential-type.yml"
+
+
+def connection_options():
+    """The connection options as documented once (doc_fragments/connection.py): each option's choices and default
+    (DOCUMENTATION) and the environment variable it falls back to (PLUGINS)."""
+    spec = importlib.util.spec_from_file_location("connection_fragment", ROOT / "plugins" / "doc_fragments"
+                                                  / "connection.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    options = yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)["options"]
+    for name, sources in yaml.safe_load(module.ModuleDocFragment.PLUGINS)["options"].items():
+        options[name]["env"] = [entry["name"] for entry in sources.get("env", [])]
+    return options
 
 
 class Namespace:
@@ -88,18 +102,28 @@ def test_credential_type_is_well_formed(credential_type):
     fields = credential_type["inputs"]["fields"]
     ids = [field["id"] for field in fields]
     assert len(ids) == len(set(ids))
-    assert set(credential_type["inputs"]["required"]) <= set(ids)
+    assert set(credential_type["inputs"].get("required", [])) <= set(ids)
     assert credential_type["kind"] == "cloud"
     for field in fields:
         assert field["type"] in ("string", "boolean"), field
         assert field.get("label"), field
-    assert {f["id"] for f in fields if f.get("secret")} == {"password", "access_token"}
-    auth = next(field for field in fields if field["id"] == "auth")
-    assert auth["choices"] == ["ntlm", "basic", "oauth2"]
+    assert {f["id"] for f in fields if f.get("secret")} == {"password", "access_token", "client_secret",
+                                                            "client_certificate"}
+    by_id = dict((field["id"], field) for field in fields)
+    assert by_id["auth"]["choices"] == ["ntlm", "basic", "oauth2"]
+    assert by_id["client_certificate"].get("multiline")
+    # The choices are the connection options' own, and each variable is the env fallback of the option it sets.
+    options = connection_options()
+    for name in ("api", "auth", "cloud"):
+        assert by_id[name]["choices"] == options[name]["choices"], name
+        assert by_id[name]["default"] == options[name]["default"], name
     env = credential_type["injectors"]["env"]
     assert not [name for name in env if name.startswith("ANSIBLE_")]
+    assert set(env) <= set(variable for option in options.values() for variable in option["env"])
     assert set(env) == {"EWS_URL", "EWS_AUTH", "EWS_USERNAME", "EWS_PASSWORD", "EWS_ACCESS_TOKEN",
-                        "EWS_VALIDATE_CERTS", "EWS_CA_PATH", "EWS_IMPERSONATE"}
+                        "EWS_VALIDATE_CERTS", "EWS_CA_PATH", "EWS_IMPERSONATE", "EWS_API", "EWS_TENANT_ID",
+                        "EWS_CLIENT_ID", "EWS_CLIENT_SECRET", "EWS_CLIENT_CERTIFICATE",
+                        "EWS_CLIENT_CERTIFICATE_THUMBPRINT", "EWS_CLOUD"}
 
 
 def test_injectors_pass_awx_validation(credential_type):
@@ -128,6 +152,7 @@ def test_minimal_credential_keeps_tls_verification(credential_type, tmp_path):
     assert env["EWS_VALIDATE_CERTS"] == "true"
     assert env["EWS_CA_PATH"] == ""
     assert env["EWS_PASSWORD"] == ""
+    assert (env["EWS_API"], env["EWS_CLOUD"], env["EWS_CLIENT_CERTIFICATE"]) == ("ews", "global", "")
 
 
 def test_ca_data_becomes_a_private_file(credential_type, tmp_path):
@@ -144,9 +169,12 @@ def delivered(sandbox):
     return sandbox.admin.deliveries()
 
 
-def run_job(credential_type, collections_path, private_dir, inputs, playbook, extravars, cmdline=None):
-    """One AWX-style job: the credential's injected environment, ansible-runner, a local inventory."""
+def run_job(credential_type, collections_path, private_dir, inputs, playbook, extravars, cmdline=None,
+            extra_env=None):
+    """One AWX-style job: the credential's injected environment (and ``extra_env``), ansible-runner, a local
+    inventory."""
     env = render_injectors(credential_type, inputs, private_dir)
+    env.update(extra_env or {})
     env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     options = {"cmdline": cmdline} if cmdline else {}
@@ -168,9 +196,9 @@ def run_job_only(*args, **kwargs):
     return run_job(*args, **kwargs)[0]
 
 
-def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs):
+def run_demo(credential_type, sandbox, collections_path, tmp_path, inputs, extra_env=None):
     return run_job(credential_type, collections_path, tmp_path / "job", inputs, "demo.yml",
-                   {"demo_to": sandbox.users["bob"].smtp})
+                   {"demo_to": sandbox.users["bob"].smtp}, extra_env=extra_env)
 
 
 def alice_inputs(sandbox):
@@ -247,3 +275,44 @@ def test_check_job_type_sends_nothing(credential_type, sandbox, collections_path
                         "send_approved_drafts.yml", extravars)
     assert sent.status == "successful", sent.stdout.read()
     assert len(delivered(sandbox)[before:]) == 2
+
+
+def graph_inputs(sandbox, certificate=False):
+    """The demo app registration as an AWX credential: api graph, acting on alice's mailbox."""
+    app = sandbox.apps["exchange-ews-demo"]
+    inputs = {"api": "graph", "tenant_id": app.tenant, "client_id": app.client_id, "cloud": "global",
+              "impersonate": sandbox.users["alice"].smtp, "ca_data": Path(sandbox.ca_path).read_text()}
+    if certificate:
+        cert, key = sandbox.demo_certificate
+        inputs["client_certificate"] = key.read_text() + cert.read_text()
+    else:
+        inputs["client_secret"] = app.secrets[0]
+    return inputs
+
+
+@pytest.mark.parametrize("certificate", [False, True], ids=["secret", "certificate"])
+def test_demo_runs_on_graph_as_an_awx_job(credential_type, sandbox, collections_path, tmp_path, certificate):
+    """The same runbook over Microsoft Graph, with nothing changed but the credential."""
+    inputs = graph_inputs(sandbox, certificate)
+    since = sandbox.admin.requests()[-1]["seq"] if sandbox.admin.requests() else 0
+    before = len(delivered(sandbox))
+    # The sandbox stands in for the global cloud's identity platform and Graph: its roots come in the authority
+    # and graph_url options' variables, which a real credential leaves to the cloud input.
+    runner, env = run_demo(credential_type, sandbox, collections_path, tmp_path, inputs, extra_env={
+        "EWS_AUTHORITY": sandbox.authority_host, "EWS_GRAPH_URL": sandbox.graph_url})
+    stdout = runner.stdout.read()
+    assert runner.status == "successful", stdout
+    if certificate:
+        # The PEM came through a private file, as the CA did.
+        path = Path(env["EWS_CLIENT_CERTIFICATE"])
+        assert path.read_text() == inputs["client_certificate"]
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    deliveries = delivered(sandbox)[before:]
+    assert len(deliveries) == 1, deliveries
+    assert deliveries[0]["from"] == sandbox.users["alice"].smtp
+    operations = set(entry["operation"] for entry in sandbox.admin.requests(since=since))
+    assert "Token" in operations and "SendItem" not in operations, operations
+    events = json.dumps(list(runner.events), default=str)
+    for secret in [inputs.get("client_secret")] + (inputs.get("client_certificate") or "").splitlines()[1:-1]:
+        if secret:
+            assert secret not in stdout and secret not in events

@@ -2,8 +2,9 @@
 
 The command sees the sandbox through the collection's own environment variables
 (EWS_URL, EWS_CA_PATH, EWS_USERNAME, EWS_PASSWORD: the demo principal alice) and
-EWS_ADMIN_URL. With --integration-config, the same facts and every demo user's
-credentials are also written as the variables ansible-test's integration targets read.
+EWS_ADMIN_URL. With --integration-config, the same facts, every demo user's
+credentials and the demo app registration for Microsoft Graph are also written as
+the variables ansible-test's integration targets read.
 
     python tests/utils/with_sandbox.py [--integration-config FILE] -- COMMAND [ARGS...]
 """
@@ -19,6 +20,7 @@ from ews_sandbox.testing import Sandbox
 
 
 def integration_variables(sandbox):
+    app, scoped = sandbox.apps["exchange-ews-demo"], sandbox.apps["exchange-ews-scoped"]
     return {
         "ews_url": sandbox.url,
         "ews_ca_path": sandbox.ca_path,
@@ -27,6 +29,12 @@ def integration_variables(sandbox):
             login: {"username": user.login, "password": user.password, "smtp": user.smtp}
             for login, user in sandbox.users.items()
         },
+        # Microsoft Graph: the demo app registration (every mailbox, Mail.ReadWrite and Mail.Send), and the one
+        # RBAC for Applications limits to alice's and team's mailboxes.
+        "ews_graph": {"graph_url": sandbox.graph_url, "authority": sandbox.authority_host, "tenant_id": app.tenant,
+                      "client_id": app.client_id, "client_secret": app.secrets[0],
+                      "scoped": {"client_id": scoped.client_id, "client_secret": scoped.secrets[0],
+                                 "mailboxes": sorted(scoped.mailboxes)}},
     }
 
 

@@ -185,7 +185,7 @@ def test_concurrent_runs_send_each_draft_once(sandbox, admin):
     def run():
         outcomes.append(send(sandbox, [d["id"] for d in drafts], pending_timeout=120)[0])
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _run in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -161,6 +161,7 @@ def test_send_as_needs_the_right(sandbox, admin):
         run(sandbox, params(key="as-alice", subject="As alice", body="x", to=[BOB], **{"from": ALICE}),
             mailbox="carol")
     assert denied.value.response_code == "ErrorSendAsDenied" and "Send As" in str(denied.value)
+    assert str(denied.value).startswith("Graph SendMessage failed")
     result = run(sandbox, params(key="as-team", subject="As team", body="x", to=[BOB], **{"from": TEAM}),
                  mailbox="bob")[0]
     assert result["status"] == "sent"

@@ -50,7 +50,7 @@ def test_one_token_request_per_run(sandbox):
     since = sandbox.admin.requests()[-1]["seq"] if sandbox.admin.requests() else 0
     settings = ConnectionSettings.from_params(graph_params(sandbox))
     source = oauth.token_source(settings)
-    tokens = {source() for _ in range(5)}
+    tokens = {source() for _call in range(5)}
     assert len(tokens) == 1
     operations = [entry["operation"] for entry in sandbox.admin.requests(since=since)]
     assert operations.count("Token") == 1
@@ -109,9 +109,9 @@ def test_ews_app_tokens_are_asked_for_exchange_online(sandbox):
      "https://login.chinacloudapi.cn/contoso.onmicrosoft.com"),
 ])
 def test_each_cloud_has_its_authority_graph_and_scope(cloud, scope, authority):
-    settings = ConnectionSettings.from_params({"api": "graph", "cloud": cloud, "tenant_id": "contoso.onmicrosoft.com",
-                                              "client_id": "0e7c2d3a-5a1d-4b0c-8e57-000000000001",
-                                              "client_secret": "s", "impersonate": "a@contoso.com"})
+    settings = ConnectionSettings.from_params({
+        "api": "graph", "cloud": cloud, "tenant_id": "contoso.onmicrosoft.com",
+        "client_id": "0e7c2d3a-5a1d-4b0c-8e57-000000000001", "client_secret": "s", "impersonate": "a@contoso.com"})
     assert (settings.token_scope, settings.authority_url) == (scope, authority)
     assert settings.graph_base == scope.replace("/.default", "/v1.0")
 
