@@ -270,17 +270,23 @@ def test_every_block_runs_or_is_marked_with_a_reason():
 
 
 def test_marked_blocks_cannot_run_against_the_sandbox(tmp_path):
-    """A marked block is a users file (loaded here instead), or calls modules of a collection other than the ones
-    a run against the sandbox has."""
-    for block in BLOCKS:
+    """A marker is no way out of running a block that could run: a marked play or task list calls modules of a
+    collection the sandbox run does not have (AWX configuration as code), a marked users file is loaded here
+    instead, and any other marked block (an execution environment definition, a credential type) is no play and
+    not the group_vars of the play after it."""
+    for index, block in enumerate(BLOCKS):
         if block.not_run is None:
             continue
-        if block.kind == "vars" and "users" in block.data:
+        if block.kind in ("playbook", "tasks"):
+            assert block.collections - set(docs_examples.SANDBOX_COLLECTIONS), f"{block.where} can run: unmark it"
+        elif block.kind == "vars" and "users" in block.data:
             users_file = tmp_path / "users.yml"
             users_file.write_text(block.text, encoding="utf-8")
             assert load_directory(users_file).users, block.where
-        else:
-            assert block.collections - set(docs_examples.SANDBOX_COLLECTIONS), f"{block.where} can run: unmark it"
+        elif block.kind == "vars" and index + 1 < len(BLOCKS):
+            play = BLOCKS[index + 1]
+            assert not (play.source == block.source and play.kind == "playbook" and play.not_run is None), (
+                f"{block.where} is the group_vars of the play at {play.where}: unmark it")
 
 
 def test_plugin_examples_say_how_the_connection_is_configured():
