@@ -12,7 +12,6 @@ the sandbox carries one on the line before its fence::
 
 import ast
 import re
-import textwrap
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -115,10 +114,18 @@ def markdown_blocks(path: Path, root: Path) -> list[Block]:
         if _language(lines[opening]) in YAML_LANGUAGES:
             before = [text.strip() for text in lines[:opening] if text.strip()]
             marker = NOT_RUN.match(before[-1]) if before else None
-            found.append(Block(str(path.relative_to(root)), opening + 1, textwrap.dedent("\n".join(body) + "\n"),
+            found.append(Block(str(path.relative_to(root)), opening + 1, _dedent(body),
                                marker["reason"].strip() if marker else None))
         opening = None
     return found
+
+
+def _dedent(lines: list[str]) -> str:
+    """A block indented as the rest of a play it continues (a task list under ``tasks:``), moved to the left
+    margin; its comments may stand further left ("# ... and in Monday's job:") and do not count."""
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    margin = min(indents, default=0)
+    return "\n".join(line[min(margin, len(line) - len(line.lstrip())):] for line in lines) + "\n"
 
 
 def _language(fence: str) -> str:

@@ -14,8 +14,9 @@ it needs are seeded; it must pass and deliver exactly the messages EXPECTED name
   such as https://mail.example.com); a play that names no ews_* variable takes the
   connection from the EWS_* environment, as an AWX credential hands it over.
 * The sandbox's CA is trusted through EWS_CA_PATH, for every run.
-* The examples that prepare a draft and send it run again and under --check --diff,
-  and still deliver once.
+* The examples that prepare a draft and send it run again and then under
+  --check --diff, and still deliver once; the check run writes nothing.
+* The examples as they run pass ansible-lint's production profile.
 
     tests/quality/venv.sh && build/venv-quality/bin/python -m pytest tests/examples
 """
@@ -49,6 +50,7 @@ import docs_examples
 from conftest import COLLECTIONS, ROOT
 
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+ANSIBLE_LINT = str(Path(sys.executable).parent / "ansible-lint")
 BLOCKS = docs_examples.blocks(ROOT)
 EXAMPLES, PROBLEMS = docs_examples.examples(BLOCKS)
 DRAFT_THEN_SEND = [example for example in EXAMPLES if example.drafts_then_sends]
@@ -121,13 +123,13 @@ class Expected:
 APPROVED_DRAFTS = (Draft("Travel request Lisbon", categories=APPROVED), Draft("Travel request Oslo", categories=APPROVED),
                    Draft("Travel request Rome"))
 EXPECTED = {
-    "README.md: Send the weekly report, once however often the job runs": Expected(
+    "README.md: Weekly report and approved drafts": Expected(
         drafts=APPROVED_DRAFTS, delivers=(f"Weekly report {WEEK}", "Travel request Lisbon", "Travel request Oslo")),
     "docs/awx.md: Send the approved drafts": Expected(
         drafts=APPROVED_DRAFTS, delivers=("Travel request Lisbon", "Travel request Oslo")),
     "docs/send-a-report.md: Weekly report": Expected(delivers=(f"Weekly report {WEEK}",)),
     "docs/send-a-report.md: Prepare the report for review (never sent)": Expected(delivers=(f"Weekly report {WEEK}",)),
-    "docs/user-guide.md: Send the drafts of the weekly report": Expected(
+    "docs/user-guide.md: Drafts of the weekly report": Expected(
         drafts=(Draft("Weekly report"),), delivers=("Weekly report",)),
     "docs/user-guide.md: Send exactly the one approved board pack, or stop": Expected(
         drafts=(Draft("Board pack", categories=APPROVED), Draft("Board pack")), delivers=("Board pack",)),
@@ -171,9 +173,23 @@ def seed(sandbox: Sandbox, draft: Draft) -> dict:
     return {"id": item_id, "change_key": change_key}
 
 
+def write_example(example: docs_examples.Example, project: Path) -> None:
+    """``project``/example.yml as the example runs: a play as it stands (with its group_vars), a task list inside
+    a play that configures the connection as the README does."""
+    if example.group_vars:
+        (project / "group_vars").mkdir()
+        (project / "group_vars" / "all.yml").write_text(example.group_vars.text, encoding="utf-8")
+    if example.block.kind == "playbook":
+        text = example.block.text
+    else:
+        connection = json.dumps(docs_examples.readme_module_defaults(BLOCKS))
+        text = (f"- name: {json.dumps('Example of ' + example.id)}\n  hosts: localhost\n  gather_facts: false\n"
+                f"  module_defaults: {connection}\n  tasks:\n" + textwrap.indent(example.block.text, "    "))
+    (project / "example.yml").write_text(text, encoding="utf-8")
+
+
 class Playbook:
-    """``example`` written into ``project`` the way it runs: a task list inside a play that configures the
-    connection as the README does, a play as it stands (with its group_vars); the variables in a file for -e."""
+    """``example`` written into ``project`` (``write_example``), the variables in a file for -e."""
 
     def __init__(self, example: docs_examples.Example, project: Path, sandbox: Sandbox, variables: dict):
         self.example = example
@@ -188,17 +204,7 @@ class Playbook:
                                     EWS_PASSWORD=variables["ews_password"])
             variables = {name: value for name, value in variables.items() if not name.startswith("ews_")}
         (project / "extra-vars.json").write_text(json.dumps(variables), encoding="utf-8")
-        if example.group_vars:
-            (project / "group_vars").mkdir()
-            (project / "group_vars" / "all.yml").write_text(example.group_vars.text, encoding="utf-8")
-        (project / "example.yml").write_text(self.text(), encoding="utf-8")
-
-    def text(self) -> str:
-        if self.example.block.kind == "playbook":
-            return self.example.block.text
-        connection = json.dumps(docs_examples.readme_module_defaults(BLOCKS))
-        return (f"- name: {json.dumps(self.example.id)}\n  hosts: localhost\n  gather_facts: false\n"
-                f"  module_defaults: {connection}\n  tasks:\n" + textwrap.indent(self.example.block.text, "    "))
+        write_example(example, project)
 
     def run(self, *options: str) -> PlaybookRun:
         completed = subprocess.run([ANSIBLE_PLAYBOOK, "example.yml", "-e", "@extra-vars.json", *options],
@@ -302,6 +308,29 @@ def test_every_example_has_its_expectations():
 
 def test_the_docs_have_a_draft_then_send_example():
     assert DRAFT_THEN_SEND
+
+
+def test_examples_pass_ansible_lint_production(tmp_path):
+    """The examples as they run (the files the runs use, written by write_example) pass ansible-lint's production
+    profile, as the collection and its runbooks do (tests/quality/lint.sh): users copy them into their playbooks.
+    One ansible-lint run for all of them."""
+    playbooks = []
+    for index, example in enumerate(EXAMPLES):
+        project = tmp_path / f"example-{index:02d}"
+        project.mkdir()
+        write_example(example, project)
+        playbooks.append(str(project.relative_to(tmp_path) / "example.yml"))
+    (tmp_path / ".ansible-lint").write_text(
+        yaml.safe_dump({"profile": "production", "offline": True, "kinds": [{"playbook": "*/example.yml"}]}),
+        encoding="utf-8")
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NO_COLOR="1")
+    completed = subprocess.run([ANSIBLE_LINT, "--nocolor", "-c", ".ansible-lint", *playbooks], cwd=tmp_path,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600,
+                               check=False)
+    output = completed.stdout.decode("utf-8", "replace")
+    for index, example in enumerate(EXAMPLES):  # say which example each finding is about
+        output = output.replace(f"example-{index:02d}/example.yml", f"example-{index:02d}/example.yml ({example.id})")
+    assert completed.returncode == 0, output
 
 
 @pytest.mark.parametrize("example", [example for example in EXAMPLES if example not in DRAFT_THEN_SEND],
