@@ -136,24 +136,15 @@ requirements:
 """
 
 EXAMPLES = r"""
-# The connection, once for the lookup and the modules: the lookup reads the ews_* variables
-# (group_vars/all.yml or play vars), and module_defaults hands the same variables to the modules.
-- name: Send every draft of the weekly report
-  module_defaults:
-    group/exchange.ews.ews:
-      url: "{{ ews_url }}"
-      username: "{{ ews_username }}"
-      password: "{{ ews_password }}"
+# The connection is configured once, as in the collection's README: ews_* variables and module_defaults.
+- name: Send every draft of the weekly report created in the last week
   exchange.ews.send_item:
     item_ids: "{{ query('exchange.ews.draft_ids', subject='Weekly report', created_after='-7d') }}"
 
-- name: The one draft for this ticket, in a principal's Drafts (as a delegate)
+- name: The one draft for this ticket, in a principal's Drafts (as a delegate, whose credentials the lookup is given)
   ansible.builtin.set_fact:
-    ticket_draft: "{{ query('exchange.ews.draft_ids', mailbox=principal_mailbox,
-                            subject_contains='TICKET-4711', exactly_one=true) | first }}"
-  vars:
-    ews_username: "{{ delegate_username }}"
-    ews_password: "{{ delegate_password }}"
+    ticket_draft: "{{ query('exchange.ews.draft_ids', mailbox=principal_mailbox, subject_contains='TICKET-4711',
+                            exactly_one=true, username=delegate_username, password=delegate_password) | first }}"
 
 - name: The five newest drafts to a recipient, tagged for Ansible
   ansible.builtin.debug:

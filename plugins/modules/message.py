@@ -223,122 +223,113 @@ requirements:
 """
 
 EXAMPLES = r"""
-# The connection comes from the ews_* variables (an inventory, a vault file or AWX credentials),
-# set once for every module of the collection.
-- name: Mail from Ansible
-  hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/exchange.ews.ews:
-      url: "{{ ews_url }}"
-      username: "{{ ews_username }}"
-      password: "{{ ews_password }}"
-  tasks:
-    - name: Send the weekly report once, however often the job runs
-      exchange.ews.message:
-        key: weekly-report-{{ report_week }}
-        subject: Weekly report {{ report_week }}
-        to: [team@example.com]
-        cc: [manager@example.com]
-        importance: high
-        body_type: html
-        body: |
-          <p>This week's numbers are attached.</p>
-          <p><img src="cid:logo@example.com" alt="Example Ltd"></p>
-        attachments:
-          - path: /srv/reports/week-{{ report_week }}.csv
-          - path: /srv/reports/summary-{{ report_week }}.pdf
-          - path: /srv/reports/logo.png
-            content_id: logo@example.com
-      register: report
+# The connection is configured once, as in the collection's README: ews_* variables and module_defaults.
+- name: Send the weekly report once, however often the job runs
+  exchange.ews.message:
+    key: weekly-report-{{ report_week }}
+    subject: Weekly report {{ report_week }}
+    to: [team@example.com]
+    cc: [manager@example.com]
+    importance: high
+    body_type: html
+    body: |
+      <p>This week's numbers are attached.</p>
+      <p><img src="cid:logo@example.com" alt="Example Ltd"></p>
+    attachments:
+      - path: "{{ reports_dir }}/week-{{ report_week }}.csv"
+      - path: "{{ reports_dir }}/summary-{{ report_week }}.pdf"
+      - path: "{{ reports_dir }}/logo.png"
+        content_id: logo@example.com
+  register: report
 
-    - name: Say what happened
-      ansible.builtin.debug:
-        msg: "{{ report.status }}: {{ report.internet_message_id }} at {{ report.sent_at }}"
+- name: Say what went out (a dry run sends nothing, so it has no Message-ID)
+  ansible.builtin.debug:
+    msg: "{{ report.status }}: {{ report.internet_message_id }} at {{ report.sent_at }}"
+  when: report.sent
 
-    - name: Attach content made on the controller (text as is, binary as base64)
-      exchange.ews.message:
-        key: inventory-{{ ansible_date_time.date }}
-        subject: Host inventory
-        to: [ops@example.com]
-        body: The inventory is attached.
-        attachments:
-          - name: inventory.csv
-            content: "{{ lookup('ansible.builtin.template', 'inventory.csv.j2') }}"
-          - name: diagram.png
-            content: "{{ lookup('ansible.builtin.file', 'diagram.png.b64') }}"
-            encoding: base64
-            content_type: image/png
+- name: Attach content made on the controller (text as is, binary as base64)
+  exchange.ews.message:
+    key: inventory-{{ '%Y-%m-%d' | strftime }}
+    subject: Host inventory
+    to: [ops@example.com]
+    body: The inventory is attached.
+    attachments:
+      - name: inventory.csv
+        content: "{{ lookup('ansible.builtin.template', 'inventory.csv.j2') }}"
+      - name: diagram.png
+        content: "{{ lookup('ansible.builtin.file', 'diagram.png.b64') }}"
+        encoding: base64
+        content_type: image/png
 
-    - name: Send As a shared mailbox (needs the Send As right on it)
-      exchange.ews.message:
-        key: notice-{{ change_id }}
-        from: it-notices@example.com
-        subject: Maintenance tonight
-        body: The mail service restarts at 22:00.
-        to: [all-staff@example.com]
-        reply_to: [servicedesk@example.com]
+- name: Send As a shared mailbox (needs the Send As right on it)
+  exchange.ews.message:
+    key: notice-{{ change_id }}
+    from: it-notices@example.com
+    subject: Maintenance tonight
+    body: The mail service restarts at 22:00.
+    to: [all-staff@example.com]
+    reply_to: [servicedesk@example.com]
 
-    - name: On behalf of a manager, from the manager's mailbox (the account is the manager's delegate)
-      exchange.ews.message:
-        key: board-pack-{{ quarter }}
-        mailbox: manager@example.com
-        subject: Board pack {{ quarter }}
-        body: Please find the board pack attached.
-        to: [board@example.com]
-        attachments:
-          - path: /srv/board/pack-{{ quarter }}.pdf
+- name: On behalf of a manager, from the manager's mailbox (the account is the manager's delegate)
+  exchange.ews.message:
+    key: board-pack-{{ quarter }}
+    mailbox: manager@example.com
+    subject: Board pack {{ quarter }}
+    body: Please find the board pack attached.
+    to: [board@example.com]
+    attachments:
+      - path: "{{ reports_dir }}/board-pack-{{ quarter }}.pdf"
 
-    - name: Receipts, sensitivity, categories and an extra header
-      exchange.ews.message:
-        key: contract-{{ contract_id }}
-        subject: Your contract
-        body: Your contract is attached.
-        to: [customer@example.org]
-        bcc: [archive@example.com]
-        sensitivity: confidential
-        categories: [Contracts]
-        read_receipt: true
-        delivery_receipt: true
-        headers:
-          X-Contract-Id: "{{ contract_id }}"
-        attachments:
-          - path: /srv/contracts/{{ contract_id }}.pdf
+- name: Receipts, sensitivity, categories and an extra header
+  exchange.ews.message:
+    key: contract-{{ contract_id }}
+    subject: Your contract
+    body: Your contract is attached.
+    to: [customer@example.org]
+    bcc: [archive@example.com]
+    sensitivity: confidential
+    categories: [Contracts]
+    read_receipt: true
+    delivery_receipt: true
+    headers:
+      X-Contract-Id: "{{ contract_id }}"
+    attachments:
+      - path: "{{ contracts_dir }}/{{ contract_id }}.pdf"
 
-    - name: Deferred delivery at 07:00 UTC on Monday (Exchange holds it in the Outbox until then)
-      exchange.ews.message:
-        key: monday-briefing-{{ monday }}
-        subject: Monday briefing
-        body: Good morning.
-        to: [team@example.com]
-        deliver_at: "{{ monday }}T07:00:00Z"
+- name: Deferred delivery at 07:00 UTC on Monday (Exchange holds it in the Outbox until then)
+  exchange.ews.message:
+    key: monday-briefing-{{ monday }}
+    subject: Monday briefing
+    body: Good morning.
+    to: [team@example.com]
+    deliver_at: "{{ monday }}T07:00:00Z"
 
-    - name: Prepare a draft for review in Outlook; nothing is sent
-      exchange.ews.message:
-        key: newsletter-{{ issue }}
-        state: draft
-        subject: Newsletter {{ issue }}
-        body: "{{ lookup('ansible.builtin.template', 'newsletter.html.j2') }}"
-        body_type: html
-        to: [subscribers@example.com]
+- name: Prepare a draft for review in Outlook; nothing is sent
+  exchange.ews.message:
+    key: newsletter-{{ issue }}
+    state: draft
+    subject: Newsletter {{ issue }}
+    body: "{{ lookup('ansible.builtin.template', 'newsletter.html.j2') }}"
+    body_type: html
+    to: [subscribers@example.com]
 
-    - name: Send the reviewed draft (only the key is needed; its content is kept as it is)
-      exchange.ews.message:
-        key: newsletter-{{ issue }}
+- name: Send the reviewed draft (only the key is needed; its content is kept as it is)
+  exchange.ews.message:
+    key: newsletter-{{ issue }}
 
-    - name: Delete the draft instead (sent copies are never touched)
-      exchange.ews.message:
-        key: newsletter-{{ issue }}
-        state: absent
+- name: Delete the draft instead (sent copies are never touched)
+  exchange.ews.message:
+    key: newsletter-{{ issue }}
+    state: absent
 
-    - name: A bigger limit for a mailbox allowed to send 35 MB (Exchange Online's default MaxSendSize)
-      exchange.ews.message:
-        key: scans-{{ batch }}
-        subject: Scans
-        to: [records@example.com]
-        max_send_size_mb: 35
-        attachments:
-          - path: /srv/scans/batch-{{ batch }}.zip
+- name: A bigger limit for a mailbox allowed to send 35 MB (Exchange Online's default MaxSendSize)
+  exchange.ews.message:
+    key: scans-{{ batch }}
+    subject: Scans
+    to: [records@example.com]
+    max_send_size_mb: 35
+    attachments:
+      - path: "{{ scans_dir }}/batch-{{ batch }}.zip"
 """
 
 RETURN = r"""

@@ -155,47 +155,42 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The connection is configured once, as in the collection's README: ews_* variables and module_defaults.
 - name: Send every draft of the weekly report, found by the lookup
   exchange.ews.send_item:
-    url: https://mail.example.com/EWS/Exchange.asmx
-    username: EXAMPLE\svc-reports
-    password: "{{ vault_ews_password }}"
     item_ids: "{{ query('exchange.ews.draft_ids', subject='Weekly report') }}"
 
-- name: Connection options once for the whole play
-  module_defaults:
-    group/exchange.ews.ews:
-      url: https://mail.example.com/EWS/Exchange.asmx
-      username: EXAMPLE\svc-reports
-      password: "{{ vault_ews_password }}"
-  block:
-    - name: Send two drafts by id
-      exchange.ews.send_item:
-        item_ids:
-          - AAMkADk0ZGE1ZDUzLWJhNzUtNDc2Ni1hZDU0LTE0ODk0ZDA3ODBkYwBGAAAAAAA=
-          - id: AAMkADk0ZGE1ZDUzLWJhNzUtNDc2Ni1hZDU0LTE0ODk0ZDA3ODBkYwBGAAAAAAB=
-            change_key: CQAAABYAAAB4
-      register: sent
-
-    - name: Show what happened to each draft
-      ansible.builtin.debug:
-        msg: "{{ item.id | truncate(20) }}: {{ item.status }}"
-      loop: "{{ sent.results }}"
-
-- name: As a delegate (bob), send drafts from alice's Drafts and keep the copy in alice's Sent Items
+- name: Send drafts by id, alone or with the ChangeKey they were read with (a draft edited since is not sent)
   exchange.ews.send_item:
-    username: EXAMPLE\bob
-    password: "{{ vault_bob_password }}"
-    item_ids: "{{ query('exchange.ews.draft_ids', mailbox='alice@example.com', subject='Invoice') }}"
+    item_ids:
+      - "{{ purchase_order.id }}"
+      - id: "{{ reviewed_draft.id }}"
+        change_key: "{{ reviewed_draft.change_key }}"
+  register: sent
+
+- name: Show what happened to each draft
+  ansible.builtin.debug:
+    msg: "{{ item.id | truncate(20) }}: {{ item.status }}"
+  loop: "{{ sent.results }}"
+
+- name: As a delegate, send drafts from the principal's Drafts and keep the copy in the principal's Sent Items
+  exchange.ews.send_item:
+    username: "{{ delegate_username }}"
+    password: "{{ delegate_password }}"
+    item_ids: "{{ query('exchange.ews.draft_ids', mailbox=principal_mailbox, subject='Invoice',
+                        username=delegate_username, password=delegate_password) }}"
     saved_item_folder: sentitems
-    mailbox: alice@example.com
+    mailbox: "{{ principal_mailbox }}"
 
-- name: With impersonation (the account has the ApplicationImpersonation role)
+- name: With impersonation (the account has the ApplicationImpersonation role), for the lookup too
   exchange.ews.send_item:
-    username: EXAMPLE\svc-mailer
-    password: "{{ vault_svc_password }}"
     impersonate: alice@example.com
+    item_ids: "{{ query('exchange.ews.draft_ids', subject='Welcome', impersonate='alice@example.com') }}"
+
+- name: Preview what would be sent; nothing is sent
+  exchange.ews.send_item:
     item_ids: "{{ draft_ids }}"
+  check_mode: true
 
 - name: Send without keeping a copy; ids gone from an earlier run are reported missing, not failed
   exchange.ews.send_item:
@@ -211,11 +206,6 @@ EXAMPLES = r"""
 - name: Report the drafts that were not sent
   ansible.builtin.debug:
     msg: "{{ outcome.results | selectattr('status', 'in', ['failed', 'missing']) | list }}"
-
-- name: Preview
-  exchange.ews.send_item:
-    item_ids: "{{ draft_ids }}"
-  check_mode: true
 """
 
 RETURN = r"""

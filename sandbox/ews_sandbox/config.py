@@ -10,8 +10,9 @@ import yaml
 from .context import RIGHTS
 from .files import private_dir, write_private
 
-# NetBIOS domain accepted in DOMAIN\login; the DNS domain of each user's SMTP
-# address is accepted too (DOMAIN\login and login@domain).
+# NetBIOS domain accepted in DOMAIN\login for every user. Each user's own domains are accepted too:
+# the DNS domain of the SMTP address (DOMAIN\login and login@domain) and its first label, which is what
+# Active Directory usually names the NetBIOS domain (EXAMPLE\login for login@example.com).
 NETBIOS_DOMAIN = "SANDBOX"
 
 DEMO_USERS_YAML = """\
@@ -66,6 +67,11 @@ class User:
     def domain(self) -> str:
         return self.smtp.rsplit("@", 1)[1]
 
+    @property
+    def logon_domains(self) -> tuple[str, ...]:
+        """The domains accepted in ``DOMAIN\\login``: the sandbox's, the SMTP domain's first label, the SMTP domain."""
+        return tuple(dict.fromkeys((NETBIOS_DOMAIN, self.domain.split(".", 1)[0].upper(), self.domain)))
+
 
 class Directory:
     """Lookups over the users of one sandbox; immutable after construction, so safe across threads."""
@@ -82,7 +88,7 @@ class Directory:
         if "\\" in name:
             domain, name = name.split("\\", 1)
             user = self._by_login.get(name)
-            return user if user and domain in (NETBIOS_DOMAIN.lower(), user.domain.lower()) else None
+            return user if user and domain in (d.lower() for d in user.logon_domains) else None
         if "@" in name:
             local, domain = name.rsplit("@", 1)
             user = self._by_login.get(local)
@@ -118,7 +124,7 @@ class Directory:
         lines = []
         for u in self.users:
             lines.append(f":{u.login}:{u.password}")
-            for domain in (NETBIOS_DOMAIN, u.domain):
+            for domain in u.logon_domains:
                 lines.append(f"{domain}:{u.login}:{u.password}")
                 lines.append(f":{u.login}@{domain}:{u.password}")
         return lines

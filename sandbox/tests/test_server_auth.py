@@ -13,6 +13,7 @@ import spnego
 from spnego.channel_bindings import GssChannelBindings
 
 from conftest import GET_DRAFTS, envelope, post, session_for
+from ews_sandbox.testing import Sandbox
 
 
 def test_ntlm_over_https_verified_against_the_sandbox_ca(sandbox):
@@ -28,6 +29,16 @@ def test_ntlm_over_https_verified_against_the_sandbox_ca(sandbox):
 def test_ntlm_login_spellings(sandbox, login):
     response = post(session_for(sandbox, "alice", login=login), sandbox, envelope(GET_DRAFTS))
     assert response.status_code == 200, response.text
+
+
+def test_ntlm_login_in_the_netbios_domain_of_the_smtp_domain(tmp_path):
+    users = tmp_path / "users.yml"
+    users.write_text("users:\n  - {login: svc-mailer, password: Passw0rd-svc, smtp: svc-mailer@example.com}\n")
+    with Sandbox(users_file=users) as example_sandbox:
+        session = session_for(example_sandbox, "svc-mailer", login="EXAMPLE\\svc-mailer")
+        response = post(session, example_sandbox, envelope(GET_DRAFTS))
+        assert response.status_code == 200, response.text
+        assert example_sandbox.admin.requests()[-1]["mailbox"] == "svc-mailer@example.com"
 
 
 def test_wrong_password_gets_401_with_iis_challenges(sandbox):

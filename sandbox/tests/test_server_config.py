@@ -25,6 +25,18 @@ def test_by_login_rejects(directory, name):
     assert directory.by_login(name) is None
 
 
+def test_netbios_domain_is_the_first_label_of_the_smtp_domain(tmp_path):
+    # Active Directory usually names the NetBIOS domain after the DNS domain's first label.
+    path = tmp_path / "users.yml"
+    path.write_text("users:\n  - {login: svc-mailer, password: p, smtp: svc-mailer@example.com}\n")
+    directory = load_directory(path)
+    for name in ("EXAMPLE\\svc-mailer", "example\\Svc-Mailer", "example.com\\svc-mailer", "SANDBOX\\svc-mailer"):
+        assert directory.by_login(name).smtp == "svc-mailer@example.com", name
+    for name in ("COM\\svc-mailer", "OTHER\\svc-mailer"):
+        assert directory.by_login(name) is None, name
+    assert "EXAMPLE:svc-mailer:p" in directory.ntlm_credential_lines()
+
+
 def test_lookups(directory):
     assert directory.by_smtp("BOB@sandbox.test").login == "bob"
     assert directory.by_token("svc-token").login == "svc"

@@ -5,6 +5,7 @@
 #   tarball    tests/packaging/test_tarball.sh  the built collection, installed fresh, demo from it
 #   runner     tests/runner (pytest)            a runbook through ansible-runner with AWX-injected credentials
 #   runbooks   tests/runbooks/run_all.sh        every runbook against the sandbox
+#   examples   tests/examples (pytest)          every YAML example of the docs and plugins, run against the sandbox
 #   lint       tests/quality/lint.sh            ansible-lint production, changelog, plugin docs, docsite
 # Logs: build/logs/quality-<step>.log. Exit status non-zero when any step fails.
 set -uo pipefail
@@ -30,6 +31,7 @@ step ee-create tests/packaging/ee_create.sh
 step tarball tests/packaging/test_tarball.sh
 step runner build/venv-quality/bin/python -m pytest -q -p no:cacheprovider tests/runner
 step runbooks env VENV=build/venv-quality tests/runbooks/run_all.sh
+step examples build/venv-quality/bin/python -m pytest -q -p no:cacheprovider tests/examples
 step lint tests/quality/lint.sh
 for name in "${failed_steps[@]}"; do
   echo "==================== build/logs/quality-$name.log (last 80 lines)"

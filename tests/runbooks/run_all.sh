@@ -106,13 +106,18 @@ else echo "FAIL docs/awx.md and the runbooks' variables differ"; failures=$((fai
 # A dry run reports changed (what a real run would send) and delivers nothing.
 run demo yes demo.yml
 expect_deliveries "demo sent once" "exchange.ews demo" 1
+# Twice in a row like every runbook: the demo names a new draft each run (its key has the time), so the second
+# run passes too and sends its own draft, one delivery per run.
+run demo-again yes demo.yml
+expect_deliveries "demo run twice, one delivery per run" "exchange.ews demo" 2
 
 # prepare today, dry-run, send tomorrow, re-send.
 weekly=(-e '{"report_key": "runbook-weekly", "report_subject": "Runbook weekly 19", "report_to": "bob@sandbox.test"}')
 run prepare_draft yes prepare_draft.yml "${weekly[@]}"
 run prepare_draft-again no prepare_draft.yml "${weekly[@]}"
 run dry_run yes dry_run.yml -e '{"dry_run_subject_contains": "Runbook weekly"}'
-expect_deliveries "dry run sent nothing" "Runbook weekly 19" 0
+run dry_run-again yes dry_run.yml -e '{"dry_run_subject_contains": "Runbook weekly"}'
+expect_deliveries "dry run, twice, sent nothing" "Runbook weekly 19" 0
 run send_prepared_draft yes send_prepared_draft.yml -e report_key=runbook-weekly
 expect_deliveries "prepared draft sent once" "Runbook weekly 19" 1
 run send_prepared_draft-again no send_prepared_draft.yml -e report_key=runbook-weekly
@@ -167,7 +172,7 @@ run send_report-check-new yes send_report.yml --check --diff \
   -e '{"report_key": "runbook-report-check", "report_subject": "Runbook check report", "report_to": "bob@sandbox.test"}'
 expect_deliveries "check mode sent nothing" "Runbook check" 0
 expect_deliveries "the report still sent once" "Runbook report" 1
-expect_deliveries "the demo in check mode sent nothing" "exchange.ews demo" 1
+expect_deliveries "the demo in check mode sent nothing" "exchange.ews demo" 2
 
 # A prepared key that does not exist fails the job, unless told otherwise.
 run_fails() {  # run_fails NAME PLAYBOOK [ARGS...]: the runbook must fail

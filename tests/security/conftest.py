@@ -26,6 +26,7 @@ from ews_sandbox.testing import Sandbox
 
 from ansible_collections.exchange.ews.tests.unit.utils import hostile_server as hostile
 from ansible_collections.exchange.ews.tests.unit.utils.leaks import leaked_forms
+from ansible_collections.exchange.ews.tests.utils.playbook_run import PlaybookRun
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
@@ -85,18 +86,8 @@ def hostile_server():
         yield running
 
 
-class Run:
-    """One ansible-playbook run: ``rc`` and ``output`` (stdout and stderr together)."""
-
-    def __init__(self, rc, output):
-        self.rc = rc
-        self.output = output
-
-    @property
-    def recap(self):
-        """The PLAY RECAP counters, e.g. {"ok": 5, "failed": 0, "ignored": 2}."""
-        line = [line for line in self.output.splitlines() if line.startswith("localhost ")][-1]
-        return dict((key, int(value)) for key, value in (field.split("=") for field in line.split()[2:]))
+class Run(PlaybookRun):
+    """One ansible-playbook run, searched for secrets."""
 
     def leaks(self, secrets):
         """{secret's variable: forms of it found in the output}, for the secrets that leaked."""
