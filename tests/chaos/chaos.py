@@ -14,6 +14,7 @@ each check; the table printed at the end is its results table. Exits 1 when any 
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import json
 import os
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from ews_sandbox.testing import Sandbox
 
-from checks import CATEGORIES, TrialCheck
+from checks import CATEGORIES, MAY_HAVE, TrialCheck, send_state_token
 from plan import BACKENDS, draw
 from trial import COLLECTION_ROOT, run_trial
 
@@ -47,7 +48,28 @@ class Tally:
     runs: int = 0
     seconds: float = 0.0
     load_max: float = 0.0
+    overrun: float = 0.0           # the most a run (not killed) went past its deadline after its start-up
     counts: dict = dataclasses.field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    # What the trials exercised: results by status (and code for failures), faults by kind, If-Match readings,
+    # deliveries that went out under another run's stamp, "may have been sent" results.
+    exercised: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+
+    def note(self, trial, check) -> None:
+        for run in check.runs:
+            for result in (run.outcome or {}).get("results") or ():
+                self.exercised["result " + result["status"] + (
+                    " " + result["response_code"] if result["status"] == "failed" else "")] += 1
+                if any(text in (result.get("message_text") or "") for text in MAY_HAVE):
+                    self.exercised["results saying it may have been sent"] += 1
+            if run.killed:
+                self.exercised["runs killed (kill -9)"] += 1
+        for fault in trial.faults:
+            self.exercised["fault " + fault.plan.kind] += 1
+        if trial.plan.if_match:
+            self.exercised["trials with If-Match " + trial.plan.if_match] += 1
+        for delivery in trial.deliveries:
+            if delivery.get("sent_by") != send_state_token(delivery):
+                self.exercised["deliveries sent under another run's stamp"] += 1
 
 
 def trial_seeds(seed: int, trials: int) -> list[int]:
@@ -62,6 +84,8 @@ def table(tallies: dict) -> str:
             ("runs (clean re-runs included)", [tallies[n].runs for n in names])]
     rows += [(LABELS[category], [tallies[n].counts[category] for n in names]) for category in CATEGORIES]
     rows.append(("time", ["%d min %02d s" % divmod(round(tallies[n].seconds), 60) for n in names]))
+    rows.append(("most a run went past its deadline, after its start-up", ["%.1f s" % tallies[n].overrun
+                                                                          for n in names]))
     rows.append(("highest 1-minute load average at a trial's end", ["%.1f" % tallies[n].load_max for n in names]))
     width = max(len(label) for label, _ in rows)
     lines = ["| %s | %s |" % ("check".ljust(width), " | ".join(names)),
@@ -100,8 +124,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     seeds = [args.replay] if args.replay is not None else trial_seeds(args.seed, args.trials)
     RECORDS.mkdir(parents=True, exist_ok=True)
-    command = "chaos.py " + (("--replay %d" % args.replay) if args.replay is not None else
-                             "--seed %d --trials %d" % (args.seed, args.trials)) + " --backends " + ",".join(args.backends)
+    command = "chaos.py %s --backends %s" % ("--replay %d" % args.replay if args.replay is not None else
+                                             "--seed %d --trials %d" % (args.seed, args.trials), ",".join(args.backends))
     print("%s on commit %s, %d CPUs, load average %.1f at the start" % (command, commit(), os.cpu_count() or 0,
                                                                         os.getloadavg()[0]), flush=True)
 
@@ -117,7 +141,10 @@ def main(argv=None) -> int:
                 tally.trials += 1
                 tally.drafts += trial.plan.drafts
                 tally.runs += len(check.runs)
+                tally.note(trial, check)
                 tally.load_max = max(tally.load_max, trial.load_average)
+                tally.overrun = max([tally.overrun] + [check.ran(run) - run.plan.deadline for run in check.runs
+                                                       if not run.killed and run.ended])
                 for finding in check.findings:
                     tally.counts[finding.category] += 1
                 findings += [(backend, finding) for finding in check.findings]
@@ -131,6 +158,10 @@ def main(argv=None) -> int:
                     else "", trial.plan.drafts, len(trial.runs), trial.seconds, trial.load_average,
                     "".join("\n  %s: %s" % (f.category, f.detail) for f in check.findings)), flush=True)
             tally.seconds = time.monotonic() - started
+    print()
+    for backend, tally in tallies.items():
+        print("%s exercised: %s" % (backend, "; ".join("%s %d" % (name, count)
+                                                        for name, count in sorted(tally.exercised.items()))))
     print()
     print(table(tallies))
     if findings:

@@ -104,9 +104,9 @@ class TrialCheck:
             if run.killed:
                 continue
             allowed = run.plan.deadline + AFTER_START_UP_SECONDS + (START_UP_SECONDS if run.read_args is None else 0)
-            if run.hung or self._ran(run) > allowed:
+            if run.hung or self.ran(run) > allowed:
                 self._add("past_deadline", "%s: ran %.1f s after its start-up (%.1f s in all) with deadline %d s, "
-                          "load average %.1f%s" % (self._where(run), self._ran(run), run.duration, run.plan.deadline,
+                          "load average %.1f%s" % (self._where(run), self.ran(run), run.duration, run.plan.deadline,
                                                    self.trial.load_average,
                                                    " (killed by the harness)" if run.hung else ""))
             if run.outcome is None:
@@ -122,7 +122,7 @@ class TrialCheck:
                 self._add("lost", "draft %d never delivered, but a run said sent or already_sent" % draft)
 
     @staticmethod
-    def _ran(run: RunRecord) -> float:
+    def ran(run: RunRecord) -> float:
         """Seconds the run took after its start-up (the whole process when that is unknown)."""
         return run.duration if run.read_args is None else run.ended - run.read_args
 
@@ -208,7 +208,7 @@ class TrialCheck:
         codes = {f.fields.get("code") for f in faults}
         lossy = any(ambiguous(f) for f in faults)
         if any(text in message for text in MAY_HAVE) and not (lossy or "delay" in kinds) \
-                and self._ran(run) < run.plan.deadline:
+                and self.ran(run) < run.plan.deadline:
             # "May have been sent" is honest only where an answer of this run's can have been lost: a fault that
             # loses answers, a delay, or a request whose timeout the deadline cut.
             return "says it may have been sent, but no answer of the run can have been lost"
@@ -216,14 +216,14 @@ class TrialCheck:
             if "settled before it" not in (run.outcome.get("msg") or ""):
                 return "says the run stopped at a request-level failure, but the run does not report one"
             # A refusing fault, or a connection the deadline's cut timeout did not let open (EwsNotSent).
-            if not kinds & self.refusing_kinds and self._ran(run) < run.plan.deadline:
+            if not kinds & self.refusing_kinds and self.ran(run) < run.plan.deadline:
                 return "says the run stopped at a request-level failure, but no fault refused a request"
             return None
         if "within the deadline" in message:
             # Unsettled at the deadline: the code is the item's last setback (a conflict, a lost answer,
             # throttling, a claim it waited on), which the deadline cut short.
-            if self._ran(run) < run.plan.deadline:
-                return "says the deadline of %d s passed, but the run took %.1f s" % (run.plan.deadline, self._ran(run))
+            if self.ran(run) < run.plan.deadline:
+                return "says the deadline of %d s passed, but the run took %.1f s" % (run.plan.deadline, self.ran(run))
             if code == "EwsClaimedByAnotherRun":
                 if not any(draft in other.plan.drafts for other in self.runs if other is not run):
                     return "no other run had this draft to claim"
