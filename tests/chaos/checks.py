@@ -37,7 +37,10 @@ GRAPH_REFUSING_KINDS = frozenset(("http_429", "http_503", "graph_error"))
 # of the step failed), and the fault kinds that explain them. ApplicationThrottled is Graph's own answer to more than
 # four concurrent requests of the app on the mailbox: concurrent runs, or one $batch of 20, meet it without a fault.
 GRAPH_THROTTLING = {"TooManyRequests": {"http_429"}, "EwsThrottled": {"http_429"},
-                    "ServiceUnavailable": {"http_503"}, "EwsUnavailable": {"http_503"}}
+                    "ServiceUnavailable": {"http_503"}}
+# The code a request of a $batch gets when it was not sent because an earlier batch of the step failed: that failure
+# can be any refusal or a lost answer (graph_client.GraphClient.batch).
+NOT_SENT_AFTER_A_FAILED_BATCH = frozenset(("EwsUnavailable",))
 ALWAYS_POSSIBLE_ON_GRAPH = frozenset(("ApplicationThrottled",))
 
 CATEGORIES = ("duplicate", "lost", "wrong_status", "past_deadline", "no_result")
@@ -240,6 +243,8 @@ class TrialCheck:
             return None if lossy else "no fault of the trial could lose an answer"
         if self.graph:
             if code in ALWAYS_POSSIBLE_ON_GRAPH:
+                return None
+            if code in NOT_SENT_AFTER_A_FAILED_BATCH and (lossy or kinds & self.refusing_kinds):
                 return None
             if code in GRAPH_THROTTLING:
                 return None if kinds & GRAPH_THROTTLING[code] else "no fault of the trial throttled a request"

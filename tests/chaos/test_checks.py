@@ -189,6 +189,9 @@ def test_may_have_been_sent_needs_an_answer_that_can_have_been_lost(backend, fau
     ("ServiceUnavailable", [fault("http_429", retry_after=0)], True),
     ("ServiceUnavailable", [fault("http_503", retry_after=0)], False),
     ("EwsUnavailable", [fault("http_503", retry_after=0)], False),
+    ("EwsUnavailable", [fault("drop_after_commit")], False),     # not sent after an earlier batch's answer was lost
+    ("EwsUnavailable", [fault("graph_error", status=412, code="ErrorIrresolvableConflict")], False),
+    ("EwsUnavailable", [fault("delay", delay_ms=100)], True),
     ("EwsNotSent", [fault("http_503", retry_after=0)], True),
     ("EwsNotSent", [fault("truncated_after_commit")], False),
     ("ErrorIrresolvableConflict", [], True),
