@@ -121,7 +121,7 @@ def graph(app, query, data):
 
 
 def graph_sends(app, query, data):
-    """The sends Graph accepted after ``since``: {"seq", "marker", "client_request_id", "time"} (graph.server.SendLog)."""
+    """The sends Graph accepted after ``since``: {"seq", "marker", "client_request_id", "time"} (server.SendLog)."""
     return app.graph.sends.since(_since(query))
 
 

@@ -124,8 +124,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     seeds = [args.replay] if args.replay is not None else trial_seeds(args.seed, args.trials)
     RECORDS.mkdir(parents=True, exist_ok=True)
-    command = "chaos.py %s --backends %s" % ("--replay %d" % args.replay if args.replay is not None else
-                                             "--seed %d --trials %d" % (args.seed, args.trials), ",".join(args.backends))
+    selection = ("--replay %d" % args.replay if args.replay is not None
+                 else "--seed %d --trials %d" % (args.seed, args.trials))
+    command = "chaos.py %s --backends %s" % (selection, ",".join(args.backends))
     print("%s on commit %s, %d CPUs, load average %.1f at the start" % (command, commit(), os.cpu_count() or 0,
                                                                         os.getloadavg()[0]), flush=True)
 
