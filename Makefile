@@ -24,7 +24,7 @@ help:
 	@echo "make demo   - send a draft through the collection against a local EWS sandbox"
 	@echo "make test   - the whole test suite (what CI runs)"
 	@echo "make security - secret-leak and hostile-server tests: ansible-playbook -vvvv (part of make test)"
-	@echo "make chaos  - randomized trials against the sandbox (TRIALS=500, SEED=1), docs/reliability.md"
+	@echo "make chaos  - randomized trials against the sandbox, EWS and Graph (TRIALS=500 each, SEED=1, BACKENDS=ews,graph), docs/reliability.md"
 	@echo "make quality - lint, packaging, AWX/ansible-runner and runbook checks (part of make test)"
 	@echo "make bench  - benchmarks, writes docs/performance.md"
 
@@ -57,12 +57,14 @@ demo: collection
 sandbox-tests: venv
 	$(BIN)/python -m pytest -q -n 2 sandbox/tests
 
-# Randomized trials of send_item against one sandbox (tests/chaos); .ci/test-all runs a short smoke of it.
+# Randomized trials of send_item against one sandbox (tests/chaos), TRIALS per backend of BACKENDS (EWS, and
+# Microsoft Graph with api: graph); .ci/test-all runs a short smoke of it.
 TRIALS ?= 500
 SEED ?= 1
+BACKENDS ?= ews,graph
 chaos: collection
 	PYTHONPATH=$(COLLECTIONS) $(BIN)/python -m pytest -q -p no:cacheprovider tests/chaos
-	PYTHONPATH=$(COLLECTIONS) $(BIN)/python tests/chaos/chaos.py --seed $(SEED) --trials $(TRIALS)
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/python tests/chaos/chaos.py --seed $(SEED) --trials $(TRIALS) --backends $(BACKENDS)
 
 sanity: venv test-tree
 	cd $(TEST_TREE) && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python $(PY_VERSION) --color no

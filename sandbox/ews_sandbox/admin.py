@@ -111,12 +111,18 @@ def reset(app, query, data):
     app.requests.clear()
     app.faults.clear()
     app.graph.settings.update(GraphSettings().to_json())
+    app.graph.sends.clear()
     return {"ok": True}
 
 
 def graph(app, query, data):
     """GET: the Graph settings; POST: change the ones given (if_match, batch_concurrency, token_lifetime_s)."""
     return app.graph.settings.update(data).to_json()
+
+
+def graph_sends(app, query, data):
+    """The sends Graph accepted after ``since``: {"seq", "marker", "client_request_id", "time"} (server.SendLog)."""
+    return app.graph.sends.since(_since(query))
 
 
 def outbox(app, query, data):
@@ -182,4 +188,5 @@ ROUTES = {
     ("POST", "latency"): latency,
     ("GET", "graph"): graph,
     ("POST", "graph"): graph,
+    ("GET", "graph/sends"): graph_sends,
 }

@@ -93,6 +93,11 @@ class AdminClient:
         """Change the Graph settings named (``reset()`` restores the defaults); returns them all."""
         return self._call("POST", "graph", changes)
 
+    def graph_sends(self, since: int = 0) -> list[dict]:
+        """The sends Graph accepted: {"seq", "marker", "client_request_id", "time"}, oldest first (who sent what:
+        Graph's send checks no ChangeKey, so a delivery's send_state need not be the sender's)."""
+        return self._call("GET", "graph/sends", since=since)
+
     def faults(self) -> list[dict]:
         return self._call("GET", "faults")["faults"]
 

@@ -301,3 +301,27 @@ def test_delete_after_submit_files_no_copy(clean_sandbox):
     sandbox.admin.wait_for_outbox()
     assert [d["marker"] for d in sandbox.admin.deliveries()] == ["m-nocopy"]
     assert graph.get(f"{users(sandbox)}/mailFolders/sentitems/messages").json()["value"] == []
+
+
+def test_the_send_log_names_the_request_that_sent_each_message(clean_sandbox):
+    """Ground truth for tests (GET /_sandbox/graph/sends): Graph's send checks no ChangeKey, so the send state a
+    delivery carries need not be the sender's; the log keeps each accepted send's client-request-id, in a $batch
+    the inner request's, and a send refused or answered after a lost commit is logged only if it committed."""
+    sandbox = clean_sandbox
+    graph = graph_session(sandbox)
+    first, second, third = (create(graph, sandbox, marker="m-%d" % n) for n in range(3))
+    sent = graph.post(f"{users(sandbox)}/messages/{first['id']}/send", headers={"client-request-id": "run-a"})
+    assert sent.status_code == 202
+    inner = {"id": "1", "method": "POST", "url": f"/users/{ALICE}/messages/{second['id']}/send",
+             "headers": {"client-request-id": "run-b"}}
+    assert graph.post(f"{sandbox.graph_url}/$batch", json={"requests": [inner]}).json()["responses"][0]["status"] == 202
+    again = graph.post(f"{users(sandbox)}/messages/{first['id']}/send", headers={"client-request-id": "run-c"})
+    assert again.status_code == 404                                     # refused: not logged
+    sandbox.admin.add_graph_fault("drop_after_commit", operation="SendMessage")
+    with pytest.raises(Exception):
+        graph.post(f"{users(sandbox)}/messages/{third['id']}/send", headers={"client-request-id": "run-d"})
+    assert [(e["marker"], e["client_request_id"]) for e in sandbox.admin.graph_sends()] == \
+        [("m-0", "run-a"), ("m-1", "run-b"), ("m-2", "run-d")]
+    assert [e["marker"] for e in sandbox.admin.graph_sends(since=2)] == ["m-2"]
+    sandbox.admin.reset()
+    assert sandbox.admin.graph_sends() == []

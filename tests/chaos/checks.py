@@ -2,7 +2,9 @@
 
 docs/reliability.md defines each check; the comments here say which definition a branch implements.
 A delivery belongs to the draft whose marker (sha256 of its original ItemId) it carries, and to the
-run whose token was in its send state when it was submitted (``pending:<run token>:<time>``).
+run that sent it (``sent_by``, trial.attribute): on EWS the run whose token was in its send state when it
+was submitted (``pending:<run token>:<time>``), on Graph the run whose send request the sandbox accepted.
+The same checks judge both backends; where Graph's faults or writes differ, the backend's sets say so.
 """
 
 from __future__ import annotations
@@ -24,11 +26,22 @@ START_UP_SECONDS = 3.0
 # How long the module sleeps between two reads of a draft another run holds (ExactlyOnceSender.poll_interval).
 POLL_INTERVAL = 1.0
 MAY_HAVE = ("may have been sent", "may have gone out")
-# Fault kinds whose answer is lost although the request may have committed.
+# Fault kinds whose answer is lost although the request may have committed (on Graph also a graph_error of 500
+# or more, see ``ambiguous``).
 AMBIGUOUS_KINDS = frozenset(("drop_after_commit", "http_502_after_commit", "http_504_after_commit",
                              "truncated_after_commit", "html_error"))
-# Fault kinds that make Exchange refuse a whole request (after the retries, or at once).
+# Fault kinds that make Exchange refuse a whole request (after the retries, or at once): EWS, Graph.
 REFUSING_KINDS = frozenset(("soap_fault", "server_busy", "http_503"))
+GRAPH_REFUSING_KINDS = frozenset(("http_429", "http_503", "graph_error"))
+# Codes of Graph requests refused as not processed (429, 503, a request of a $batch not sent after an earlier batch
+# of the step failed), and the fault kinds that explain them. ApplicationThrottled is Graph's own answer to more than
+# four concurrent requests of the app on the mailbox: concurrent runs, or one $batch of 20, meet it without a fault.
+GRAPH_THROTTLING = {"TooManyRequests": {"http_429"}, "EwsThrottled": {"http_429"},
+                    "ServiceUnavailable": {"http_503"}}
+# The code a request of a $batch gets when it was not sent because an earlier batch of the step failed: that failure
+# can be any refusal or a lost answer (graph_client.GraphClient.batch).
+NOT_SENT_AFTER_A_FAILED_BATCH = frozenset(("EwsUnavailable",))
+ALWAYS_POSSIBLE_ON_GRAPH = frozenset(("ApplicationThrottled",))
 
 CATEGORIES = ("duplicate", "lost", "wrong_status", "past_deadline", "no_result")
 
@@ -45,19 +58,31 @@ def send_state_token(delivery: dict) -> str | None:
     return state.run_token if state else None
 
 
+def sender_token(delivery: dict) -> str | None:
+    """The run token of the send that submitted a delivery (``sent_by``; a record without it: its send state)."""
+    return delivery["sent_by"] if "sent_by" in delivery else send_state_token(delivery)
+
+
+def ambiguous(fault) -> bool:
+    """Whether a fault (a ``FaultPlan``) loses an answer the request may have committed before."""
+    return fault.kind in AMBIGUOUS_KINDS or (fault.kind == "graph_error" and fault.fields.get("status", 500) >= 500)
+
+
 class TrialCheck:
     """Checks one ``TrialRecord``; ``findings`` lists what is wrong."""
 
     def __init__(self, trial: TrialRecord):
         self.trial = trial
         self.plan = trial.plan
+        self.graph = getattr(trial.plan, "backend", "ews") == "graph"
+        self.refusing_kinds = GRAPH_REFUSING_KINDS if self.graph else REFUSING_KINDS
         self.runs = trial.runs + [trial.clean]
         self.by_token = {run.token: run for run in self.runs if run.token}
         self.unreported = [run for run in self.runs if not run.token]   # killed, or ended without a result
         draft_of_marker = {properties.marker_for(d["id"]): index for index, d in enumerate(trial.drafts)}
         self.deliveries = [[] for _ in trial.drafts]      # per draft: run tokens of its deliveries
         for delivery in trial.deliveries:
-            self.deliveries[draft_of_marker[delivery["marker"]]].append(send_state_token(delivery))
+            self.deliveries[draft_of_marker[delivery["marker"]]].append(sender_token(delivery))
         self.stall = self.plan.stall()
         # A request a run gave up on (or was killed during) still commits at the server, up to this much later.
         self.late_commit = self.plan.longest_hold() + self.plan.latency_ms / 1000
@@ -82,9 +107,9 @@ class TrialCheck:
             if run.killed:
                 continue
             allowed = run.plan.deadline + AFTER_START_UP_SECONDS + (START_UP_SECONDS if run.read_args is None else 0)
-            if run.hung or self._ran(run) > allowed:
+            if run.hung or self.ran(run) > allowed:
                 self._add("past_deadline", "%s: ran %.1f s after its start-up (%.1f s in all) with deadline %d s, "
-                          "load average %.1f%s" % (self._where(run), self._ran(run), run.duration, run.plan.deadline,
+                          "load average %.1f%s" % (self._where(run), self.ran(run), run.duration, run.plan.deadline,
                                                    self.trial.load_average,
                                                    " (killed by the harness)" if run.hung else ""))
             if run.outcome is None:
@@ -100,7 +125,7 @@ class TrialCheck:
                 self._add("lost", "draft %d never delivered, but a run said sent or already_sent" % draft)
 
     @staticmethod
-    def _ran(run: RunRecord) -> float:
+    def ran(run: RunRecord) -> float:
         """Seconds the run took after its start-up (the whole process when that is unknown)."""
         return run.duration if run.read_args is None else run.ended - run.read_args
 
@@ -176,22 +201,32 @@ class TrialCheck:
             return self._check_failure(run, draft, result, pinned, others)
         return "unexpected status"
 
+    def _faults_before(self, run: RunRecord) -> list:
+        return [f.plan for f in self.trial.faults if f.added <= run.ended]
+
     def _check_failure(self, run: RunRecord, draft: int, result: dict, pinned: bool, others: list) -> str | None:
         code, message = result["response_code"], result["message_text"] or ""
-        kinds = {f.plan.kind for f in self.trial.faults if f.added <= run.ended}
-        codes = {f.plan.fields.get("code") for f in self.trial.faults if f.added <= run.ended}
+        faults = self._faults_before(run)
+        kinds = {f.kind for f in faults}
+        codes = {f.fields.get("code") for f in faults}
+        lossy = any(ambiguous(f) for f in faults)
+        if any(text in message for text in MAY_HAVE) and not (lossy or "delay" in kinds) \
+                and self.ran(run) < run.plan.deadline:
+            # "May have been sent" is honest only where an answer of this run's can have been lost: a fault that
+            # loses answers, a delay, or a request whose timeout the deadline cut.
+            return "says it may have been sent, but no answer of the run can have been lost"
         if "request-level failure" in message:
             if "settled before it" not in (run.outcome.get("msg") or ""):
                 return "says the run stopped at a request-level failure, but the run does not report one"
             # A refusing fault, or a connection the deadline's cut timeout did not let open (EwsNotSent).
-            if not kinds & REFUSING_KINDS and self._ran(run) < run.plan.deadline:
+            if not kinds & self.refusing_kinds and self.ran(run) < run.plan.deadline:
                 return "says the run stopped at a request-level failure, but no fault refused a request"
             return None
         if "within the deadline" in message:
             # Unsettled at the deadline: the code is the item's last setback (a conflict, a lost answer,
             # throttling, a claim it waited on), which the deadline cut short.
-            if self._ran(run) < run.plan.deadline:
-                return "says the deadline of %d s passed, but the run took %.1f s" % (run.plan.deadline, self._ran(run))
+            if self.ran(run) < run.plan.deadline:
+                return "says the deadline of %d s passed, but the run took %.1f s" % (run.plan.deadline, self.ran(run))
             if code == "EwsClaimedByAnotherRun":
                 if not any(draft in other.plan.drafts for other in self.runs if other is not run):
                     return "no other run had this draft to claim"
@@ -205,7 +240,19 @@ class TrialCheck:
                        "this run's stamp was answered"
             return self._rule7(run, draft, code, others)
         if code == "EwsResponseLost":
-            return None if kinds & AMBIGUOUS_KINDS else "no fault of the trial could lose an answer"
+            return None if lossy else "no fault of the trial could lose an answer"
+        if self.graph:
+            if code in ALWAYS_POSSIBLE_ON_GRAPH:
+                return None
+            if code in NOT_SENT_AFTER_A_FAILED_BATCH and (lossy or kinds & self.refusing_kinds):
+                return None
+            if code in GRAPH_THROTTLING:
+                return None if kinds & GRAPH_THROTTLING[code] else "no fault of the trial throttled a request"
+            if code == "EwsNotSent":
+                # The read of the ChangeKey just before the send lost its answer: nothing was sent.
+                return None if lossy else "no fault of the trial could lose the read before the send"
+            if code == "ErrorIrresolvableConflict":
+                return None if code in codes else "no 412 was injected, and a conflict is read again"
         if code == "ErrorServerBusy":
             return None if "server_busy" in kinds else "no ErrorServerBusy was injected"
         if code == "ErrorBatchProcessingStopped":
@@ -236,10 +283,13 @@ class TrialCheck:
         stamp whose answer was lost."""
         edited = any(a.plan.kind == "edit" and a.plan.draft == draft and a.may_have_applied and a.started <= run.ended
                      for a in self.trial.user_actions)
-        released = bool(kinds & (REFUSING_KINDS | AMBIGUOUS_KINDS | {"item_error"})) and any(
-            draft in other.plan.drafts for other in self.runs if other is not run)
-        own_stamp_lost = "lost response" in message and bool(kinds & AMBIGUOUS_KINDS)
-        return edited or released or own_stamp_lost
+        shared = any(draft in other.plan.drafts for other in self.runs if other is not run)
+        lossy = any(ambiguous(f) for f in self._faults_before(run))
+        released = (bool(kinds & (self.refusing_kinds | {"item_error"})) or lossy) and shared
+        own_stamp_lost = "lost response" in message and lossy
+        # Graph ignoring If-Match: a stamp is no compare-and-set, so another run's stamp overwrites this run's.
+        overwritten = self.graph and self.plan.if_match != "honoured" and shared
+        return edited or released or own_stamp_lost or overwritten
 
     # -- who delivered, and when ---------------------------------------------------------------
 
@@ -259,6 +309,10 @@ class TrialCheck:
         return max(run.ended for run in self._deliverers(token, draft)) + self.late_commit
 
     def _saved_a_copy(self, token: str | None, draft: int) -> bool:
+        if self.graph:
+            # Graph keeps a copy unless PidTagDeleteAfterSubmit, which every run's stamp writes (as its save_copy
+            # says) and which need not be the sender's: a copy is certain only if every run with the draft saves one.
+            return all(run.plan.save_copy for run in self.runs if draft in run.plan.drafts)
         return all(run.plan.save_copy for run in self._deliverers(token, draft))
 
     def _run_name(self, token: str | None) -> str:

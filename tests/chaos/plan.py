@@ -8,11 +8,24 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-# Every fault kind of the sandbox (ews_sandbox.faults.KINDS), with the fields each one draws.
+BACKENDS = ("ews", "graph")
+# Every fault kind of the sandbox for EWS (ews_sandbox.faults.API_KINDS["ews"]), with the fields each one draws.
 FAULT_KINDS = ("server_busy", "http_503", "drop_after_commit", "delay", "soap_fault", "html_error", "item_error",
                "http_502_after_commit", "http_504_after_commit", "truncated_after_commit")
 # Operations the module sends (and the user's UpdateItem / MoveItem); None: any operation.
 FAULT_OPERATIONS = ("GetItem", "UpdateItem", "SendItem", "FindItem", None)
+# Every fault kind of the sandbox for Microsoft Graph (API_KINDS["graph"]): they hit Graph requests only.
+GRAPH_FAULT_KINDS = ("http_429", "http_503", "graph_error", "delay", "drop_after_commit", "http_502_after_commit",
+                     "http_504_after_commit", "truncated_after_commit")
+# The Graph requests send_item makes, by the sandbox's operation names: the requests inside a $batch (read and the
+# ChangeKey check before the send: GetMessage; stamp, release and the If-Match probe: UpdateMessage; send:
+# SendMessage; the search by marker: ListMessages), or the $batch as a whole (Batch); None: any, the batch first.
+GRAPH_FAULT_OPERATIONS = ("GetMessage", "UpdateMessage", "SendMessage", "ListMessages", "Batch", None)
+# graph_error: (HTTP status, code). 412 ErrorIrresolvableConflict, as Graph has been seen to answer even requests
+# without a precondition (sandbox/README.md, If-Match); 500, an answer that proves nothing (it may have been processed).
+GRAPH_ERRORS = ((412, "ErrorIrresolvableConflict"), (500, "ErrorInternalServerError"))
+# Whether Graph honours If-Match on a message write: the documentation is silent, the sandbox plays either.
+IF_MATCH_READINGS = ("ignored", "honoured")
 # Codes an injected item Error or SOAP fault carries: refusals that stop a batch or a request. Never
 # ErrorItemNotFound, ErrorStaleObject or ErrorIrresolvableConflict: the protocol trusts those to describe the item.
 REFUSAL_CODES = ("ErrorQuotaExceeded", "ErrorInternalServerError", "ErrorMailboxStoreUnavailable",
@@ -54,6 +67,7 @@ class FaultPlan:
         return {"delay": self.fields.get("delay_ms", 0) / 1000,
                 "server_busy": self.fields.get("back_off_ms", 0) / 1000,
                 "http_503": self.fields.get("retry_after", 0),
+                "http_429": self.fields.get("retry_after", 0),
                 "http_502_after_commit": self.fields.get("delay_ms", 0) / 1000,
                 "http_504_after_commit": self.fields.get("delay_ms", 0) / 1000}.get(self.kind, 0)
 
@@ -76,6 +90,8 @@ class TrialPlan:
     latency_ms: float
     item_latency_ms: float
     submission_delay_ms: int
+    backend: str = "ews"           # "ews" (SOAP, NTLM) or "graph" (api: graph, app credentials)
+    if_match: str | None = None    # graph: the sandbox's reading of If-Match, "ignored" or "honoured"
 
     def stall(self) -> float:
         """The longest the trial's faults can hold up a run, all of them hitting its requests."""
@@ -87,6 +103,11 @@ class TrialPlan:
 
 
 def fault_fields(rng: random.Random, kind: str) -> dict:
+    if kind == "http_429":
+        return {"retry_after": rng.choice((0, 1, 2))}
+    if kind == "graph_error":
+        status, code = rng.choice(GRAPH_ERRORS)
+        return {"status": status, "code": code}
     if kind == "server_busy":
         return {"back_off_ms": rng.choice((50, 200, 800, 1500))}
     if kind == "http_503":
@@ -105,8 +126,12 @@ def fault_fields(rng: random.Random, kind: str) -> dict:
     return {}
 
 
-def draw(seed: int) -> TrialPlan:
-    """The plan of the trial with this seed."""
+def draw(seed: int, backend: str = "ews") -> TrialPlan:
+    """The plan of the trial with this seed on this backend (an EWS plan is what it was before Graph came)."""
+    if backend not in BACKENDS:
+        raise ValueError("backend must be one of %s" % ", ".join(BACKENDS))
+    kinds, operations = (GRAPH_FAULT_KINDS, GRAPH_FAULT_OPERATIONS) if backend == "graph" else (
+        FAULT_KINDS, FAULT_OPERATIONS)
     rng = random.Random(seed)
     # A stream of its own, so that adding this choice did not change the rest of every trial's plan.
     lookup_rng = random.Random(seed ^ 0x5EED)
@@ -125,9 +150,9 @@ def draw(seed: int) -> TrialPlan:
             kill_after=round(rng.uniform(0.3, min(deadline, 4)), 3) if killed else None))
     faults = []
     for _ in range(rng.choice((0, 1, 2, 2, 3, 4))):
-        kind = rng.choice(FAULT_KINDS)
+        kind = rng.choice(kinds)
         faults.append(FaultPlan(at=0.0 if rng.random() < 0.5 else round(rng.uniform(0, 3), 3), kind=kind,
-                                operation=rng.choice(FAULT_OPERATIONS), times=rng.choice((1, 1, 2, 3)),
+                                operation=rng.choice(operations), times=rng.choice((1, 1, 2, 3)),
                                 fields=fault_fields(rng, kind)))
     user_actions = []
     for _ in range(rng.choice((0, 0, 1, 2, 3))):
@@ -137,4 +162,5 @@ def draw(seed: int) -> TrialPlan:
     return TrialPlan(seed=seed, drafts=drafts, runs=runs, faults=faults,
                      user_actions=sorted(user_actions, key=lambda action: action.at),
                      latency_ms=rng.choice((0, 0, 5, 20)), item_latency_ms=rng.choice((0, 0, 0.5)),
-                     submission_delay_ms=rng.choice((0, 0, 200, 1000, 2000)))
+                     submission_delay_ms=rng.choice((0, 0, 200, 1000, 2000)), backend=backend,
+                     if_match=random.Random(seed ^ 0x1F3A7C).choice(IF_MATCH_READINGS) if backend == "graph" else None)

@@ -19,13 +19,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils.retry import RetryPolicy
+from ansible_collections.exchange.ews.plugins.module_utils.validation import rest_form
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import edit_as_user, move_as_user
 
 from plan import FaultPlan, RunPlan, TrialPlan, UserActionPlan
 
 MAILBOX = "alice@sandbox.test"
 RECIPIENT = "carol@sandbox.test"
+# The app registration Graph runs use (the sandbox's demo app: Mail.ReadWrite and Mail.Send on every mailbox).
+GRAPH_APP = "exchange-ews-demo"
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 MODULE = COLLECTION_ROOT / "plugins" / "modules" / "send_item.py"
 COLLECTIONS_PATH = COLLECTION_ROOT / "build" / "collections"
@@ -80,15 +84,25 @@ class TrialRecord:
     clean: RunRecord | None = None
     faults: list[FaultRecord] = field(default_factory=list)
     user_actions: list[UserActionRecord] = field(default_factory=list)
+    # Each has "sent_by": the run token of the send that submitted it. EWS: the token of the send state it carried
+    # (SendItem succeeds only with the ChangeKey of that run's own stamp); Graph: the client-request-id of the send
+    # request (the sandbox's send log), as Graph's send checks no ChangeKey.
     deliveries: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     load_average: float = 0.0      # the machine's 1-minute load average when the runs had ended
 
 
-def module_args(sandbox, item_ids, **options) -> dict:
-    user = sandbox.users["alice"]
-    args = {"url": sandbox.url, "username": user.login, "password": user.password, "ca_path": sandbox.ca_path,
-            "item_ids": item_ids, "fail_on": []}
+def module_args(sandbox, backend, item_ids, **options) -> dict:
+    """EWS: alice's NTLM login. Graph: ``api: graph`` with the demo app's client secret, its tenant's authority on
+    the sandbox's identity platform, acting on alice's mailbox (``impersonate``)."""
+    if backend == "graph":
+        app = sandbox.apps[GRAPH_APP]
+        args = {"api": "graph", "tenant_id": app.tenant, "client_id": app.client_id, "client_secret": app.secrets[0],
+                "authority": sandbox.authority_host, "graph_url": sandbox.graph_url, "impersonate": MAILBOX}
+    else:
+        user = sandbox.users["alice"]
+        args = {"url": sandbox.url, "username": user.login, "password": user.password}
+    args.update({"ca_path": sandbox.ca_path, "item_ids": item_ids, "fail_on": []})
     args.update(options)
     return {"ANSIBLE_MODULE_ARGS": args}
 
@@ -140,18 +154,40 @@ def execute(record: RunRecord, args: dict, workdir: Path, trial_started: float) 
         record.output = ((communicate.get("stdout") or "") + (communicate.get("stderr") or ""))[-3000:]
 
 
-def run_args(drafts: list[dict], plan: RunPlan) -> list:
+def run_args(drafts: list[dict], plan: RunPlan, backend: str = "ews") -> list:
+    """The run's item_ids: each id in its backend's form (Graph's: the REST id, as the draft_ids lookup returns it
+    with api graph), alone, pinned with its ChangeKey, or as the lookup returns it."""
     ids = []
     for index, pinned, as_lookup in zip(plan.drafts, plan.pinned, plan.as_lookup):
         draft = drafts[index]
+        item_id = rest_form(draft["id"]) if backend == "graph" else draft["id"]
         if not pinned:
-            ids.append(draft["id"])
+            ids.append(item_id)
         elif as_lookup:
-            ids.append({"id": draft["id"], "change_key": draft["change_key"], "is_draft": True, "send_state": None,
+            ids.append({"id": item_id, "change_key": draft["change_key"], "is_draft": True, "send_state": None,
                         "mailbox": None})
         else:
-            ids.append({"id": draft["id"], "change_key": draft["change_key"]})
+            ids.append({"id": item_id, "change_key": draft["change_key"]})
     return ids
+
+
+def attribute(plan: TrialPlan, deliveries: list[dict], sends: list[dict]) -> list[dict]:
+    """The deliveries, each with ``sent_by`` (see ``TrialRecord.deliveries``). On Graph the n-th delivery of a
+    marker is the n-th accepted send of it (a submission delivers once; no run withdraws one); a delivery without
+    an accepted send (impossible unless the sandbox is wrong) has ``sent_by`` None."""
+    if plan.backend != "graph":
+        for delivery in deliveries:
+            state = properties.SendState.parse(delivery.get("send_state"))
+            delivery["sent_by"] = state.run_token if state else None
+        return deliveries
+    senders = {}
+    for send in sends:
+        request_id = (send.get("client_request_id") or "").replace("-", "")
+        senders.setdefault(send["marker"], []).append(request_id[:16] or None)
+    for delivery in deliveries:
+        queue = senders.get(delivery["marker"]) or [None]
+        delivery["sent_by"] = queue.pop(0) if len(queue) > 1 else queue[0]
+    return deliveries
 
 
 def user_action(sandbox, drafts: list[dict], action: UserActionPlan) -> UserActionRecord:
@@ -175,6 +211,8 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
     admin.reset()
     admin.set_latency(request_ms=plan.latency_ms, item_ms=plan.item_latency_ms)
     admin.set_submission_delay(plan.submission_delay_ms)
+    if plan.backend == "graph":
+        admin.set_graph_settings(if_match=plan.if_match)
     drafts = admin.seed(MAILBOX, count=plan.drafts, subject="chaos {n}", to=[RECIPIENT])
     trial = TrialRecord(plan=plan, drafts=drafts)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -182,9 +220,9 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
     trial_started = time.monotonic()
     threads = []
     for run_plan in plan.runs:
-        record = RunRecord(plan=run_plan, item_ids=run_args(drafts, run_plan))
+        record = RunRecord(plan=run_plan, item_ids=run_args(drafts, run_plan, plan.backend))
         trial.runs.append(record)
-        args = module_args(sandbox, record.item_ids, batch_size=run_plan.batch_size,
+        args = module_args(sandbox, plan.backend, record.item_ids, batch_size=run_plan.batch_size,
                            pending_timeout=run_plan.pending_timeout, save_copy=run_plan.save_copy,
                            deadline=run_plan.deadline)
         threads.append(threading.Thread(target=execute, args=(record, args, workdir, trial_started)))
@@ -195,7 +233,8 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
     for at, event in events:
         time.sleep(max(0.0, trial_started + at - time.monotonic()))
         if isinstance(event, FaultPlan):
-            admin.add_fault(event.kind, operation=event.operation, times=event.times, **event.fields)
+            admin.add_fault(event.kind, operation=event.operation, times=event.times,
+                            api="graph" if plan.backend == "graph" else "ews", **event.fields)
             trial.faults.append(FaultRecord(event, time.time()))
         else:
             trial.user_actions.append(user_action(sandbox, drafts, event))
@@ -212,10 +251,10 @@ def run_trial(sandbox, plan: TrialPlan, workdir: Path) -> TrialRecord:
                          as_lookup=[False] * plan.drafts,
                          batch_size=100, pending_timeout=0, save_copy=True, deadline=CLEAN_RUN_DEADLINE,
                          start_at=0.0, kill_after=None)
-    trial.clean = RunRecord(plan=clean_plan, item_ids=run_args(drafts, clean_plan))
-    execute(trial.clean, module_args(sandbox, trial.clean.item_ids, pending_timeout=0, deadline=CLEAN_RUN_DEADLINE),
-            workdir, time.monotonic())
+    trial.clean = RunRecord(plan=clean_plan, item_ids=run_args(drafts, clean_plan, plan.backend))
+    execute(trial.clean, module_args(sandbox, plan.backend, trial.clean.item_ids, pending_timeout=0,
+                                     deadline=CLEAN_RUN_DEADLINE), workdir, time.monotonic())
     admin.wait_for_outbox(OUTBOX_TIMEOUT)
-    trial.deliveries = admin.deliveries()
+    trial.deliveries = attribute(plan, admin.deliveries(), admin.graph_sends() if plan.backend == "graph" else [])
     trial.seconds = time.monotonic() - began
     return trial

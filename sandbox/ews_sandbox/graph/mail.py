@@ -10,6 +10,7 @@ from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlencode
 
 from ..context import RequestContext
+from ..delivery import send_marker
 from ..errors import ItemError
 from ..operations.send_item import send_stored
 from ..operations.update_item import CONFLICT
@@ -296,6 +297,7 @@ def send_message(ctx: MailContext, reference: str) -> GraphResponse:
                         None)
         except ItemError as error:
             raise GraphError(SEND_ERROR_STATUS.get(error.code, 400), error.code, error.message) from None
+    ctx.service.sends.record(send_marker(item), ctx.request.headers.get("client-request-id"))
     return GraphResponse(202)
 
 

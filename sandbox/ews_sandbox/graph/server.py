@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..faults import AFTER_COMMIT, Fault
@@ -29,12 +30,37 @@ FAULT_MESSAGES = {CONFLICT[0]: CONFLICT[1],
                   "ServiceUnavailable": "The service is temporarily unavailable. Please retry later."}
 
 
+class SendLog:
+    """Every send Graph accepted (a 202 committed, whatever became of its answer): the message's send marker and
+    the ``client-request-id`` of the request that sent it. Ground truth for tests: Graph's send takes no ChangeKey,
+    so the send state a delivery carries need not be the sender's; this says which request sent it. In memory
+    (``POST /_sandbox/reset`` empties it); it changes nothing any client sees."""
+
+    def __init__(self):
+        self._entries: list[dict] = []
+        self._lock = threading.Lock()
+
+    def record(self, marker: str | None, client_request_id: str | None) -> None:
+        with self._lock:
+            self._entries.append({"seq": len(self._entries) + 1, "marker": marker,
+                                  "client_request_id": client_request_id, "time": time.time()})
+
+    def since(self, seq: int = 0) -> list[dict]:
+        with self._lock:
+            return [dict(entry) for entry in self._entries[seq:]]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 @dataclass
 class GraphService:
     apps: Apps
     identity: Identity
     settings: GraphSettings
     concurrency: MailboxConcurrency
+    sends: SendLog = field(default_factory=SendLog)
 
 
 def build_service(data_dir: Path, users_file: Path, directory) -> GraphService:
