@@ -127,6 +127,8 @@ EXPECTED = {
         drafts=APPROVED_DRAFTS, delivers=(f"Weekly report {WEEK}", "Travel request Lisbon", "Travel request Oslo")),
     "docs/awx.md: Send the approved drafts": Expected(
         drafts=APPROVED_DRAFTS, delivers=("Travel request Lisbon", "Travel request Oslo")),
+    "docs/exchange-online.md: Send the weekly report over the API ews_api names": Expected(
+        delivers=(f"Weekly report {WEEK}",)),
     "docs/send-a-report.md: Weekly report": Expected(delivers=(f"Weekly report {WEEK}",)),
     "docs/send-a-report.md: Prepare the report for review (never sent)": Expected(delivers=(f"Weekly report {WEEK}",)),
     "docs/user-guide.md: Drafts of the weekly report": Expected(
