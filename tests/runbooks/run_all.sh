@@ -212,7 +212,7 @@ PY
   }
 
   graph_run demo yes demo.yml
-  expect_deliveries "demo over Graph sent once (and the EWS one still once)" "exchange.ews demo" 2
+  expect_deliveries "demo over Graph sent once (and the two EWS ones still once each)" "exchange.ews demo" 3
   # What EWS sent is sent: the same key over Graph finds the copy by its marker.
   graph_run send_report-sent-over-ews no send_report.yml "${report[@]}"
   expect_deliveries "the EWS report not sent again over Graph" "Runbook report" 1
