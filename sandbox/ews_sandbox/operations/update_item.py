@@ -131,8 +131,8 @@ def handle(ctx: RequestContext, request: etree._Element) -> etree._Element:
     with ctx.store.request_transaction():
         prefetched = prefetch_items(ctx, [item_id for item_id in (first_of_few(c, _ITEM_ID) for c in changes)
                                           if item_id is not None])
-        # The last Success message of each shape (t:Message, t:Item, or none when sent), copied for the next item of
-        # that shape: lxml copies a small tree faster than it builds it, and a 100-item request answers 100 of them.
+        # The first Success message of each shape (t:Message, t:Item, or none when sent), copied for every later item
+        # of that shape: lxml copies a small tree faster than it builds it, and a 100-item request answers 100 of them.
         answered: dict[str | None, etree._Element] = {}
         for change in response.each_item(ctx, changes):
             try:
