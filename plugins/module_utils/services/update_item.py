@@ -70,7 +70,7 @@ class UpdateItem(EwsService):
         # one, and the exactly-once stamps set the same two properties on every draft of a batch.
         shapes = {}
         for identifier, change_key, values in changes:
-            shape = (bool(change_key),) + tuple(tuple(sorted(path.items())) for path, _ in values)
+            shape = (bool(change_key),) + tuple(tuple(sorted(path.items())) for path, _value in values)
             template = shapes.get(shape)
             if template is None:
                 updates = self._item_change(item_changes, identifier, change_key)
@@ -85,7 +85,7 @@ class UpdateItem(EwsService):
             if change_key:
                 item_id.set("ChangeKey", change_key)
             # SetItemField: the path, then t:Message/t:ExtendedProperty holding its path and t:Value.
-            for set_field, (_, value) in zip(updates, values):
+            for set_field, (_path, value) in zip(updates, values):
                 set_field[1][0][1].text = value
         return self.post(request, expected=len(changes))
 
