@@ -21,6 +21,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, 
 _RESPONSE_CODE = M + "ResponseCode"
 _MESSAGE_TEXT = M + "MessageText"
 _MESSAGE_XML = M + "MessageXml"
+_READ = frozenset((_RESPONSE_CODE, _MESSAGE_TEXT, _MESSAGE_XML))
 
 
 class ResponseMessage:
@@ -48,11 +49,12 @@ class ResponseMessage:
 
     @classmethod
     def from_element(cls, element):
-        # The first of each child, as find() and findtext() would give, in one pass over the children: a batch's
+        # The first of each child, as find() and findtext() would give, in one pass over the few children: a batch's
         # answer holds one message per item, and each find() parses its path again.
         found = {}
-        for child in element.iterchildren(_RESPONSE_CODE, _MESSAGE_TEXT, _MESSAGE_XML):
-            found.setdefault(child.tag, child)
+        for child in element:
+            if child.tag in _READ and child.tag not in found:
+                found[child.tag] = child
         details = {}
         message_xml = found.get(_MESSAGE_XML)
         if message_xml is not None:

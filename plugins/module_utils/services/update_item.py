@@ -70,7 +70,7 @@ class UpdateItem(EwsService):
         # one, and the exactly-once stamps set the same two properties on every draft of a batch.
         shapes = {}
         for identifier, change_key, values in changes:
-            shape = (bool(change_key),) + tuple(tuple(sorted(path.items())) for path, _value in values)
+            shape = (bool(change_key),) + tuple(tuple(path.items()) for path, _value in values)
             template = shapes.get(shape)
             if template is None:
                 updates = self._item_change(item_changes, identifier, change_key)
