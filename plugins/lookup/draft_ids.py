@@ -219,7 +219,7 @@ from ansible.utils.display import Display
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils import restrictions as r
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, excerpt, redact
-from ansible_collections.exchange.ews.plugins.module_utils.oauth import HAS_MSAL, needs_msal
+from ansible_collections.exchange.ews.plugins.module_utils.oauth import msal_import_error, needs_msal
 from ansible_collections.exchange.ews.plugins.module_utils.properties import SendState
 from ansible_collections.exchange.ews.plugins.module_utils.transport import HAS_ZEEP
 from ansible_collections.exchange.ews.plugins.module_utils.validation import (
@@ -373,7 +373,7 @@ class LookupModule(LookupBase):
         try:
             settings = connection_settings(self, variables, kwargs)
             secrets = settings.secrets
-            if needs_msal(settings) and not HAS_MSAL:
+            if needs_msal(settings) and msal_import_error() is not None:
                 raise AnsibleLookupError(missing_required_lib("msal", reason="app credentials (client_id)"))
             flags = dict((name, parse_bool(option_value(self, name, variables, kwargs), name))
                          for name in ("exactly_one", "match_all", "include_non_drafts"))

@@ -47,8 +47,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.connection_options im
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, excerpt, redact
 from ansible_collections.exchange.ews.plugins.module_utils.graph_client import GraphClient
 from ansible_collections.exchange.ews.plugins.module_utils.oauth import (
-    HAS_MSAL,
-    MSAL_IMPORT_ERROR,
+    msal_import_error,
     needs_msal,
     token_source,
 )
@@ -83,9 +82,10 @@ class EwsModule(AnsibleModule):
             for name, spec in merged.items():
                 if not spec.get("no_log"):
                     validate_xml_text(self.params.get(name), name)
-        if needs_msal(self.connection) and not HAS_MSAL:
+        msal_error = msal_import_error() if needs_msal(self.connection) else None
+        if msal_error is not None:
             self.fail_json(msg=missing_required_lib("msal", reason="app credentials (client_id)"),
-                           exception=str(MSAL_IMPORT_ERROR))
+                           exception=str(msal_error))
         self._tokens = token_source(self.connection)
 
     @property

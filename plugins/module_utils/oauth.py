@@ -21,14 +21,6 @@ __metaclass__ = type
 import hashlib
 import threading
 
-try:
-    import msal
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
-except ImportError as exc:  # reported by the plugin through missing_required_lib
-    HAS_MSAL = False
-    MSAL_IMPORT_ERROR = exc
-
 from ansible_collections.exchange.ews.plugins.module_utils.connection import private_key_blocks
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsError, EwsTokenError, excerpt
 from ansible_collections.exchange.ews.plugins.module_utils.transport import bounded_request, build_session
@@ -53,6 +45,20 @@ _LOCK = threading.Lock()
 def needs_msal(settings):
     """True when the run gets tokens itself, which takes msal."""
     return settings.uses_token and settings.app_credentials
+
+
+def msal_import_error():
+    """The ImportError of msal, or None once it imports.
+
+    msal is imported only by runs that get tokens themselves (``needs_msal``): it and what it imports
+    (http.server, xml.etree...) cost every other run about 10 ms of start-up. The plugin asks this
+    before the first token and reports the error through missing_required_lib.
+    """
+    try:
+        import msal  # noqa: F401  pylint: disable=unused-import
+    except ImportError as exc:
+        return exc
+    return None
 
 
 def token_source(settings):
@@ -114,6 +120,7 @@ def _application(settings):
            settings.validate_certs, settings.ca_path)
     application = _APPLICATIONS.get(key)
     if application is None:
+        import msal  # the plugin has checked msal_import_error(): see there why not at module level
         if settings.client_secret is not None:
             client_credential = settings.client_secret
         else:

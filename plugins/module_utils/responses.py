@@ -18,6 +18,12 @@ import re
 from ansible_collections.exchange.ews.plugins.module_utils.ews_schema import M, T
 
 
+_RESPONSE_CODE = M + "ResponseCode"
+_MESSAGE_TEXT = M + "MessageText"
+_MESSAGE_XML = M + "MessageXml"
+_READ = frozenset((_RESPONSE_CODE, _MESSAGE_TEXT, _MESSAGE_XML))
+
+
 class ResponseMessage:
     """One response message.
 
@@ -43,15 +49,23 @@ class ResponseMessage:
 
     @classmethod
     def from_element(cls, element):
+        # The first of each child, as find() and findtext() would give, in one pass over the few children: a batch's
+        # answer holds one message per item, and each find() parses its path again.
+        found = {}
+        for child in element:
+            if child.tag in _READ and child.tag not in found:
+                found[child.tag] = child
         details = {}
-        message_xml = element.find(M + "MessageXml")
+        message_xml = found.get(_MESSAGE_XML)
         if message_xml is not None:
             for value in message_xml.iter(T + "Value"):
                 details[value.get("Name")] = value.text
+        code = found.get(_RESPONSE_CODE)
+        text = found.get(_MESSAGE_TEXT)
         return cls(
             response_class=element.get("ResponseClass"),
-            response_code=element.findtext(M + "ResponseCode") or "NoError",
-            message_text=element.findtext(M + "MessageText"),
+            response_code=(code.text if code is not None else None) or "NoError",
+            message_text=(text.text or "") if text is not None else None,
             element=element,
             details=details,
         )

@@ -34,3 +34,12 @@ def first_child_text(parent, tag: str) -> str | None:
     """``parent.findtext(tag)`` for a Clark name: the text of the first child ``tag`` ('' when empty), or None."""
     element = next(parent.iterchildren(tag), None)
     return None if element is None else element.text or ""
+
+
+def first_of_few(parent, tag: str):
+    """``first_child`` for an element that holds a few children at most (t:ItemChange, t:SetItemField,
+    t:ExtendedProperty): looking at each costs less than setting up iterchildren()'s tag filter."""
+    for child in parent:
+        if child.tag == tag:
+            return child
+    return None

@@ -13,6 +13,7 @@ its submission.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -203,6 +204,10 @@ class Item:
 _LIST_COLUMNS = ("to_recipients", "cc_recipients", "bcc_recipients", "categories", "reply_to")
 # (column, kind, whether NULL reads as []) for _row_to_item and _columns_to_sql.
 _COLUMN_DECODING = tuple((column, kind, column in _LIST_COLUMNS) for column, kind in ITEM_COLUMNS.items())
+# _row_to_item takes every column as read, then converts only these: (json column, whether NULL reads as []), bools.
+_COLUMN_NAMES = tuple(ITEM_COLUMNS)
+_JSON_DECODING = tuple((column, empty) for column, kind, empty in _COLUMN_DECODING if kind == "json")
+_BOOL_COLUMNS = tuple(column for column, kind, _ in _COLUMN_DECODING if kind == "bool")
 _json_loads = json.JSONDecoder().decode
 _json_dumps = json.JSONEncoder().encode        # what json.dumps does with its defaults
 
@@ -246,6 +251,13 @@ def _extended_from_sql(prop_type: str, value: str):
 SUBMITTED_SQL = "EXISTS (SELECT 1 FROM submissions WHERE submissions.item_seq = items.seq)"
 _SELECT_ITEM = "SELECT seq, uuid, mailbox, folder_uuid, change_key, %s, %s FROM items" % (", ".join(ITEM_COLUMNS),
                                                                                         SUBMITTED_SQL)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(first: str, columns: tuple) -> str:
+    """UPDATE of one item (by seq) setting the comma-separated ``first`` columns, then ``columns``: the same few
+    statements serve every item of every request, so their text is built once."""
+    return "UPDATE items SET %s WHERE seq = ?" % ", ".join("%s = ?" % column for column in first.split(", ") + list(columns))
 
 
 # The transactions are classes rather than @contextmanager generators: every item of a request enters two of them.
@@ -461,16 +473,20 @@ class Store:
     # -- items ------------------------------------------------------------------------
 
     def _row_to_item(self, row) -> Item:
-        fields = {}
-        for (column, kind, empty), value in zip(_COLUMN_DECODING, row[5:]):
+        # Every request reads its items through here (a 100-item request, 100 rows): the text columns, most of
+        # them, are taken as read in one step rather than looked at one by one.
+        fields = dict(zip(_COLUMN_NAMES, row[5:]))
+        for column, empty in _JSON_DECODING:
+            value = fields[column]
             if value is None:
-                fields[column] = [] if empty else None
-            elif kind == "json":
-                fields[column] = _json_loads(value) if value != "[]" else []
-            elif kind == "bool":
-                fields[column] = bool(value)
+                if empty:
+                    fields[column] = []
             else:
-                fields[column] = value
+                fields[column] = _json_loads(value) if value != "[]" else []
+        for column in _BOOL_COLUMNS:
+            value = fields[column]
+            if value is not None:
+                fields[column] = bool(value)
         return Item(row[0], row[1], row[2], row[3], row[4], fields, submitted=bool(row[-1]))
 
     @staticmethod
@@ -560,8 +576,7 @@ class Store:
         fields["last_modified"] = utc_now()
         change_key = new_change_key()
         with self.transaction() as conn:
-            assignments = ", ".join("%s = ?" % column for column in fields)
-            conn.execute("UPDATE items SET change_key = ?, %s WHERE seq = ?" % assignments,
+            conn.execute(_update_sql("change_key", tuple(fields)),
                          [change_key] + [_to_sql(ITEM_COLUMNS[c], v) for c, v in fields.items()] + [item.seq])
             delete_keys = [(item.seq, key) for key in delete_extended]
             if delete_keys:
@@ -584,9 +599,8 @@ class Store:
         fields["last_modified"] = utc_now()
         item_uuid, change_key = new_uuid(), new_change_key()
         with self.transaction() as conn:
-            assignments = ", ".join("%s = ?" % column for column in fields)
             conn.execute(
-                "UPDATE items SET uuid = ?, mailbox = ?, folder_uuid = ?, change_key = ?, %s WHERE seq = ?" % assignments,
+                _update_sql("uuid, mailbox, folder_uuid, change_key", tuple(fields)),
                 [item_uuid, folder.mailbox, folder_uuid, change_key] + [_to_sql(ITEM_COLUMNS[c], v) for c, v in fields.items()] + [item.seq])
             if item.submitted:
                 conn.execute("DELETE FROM submissions WHERE item_seq = ?", (item.seq,))

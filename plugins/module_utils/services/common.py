@@ -60,7 +60,11 @@ def item_ids_element(refs):
     costs about 3.5 ms per 100 ids, lxml a fifth of that.
     """
     container = etree.Element(M + "ItemIds")
-    container.extend(item_id_element(item_id, change_key) for item_id, change_key in refs)
+    for item_id, change_key in refs:
+        # Made in place, as item_id_element makes them: an element made on its own gets a document of its own.
+        element = etree.SubElement(container, T + "ItemId", Id=item_id)
+        if change_key:
+            element.set("ChangeKey", change_key)
     return container
 
 

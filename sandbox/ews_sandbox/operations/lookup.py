@@ -8,17 +8,18 @@ from lxml import etree
 from ..context import RequestContext
 from ..errors import ItemError
 from ..ids import decode_attachment_id, decode_folder_id, decode_item_id
-from ..namespaces import first_child, first_child_text, qm, qt
+from ..namespaces import first_child_text, first_of_few, qm, qt
 from ..store import DISTINGUISHED_FOLDERS, Attachment, Folder, Item
 
 ITEM_NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
 FOLDER_NOT_FOUND = ("ErrorFolderNotFound", "The specified folder could not be found in the store.")
 ATTACHMENT_NOT_FOUND = ("ErrorInvalidAttachmentId", "The attachment could not be found.")
+_MAILBOX = qt("Mailbox")
 
 
 def folder_owner(ctx: RequestContext, element: etree._Element) -> str:
     """Mailbox a folder id element names: its t:Mailbox, else the request's effective mailbox."""
-    mailbox = first_child(element, qt("Mailbox"))
+    mailbox = first_of_few(element, _MAILBOX)     # a folder id holds a t:Mailbox at most; every sent item asks
     address = first_child_text(mailbox, qt("EmailAddress")) if mailbox is not None else None
     return (address or ctx.mailbox).strip().lower()
 

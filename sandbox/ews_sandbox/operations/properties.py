@@ -13,7 +13,7 @@ import base64
 
 from ..errors import ItemError
 from ..ids import encode_attachment_id, encode_folder_id, encode_item_id
-from ..namespaces import first_child, first_child_text, qt
+from ..namespaces import first_of_few, qt
 from ..store import SUBMITTED_SQL, Attachment, Item, extended_key, is_array_type
 
 EXTENDED = "ExtendedProperty"   # marks where t:ExtendedProperty goes in the schema's element order
@@ -193,16 +193,18 @@ def _extended_path(items: tuple) -> ExtendedPath:
     return ExtendedPath(key, values.get("PropertyType", "String"), attributes)
 
 
+_EXTENDED_FIELD_URI, _VALUE = qt("ExtendedFieldURI"), qt("Value")
 INVALID_EXTENDED_VALUE = ("ErrorInvalidExtendedPropertyValue", "The extended property value is invalid.")
 
 
 def parse_extended_property(element: etree._Element) -> tuple[ExtendedPath, object]:
     """A t:ExtendedProperty -> (path, value); multi-valued types carry t:Values. A SystemTime must be a time
     (it is stored in the store's UTC form)."""
-    path = parse_extended_uri(first_child(element, qt("ExtendedFieldURI")))
+    path = parse_extended_uri(first_of_few(element, _EXTENDED_FIELD_URI))
     if is_array_type(path.prop_type):
-        return path, [v.text or "" for v in element.iter(qt("Value"))]
-    value = first_child_text(element, qt("Value")) or ""
+        return path, [v.text or "" for v in element.iter(_VALUE)]
+    value_element = first_of_few(element, _VALUE)
+    value = (value_element.text if value_element is not None else None) or ""
     if path.prop_type == "SystemTime":
         try:
             value = normalize_datetime(value)

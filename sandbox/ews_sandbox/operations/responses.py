@@ -64,6 +64,12 @@ class OperationResponse:
         self.messages.append(message)
         return message
 
+    def copy_of(self, message: etree._Element) -> etree._Element:
+        """A copy of ``message`` (one of this response's messages), appended; the operation changes what differs."""
+        copied = copy.copy(message)
+        self.messages.append(copied)
+        return copied
+
     def item_error(self, error: ItemError) -> etree._Element:
         """The Error message for ``error``."""
         return self._message("Error", error.code, error.message, error.details, error.field_uri)

@@ -133,3 +133,22 @@ def test_unusable_app_credentials_are_refused_before_any_request(options, fragme
     with pytest.raises(EwsConfigError) as refused:
         ConnectionSettings.from_params(params)
     assert fragment in str(refused.value)
+
+
+def test_msal_is_imported_only_by_runs_that_get_tokens_themselves(monkeypatch):
+    # Without app credentials nothing imports msal (start-up time); the check before the first token
+    # reports an msal that cannot be imported with its ImportError.
+    import os
+    import pathlib
+    import subprocess
+    import sys
+    code = ("import sys\n"
+            "from ansible_collections.exchange.ews.plugins.module_utils import client, ews_module\n"
+            "print('msal' in sys.modules)\n")
+    # A fresh process, with the tree holding ansible_collections (this one has msal imported already).
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(os.path.abspath(oauth.__file__)).parents[5]))
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    assert out.strip() == "False"
+    assert oauth.msal_import_error() is None
+    monkeypatch.setitem(sys.modules, "msal", None)
+    assert isinstance(oauth.msal_import_error(), ImportError)
