@@ -115,14 +115,17 @@ class GraphMessages:
         for folder, answer in zip(decisions.SEARCH_ORDER, answers):
             body = _ok(answer, "the search by key")
             if body.get("@odata.nextLink"):
-                raise MessageError("more than %d messages in %s carry key %r" % (SEARCH_LIMIT, folder, key),
-                                   operation="ListMessages", response_code="EwsAmbiguousKey")
+                # Graph may page before $top; a search that cannot see every carrier of the key must not elect one.
+                raise MessageError("the search for key %r in %s answered %d messages and a next page (more than %d "
+                                   "carry the key, or Graph paged early); the module elects a draft only from a "
+                                   "complete answer" % (key, folder, len(body.get("value") or ()), SEARCH_LIMIT),
+                                   operation="ListMessages", response_code="EwsAmbiguousKey", api=API)
             for message in body.get("value") or ():
                 created = parse_datetime_text(message.get("createdDateTime"))
                 if created is None:
                     raise MessageError("Graph returned no createdDateTime for message %s; the module orders drafts "
                                        "by it" % message.get("id"), operation="ListMessages",
-                                       response_code="EwsNoCreationTime")
+                                       response_code="EwsNoCreationTime", api=API)
                 found.append(decisions.Found(folder, message.get("isDraft") is not False, created, message.get("id"),
                                              message.get("changeKey"), {
                                                  "InternetMessageId": message.get("internetMessageId"),
@@ -179,7 +182,7 @@ class GraphMessages:
         created = parse_datetime_text((answer.body or {}).get("createdDateTime"))
         if created is None:
             raise MessageError("Graph's answer carries no createdDateTime for draft %s: the module needs it to order "
-                               "concurrent runs" % identifier, response_code="EwsNoServerClock")
+                               "concurrent runs" % identifier, response_code="EwsNoServerClock", api=API)
         return created
 
     # -- writing --------------------------------------------------------------------------------------

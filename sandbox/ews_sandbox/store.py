@@ -644,16 +644,25 @@ class Store:
         if where:
             condition += " AND (%s)" % where
         arguments = list(folder_uuids) + list(params or [])
-        total = conn.execute("SELECT COUNT(*) FROM items WHERE " + condition, arguments).fetchone()[0]
         order = order_by or "created DESC, seq DESC"
         page_limit = -1 if limit is None else limit
-        rows = conn.execute(
-            _SELECT_ITEM + " WHERE %s ORDER BY %s LIMIT ? OFFSET ?" % (condition, order),
-            arguments + [page_limit, max(offset, 0)])
-        items = [self._row_to_item(row) for row in rows]
-        if load_extended:
-            self._load_extended(conn, items)
-        self._load_attachments(conn, items)
+        # The total and the page as of one moment (one read transaction, unless a write one is open): a write
+        # of another request between them would make the total, and so the next-page link, disagree with the page.
+        snapshot = not conn.in_transaction
+        if snapshot:
+            conn.execute("BEGIN")
+        try:
+            total = conn.execute("SELECT COUNT(*) FROM items WHERE " + condition, arguments).fetchone()[0]
+            rows = conn.execute(
+                _SELECT_ITEM + " WHERE %s ORDER BY %s LIMIT ? OFFSET ?" % (condition, order),
+                arguments + [page_limit, max(offset, 0)])
+            items = [self._row_to_item(row) for row in rows]
+            if load_extended:
+                self._load_extended(conn, items)
+            self._load_attachments(conn, items)
+        finally:
+            if snapshot:
+                conn.execute("COMMIT")
         return total, items
 
     # -- file attachments ---------------------------------------------------------------

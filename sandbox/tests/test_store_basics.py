@@ -209,3 +209,33 @@ def test_the_submitter_thread_checkpoints(tmp_path, monkeypatch):
         assert checkpointed.wait(10)
     finally:
         submitter.stop()
+
+
+class _WriteAfterCount:
+    """This thread's connection, with another thread's write landing right after the first COUNT query."""
+
+    def __init__(self, conn, write):
+        self._conn = conn
+        self._write = write
+
+    def execute(self, sql, *args):
+        cursor = self._conn.execute(sql, *args)
+        if self._write is not None and sql.startswith("SELECT COUNT(*)"):
+            thread = threading.Thread(target=self._write, daemon=True)
+            self._write = None
+            thread.start()
+            thread.join()
+        return cursor
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_a_page_and_its_total_are_read_from_one_snapshot(store):
+    """A list answers its total (Graph's @odata.count, the next-page decision) and its page as of one moment: a
+    write from another request between the two must not make the total disagree with the page."""
+    drafts = store.distinguished_folder(ALICE, "drafts")
+    store.create_item(drafts, {"subject": "first"})
+    store._local.conn = _WriteAfterCount(store.connection(), lambda: store.create_item(drafts, {"subject": "second"}))
+    total, items = store.find_items([drafts])
+    assert total == len(items)
