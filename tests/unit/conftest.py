@@ -15,3 +15,12 @@ def sandbox():
     """A fresh sandbox per test module, so one module's drafts never skew another's counts."""
     with Sandbox() as running:
         yield running
+
+
+@pytest.fixture
+def admin(sandbox):
+    """The sandbox's admin client, on a store emptied before and after the test, submitting at once."""
+    sandbox.admin.reset()
+    sandbox.admin.set_submission_delay(0)
+    yield sandbox.admin
+    sandbox.admin.reset()

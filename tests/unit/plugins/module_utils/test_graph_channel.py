@@ -26,14 +26,6 @@ ALICE = "alice@sandbox.test"
 BOTH_READINGS = pytest.mark.parametrize("if_match", ["ignored", "honoured"])
 
 
-@pytest.fixture
-def admin(sandbox):
-    sandbox.admin.reset()
-    sandbox.admin.set_submission_delay(0)
-    yield sandbox.admin
-    sandbox.admin.reset()
-
-
 def seed(admin, count, subject="graph {n}"):
     """Drafts in alice's Drafts, as ``{id, change_key}`` with Graph's ids."""
     return [{"id": rest_form(d["id"]), "change_key": d["change_key"]}

@@ -15,24 +15,11 @@ import pytest
 from ansible_collections.exchange.ews.plugins.module_utils import messages
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.graph_messages import GraphMessages
+from ansible_collections.exchange.ews.tests.unit.utils.message_params import params
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import graph_client_for
 
 ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
 LOGO = b"\x89PNG\r\n\x1a\n a logo"
-
-
-@pytest.fixture
-def admin(sandbox):
-    sandbox.admin.reset()
-    sandbox.admin.set_submission_delay(0)
-    yield sandbox.admin
-    sandbox.admin.reset()
-
-
-def params(**options):
-    values = dict((name, spec.get("default")) for name, spec in messages.ARGUMENT_SPEC.items())
-    values.update(options)
-    return values
 
 
 def report(**options):

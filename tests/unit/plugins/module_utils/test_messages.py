@@ -18,26 +18,13 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsErro
 from ansible_collections.exchange.ews.plugins.module_utils.ews_messages import EwsMessages
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, first_item
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
+from ansible_collections.exchange.ews.tests.unit.utils.message_params import params
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for, move_as_user
 
 ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
 KEY_PROPERTY = {"property_set_id": "2d0c7b1e-7f5c-4c8e-9a39-65d2b8a0f0e1", "property_name": "ExchangeEwsDraftKey",
                 "property_type": "String"}
 LOGO = b"\x89PNG\r\n\x1a\n a logo"
-
-
-@pytest.fixture
-def admin(sandbox):
-    sandbox.admin.reset()
-    sandbox.admin.set_submission_delay(0)
-    return sandbox.admin
-
-
-def params(**options):
-    """The module's parameters: its defaults, then ``options``."""
-    values = dict((name, spec.get("default")) for name, spec in messages.ARGUMENT_SPEC.items())
-    values.update(options)
-    return values
 
 
 def report(**options):
