@@ -94,7 +94,30 @@ def split_display(text):
     return [name.strip() for name in (text or "").split(";") if name.strip()]
 
 
-class EwsChannel:
+class ClientChannel:
+    """What every backend's channel does the same way over its client (``EwsClient`` or ``GraphClient``)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @property
+    def server_time(self):
+        return self.client.server_time
+
+    @property
+    def retry_log(self):
+        """``(operation, reason, delay)`` per throttled attempt of this connection."""
+        return self.client.retry_policy.attempts_log
+
+    def end_by(self, ends_at):
+        """No request, retry or wait of this connection runs past ``ends_at`` (``time.monotonic``)."""
+        self.client.deadline = ends_at
+
+    def close(self):
+        self.client.close()
+
+
+class EwsChannel(ClientChannel):
     """One EWS connection (an ``EwsClient``) and where sent messages go.
 
     ``save_copy`` / ``saved_item_folder`` / ``mailbox``: SendItem's
@@ -110,7 +133,7 @@ class EwsChannel:
     stamps_compare_and_set = True
 
     def __init__(self, client, save_copy=True, saved_item_folder="sentitems", mailbox=None):
-        self.client = client
+        super(EwsChannel, self).__init__(client)
         self.save_copy = save_copy
         self.mailbox = mailbox
         try:
@@ -123,15 +146,6 @@ class EwsChannel:
         self._update = UpdateItem(client)
         self._send = SendItem(client)
         self._find = FindItem(client)
-
-    @property
-    def server_time(self):
-        return self.client.server_time
-
-    @property
-    def retry_log(self):
-        """``(operation, reason, delay)`` per throttled attempt of this connection."""
-        return self.client.retry_policy.attempts_log
 
     def quirk_possible(self, ref, parent_folder):
         """Exchange's delegate quirks (docs) need a draft or a saved folder in another mailbox than the
@@ -146,13 +160,6 @@ class EwsChannel:
     def tag(self, run_token):
         """Label this channel's requests with the run (``GraphChannel``: in client-request-id); EWS requests
         carry no such label."""
-
-    def end_by(self, ends_at):
-        """No request, retry or wait of this connection runs past ``ends_at`` (``time.monotonic``)."""
-        self.client.deadline = ends_at
-
-    def close(self):
-        self.client.close()
 
     def read(self, ids, full=True):
         """Step 1 (``full``) or 4: the items' ChangeKey, IsDraft and send properties (+ times, folder, subject, To)."""

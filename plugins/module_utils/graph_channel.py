@@ -37,7 +37,9 @@ from urllib.parse import quote
 
 from ansible_collections.exchange.ews.plugins.module_utils import properties
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsFault, EwsResponseLost
-from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import FoundCopy, ReadResult, WriteResult
+from ansible_collections.exchange.ews.plugins.module_utils.ews_channel import (
+    ClientChannel, FoundCopy, ReadResult, WriteResult,
+)
 from ansible_collections.exchange.ews.plugins.module_utils.graph_client import API, GraphRequest
 from ansible_collections.exchange.ews.plugins.module_utils.responses import parse_datetime_text
 from ansible_collections.exchange.ews.plugins.module_utils.validation import rest_form, validate_smtp_address
@@ -117,7 +119,7 @@ def mailbox_for(client, mailbox=None):
     return validate_smtp_address(mailbox, "mailbox")
 
 
-class GraphChannel:
+class GraphChannel(ClientChannel):
     """One Graph client, the mailbox whose drafts it sends, and whether a copy is kept (see module docstring).
 
     ``mailbox``: the module's ``mailbox`` option (None: the connection's ``impersonate``); ``saved_item_folder``
@@ -130,7 +132,7 @@ class GraphChannel:
         if (saved_item_folder or "sentitems").lower() != "sentitems":
             raise EwsConfigError("saved_item_folder %s: Microsoft Graph files the sent copy in Sent Items, and only "
                                  "there (api=graph takes sentitems, or save_copy false)" % saved_item_folder)
-        self.client = client
+        super(GraphChannel, self).__init__(client)
         self.save_copy = save_copy
         self.mailbox = mailbox_for(client, mailbox)
         self._user = user_path(self.mailbox)
@@ -140,26 +142,12 @@ class GraphChannel:
         """True once Graph was seen to honour If-Match on messages (``GraphClient.if_match_honoured``)."""
         return bool(getattr(self.client, "if_match_honoured", None))
 
-    @property
-    def server_time(self):
-        return self.client.server_time
-
-    @property
-    def retry_log(self):
-        return self.client.retry_policy.attempts_log
-
     def quirk_possible(self, _ref, _parent_folder):
         return False
 
     def tag(self, run_token):
         """client-request-id of every request starts with the run token (Graph's logs and the sandbox's)."""
         self.client.correlation = run_token[:16].ljust(16, "0")
-
-    def end_by(self, ends_at):
-        self.client.deadline = ends_at
-
-    def close(self):
-        self.client.close()
 
     def _message(self, identifier):
         return "%s/messages/%s" % (self._user, quote(rest_form(identifier), safe="=-_"))

@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.exchange.ews.plugins.module_utils import messages
 from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsConfigError, EwsError
 from ansible_collections.exchange.ews.plugins.module_utils.graph_messages import GraphMessages
-from ansible_collections.exchange.ews.tests.unit.utils.message_params import params
+from ansible_collections.exchange.ews.tests.unit.utils.message_support import delivered, params
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import graph_client_for
 
 ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
@@ -42,11 +42,6 @@ def run(sandbox, values, mailbox="alice", check_mode=False, state=None, diff=Fal
                                       deadline=60)
         result = keyed.run(state or values["state"] or "sent")
     return result, keyed.warnings
-
-
-def delivered(admin, subject):
-    admin.wait_for_outbox()
-    return [entry for entry in admin.deliveries() if entry["subject"] == subject]
 
 
 def mime(admin, entry):

@@ -18,7 +18,7 @@ from ansible_collections.exchange.ews.plugins.module_utils.errors import EwsErro
 from ansible_collections.exchange.ews.plugins.module_utils.ews_messages import EwsMessages
 from ansible_collections.exchange.ews.plugins.module_utils.responses import extended_properties, first_item
 from ansible_collections.exchange.ews.plugins.module_utils.services.get_item import GetItem
-from ansible_collections.exchange.ews.tests.unit.utils.message_params import params
+from ansible_collections.exchange.ews.tests.unit.utils.message_support import delivered, params
 from ansible_collections.exchange.ews.tests.unit.utils.sandbox_clients import client_for, move_as_user
 
 ALICE, BOB, CAROL, TEAM = "alice@sandbox.test", "bob@sandbox.test", "carol@sandbox.test", "team@sandbox.test"
@@ -54,11 +54,6 @@ def run(sandbox, values, login="alice", check_mode=False, state=None):
         keyed = keyed_message(client, spec, check_mode=check_mode, deadline=60)
         result = keyed.run(state or values["state"] or "sent")
     return result, keyed.warnings
-
-
-def delivered(admin, subject):
-    admin.wait_for_outbox()
-    return [entry for entry in admin.deliveries() if entry["subject"] == subject]
 
 
 def concurrently(count, work):

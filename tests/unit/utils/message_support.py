@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The message module's parameters, as Ansible hands them to it, for tests that call its core directly."""
+"""For tests that call the message module's core directly: its parameters as Ansible hands them over, and
+what the sandbox delivered."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -13,3 +14,9 @@ def params(**options):
     values = dict((name, spec.get("default")) for name, spec in messages.ARGUMENT_SPEC.items())
     values.update(options)
     return values
+
+
+def delivered(admin, subject):
+    """The sandbox's deliveries of ``subject``, once its Outbox is empty."""
+    admin.wait_for_outbox()
+    return [entry for entry in admin.deliveries() if entry["subject"] == subject]
